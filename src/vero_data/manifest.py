@@ -1,0 +1,315 @@
+"""Manifest and recipe models (pydantic, ``extra="forbid"``), loading and validation.
+
+A manifest describes one source: where rows come from (hub, files, generator or the released Vero-600K),
+which adapter maps them to the canonical schema, and per-source settings. A recipe names manifests, a
+mixture and a target size. Errors name the file, the field and the offending value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from vero_data.errors import ConfigError
+from vero_data.paths import manifests_dir, recipes_dir
+from vero_data.schema import CATEGORIES, REWARD_TYPES
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HubSource(_Model):
+    """A dataset on the Hugging Face Hub, read with ``datasets.load_dataset(..., streaming=True)``."""
+
+    path: str
+    config: str | None = None
+    split: str = "train"
+    revision: str | None = None
+    data_files: str | list[str] | dict[str, Any] | None = None
+    streaming: bool = True
+    alternatives: list[dict[str, Any]] = Field(default_factory=list, description="other known copies (id/config)")
+
+
+class FilesSource(_Model):
+    """Local files: parquet / jsonl / json / csv read with `datasets`, or an image folder."""
+
+    format: Literal["parquet", "jsonl", "json", "csv", "imagefolder"]
+    globs: list[str]
+    base_dir: str | None = Field(None, description="globs are relative to this (default: the manifest's folder)")
+
+
+class GeneratorSource(_Model):
+    """A registered procedural generator (vero_data.sources.generators)."""
+
+    name: str
+    n: int = Field(100, gt=0, description="rows to generate")
+    seed: int = 0
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Vero600kSource(_Model):
+    """The released Vero-600K in veRL layout (zlab-princeton/Vero-600k, fallback gsarch/Vero-600k)."""
+
+    config: str | None = None
+    split: str = "train"
+    repo_ids: list[str] = Field(default_factory=lambda: ["zlab-princeton/Vero-600k", "gsarch/Vero-600k"])
+    revision: str | None = None
+
+
+class SourceSpec(_Model):
+    hub: HubSource | None = None
+    files: FilesSource | None = None
+    generator: GeneratorSource | None = None
+    vero600k: Vero600kSource | None = None
+    unavailable: str | None = Field(None, description="no public copy is known: why, and what to use instead")
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        given = [k for k in ("hub", "files", "generator", "vero600k", "unavailable") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of hub / files / generator / vero600k / unavailable, got {given or 'none'}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        for k in ("hub", "files", "generator", "vero600k", "unavailable"):
+            if getattr(self, k) is not None:
+                return k
+        raise AssertionError
+
+
+class ColumnMapping(_Model):
+    """Declarative adapter: dotted paths (``label[0]``, ``qa.answer``) into the upstream row."""
+
+    question: str
+    answer: str
+    images: str | list[str] = "image"
+    choices: str | None = None
+    id: str | None = None
+    reward_type: str | None = None
+    extra: dict[str, str] = Field(default_factory=dict, description="extra_info key → upstream path")
+
+
+class FilterOverrides(_Model):
+    """Per-source overrides of the heuristic source filters (paper §A.1: <1K rows, <200K px, only yes/no)."""
+
+    min_rows: int | None = None
+    min_avg_pixels: int | None = None
+    drop_binary_only: bool | None = None
+    max_answer_chars: int | None = None
+
+
+class Provenance(_Model):
+    status: Literal["verified", "guess", "unavailable", "generated", "local"] = "guess"
+    notes: str = ""
+    paper_name: str | None = Field(None, description="the source's name in the paper's Table A1")
+
+
+class Manifest(_Model):
+    """One source. See docs/manifests.md."""
+
+    name: str
+    version: str = "1"
+    category: str
+    description: str = ""
+    data_source: str | None = Field(None, description="value of the `data_source` column (default: name)")
+    source: SourceSpec
+    adapter: str | ColumnMapping = "canonical"
+    adapter_params: dict[str, Any] = Field(default_factory=dict)
+    reward_type: str | None = Field(None, description="default reward type for rows that do not set one")
+    reward_types: list[str] = Field(default_factory=list, description="every reward type this source emits")
+    license: str = "unknown"
+    filters: FilterOverrides = Field(default_factory=FilterOverrides)
+    max_samples: int | None = Field(None, gt=0, description="read at most this many upstream rows")
+    target: int | None = Field(None, ge=0, description="rows to keep after curation (paper Table A1 count)")
+    canonicalise: bool = True
+    split: str = "train"
+    provenance: Provenance = Field(default_factory=Provenance)
+    tags: list[str] = Field(default_factory=list)
+
+    # set by the loader, not by the YAML
+    path: str | None = Field(None, exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def _snake(cls, v: str) -> str:
+        if not v or any(c.isspace() for c in v):
+            raise ValueError(f"name must be a non-empty identifier without spaces, got {v!r}")
+        return v
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, v: str) -> str:
+        if v not in CATEGORIES:
+            raise ValueError(f"unknown category {v!r}; one of {', '.join(CATEGORIES)}")
+        return v
+
+    @field_validator("reward_type")
+    @classmethod
+    def _reward(cls, v: str | None) -> str | None:
+        if v is not None and v not in REWARD_TYPES:
+            raise ValueError(f"unknown reward_type {v!r}; one of {', '.join(REWARD_TYPES)}")
+        return v
+
+    @field_validator("reward_types")
+    @classmethod
+    def _rewards(cls, v: list[str]) -> list[str]:
+        bad = [r for r in v if r not in REWARD_TYPES]
+        if bad:
+            raise ValueError(f"unknown reward_types {bad}; each one of {', '.join(REWARD_TYPES)}")
+        return v
+
+    @property
+    def source_name(self) -> str:
+        return self.data_source or self.name
+
+
+class Mixture(_Model):
+    """How categories are mixed: uniform by default (paper: +5.8 over other mixes, vero600k_format.md §6)."""
+
+    weights: Literal["uniform"] | dict[str, float] = "uniform"
+    total: int | None = Field(None, gt=0, description="target rows in all (None: keep everything after curation)")
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, v):
+        if isinstance(v, dict):
+            bad = [k for k in v if k not in CATEGORIES]
+            if bad:
+                raise ValueError(f"unknown categories in weights: {bad}")
+            if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+                raise ValueError("weights must be non-negative and sum to > 0")
+        return v
+
+    def category_weights(self) -> dict[str, float]:
+        w = {c: 1.0 for c in CATEGORIES} if self.weights == "uniform" else {c: 0.0 for c in CATEGORIES} | self.weights
+        s = sum(w.values())
+        return {c: x / s for c, x in w.items()}
+
+
+class FilterThresholds(_Model):
+    """Heuristic source filters; defaults from the paper (vero600k_format.md §7.1)."""
+
+    min_rows: int = 1000
+    min_avg_pixels: int = 200_000
+    drop_binary_only: bool = True
+    max_answer_chars: int = 4096
+
+
+class DedupSettings(_Model):
+    exact: bool = True
+    phash: bool = True
+    phash_threshold: int = Field(6, ge=0, le=32, description="max Hamming distance of 64-bit pHashes")
+    questions: bool = True
+    question_threshold: float = Field(0.95, gt=0, le=1, description="cosine similarity of MiniLM embeddings")
+    embedder: str = Field("sentence-transformers/all-MiniLM-L6-v2", description="sentence-transformers model")
+    require_same_answer: bool = True
+
+
+class PassAtKStep(_Model):
+    k: int = 8
+    min_pass: int = 1
+    max_pass: int | None = None
+
+
+class Recipe(_Model):
+    """A set of manifests + mixture + target size. See docs/manifests.md#recipes."""
+
+    name: str
+    version: str = "1"
+    description: str = ""
+    manifests: list[str] = Field(description="manifest names or paths (relative to the manifests dir)")
+    mixture: Mixture = Field(default_factory=Mixture)
+    filters: FilterThresholds = Field(default_factory=FilterThresholds)
+    dedup: DedupSettings = Field(default_factory=DedupSettings)
+    rows_per_shard: int = Field(5000, gt=0)
+    pass_at_k: PassAtKStep | None = None
+    path: str | None = Field(None, exclude=True)
+
+
+def _fmt_validation(path: Path, err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"]) or "(root)"
+        val = e.get("input")
+        sval = repr(val)
+        if len(sval) > 80:
+            sval = sval[:77] + "..."
+        lines.append(f"{path}: field '{loc}': {e['msg']} (value: {sval})")
+    return "\n".join(lines)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: file not found") from e
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: invalid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """Load and validate one manifest file."""
+    path = Path(path)
+    data = _read_yaml(path)
+    try:
+        m = Manifest.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_fmt_validation(path, e)) from None
+    m.path = str(path)
+    return m
+
+
+def load_recipe(name_or_path: str | Path) -> Recipe:
+    """Load a recipe by name (``demo``, ``vero600k``) or path."""
+    p = Path(name_or_path)
+    if not p.suffix:
+        p = recipes_dir() / f"{name_or_path}.yaml"
+        if not p.exists():
+            avail = ", ".join(sorted(x.stem for x in recipes_dir().glob("*.yaml")))
+            raise ConfigError(f"unknown recipe '{name_or_path}'; available: {avail}")
+    data = _read_yaml(p)
+    try:
+        r = Recipe.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_fmt_validation(p, e)) from None
+    r.path = str(p)
+    return r
+
+
+def all_manifest_paths(root: Path | None = None) -> list[Path]:
+    root = root or manifests_dir()
+    return sorted(p for p in root.rglob("*.yaml") if "recipes" not in p.relative_to(root).parts)
+
+
+def resolve_manifest(ref: str, root: Path | None = None) -> Path:
+    """A manifest reference in a recipe: a path (``stem/geo170k.yaml``) or a bare name (``geo170k``)."""
+    root = root or manifests_dir()
+    p = Path(ref)
+    for cand in (p, root / p, root / f"{ref}.yaml"):
+        if cand.suffix == ".yaml" and cand.is_file():
+            return cand
+    matches = [q for q in all_manifest_paths(root) if q.stem == ref]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise ConfigError(f"manifest name '{ref}' is ambiguous: {[str(m) for m in matches]}")
+    raise ConfigError(f"manifest '{ref}' not found under {root}")
+
+
+def recipe_manifests(recipe: Recipe) -> list[Manifest]:
+    out, seen = [], set()
+    for ref in recipe.manifests:
+        m = load_manifest(resolve_manifest(ref))
+        if m.name in seen:
+            raise ConfigError(f"{recipe.path}: manifest '{m.name}' listed twice")
+        seen.add(m.name)
+        out.append(m)
+    return out
