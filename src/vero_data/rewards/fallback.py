@@ -1,0 +1,26 @@
+"""The fallback for an unrecognised ``reward_type``: case-insensitive equality, then math-verify (1 s timeouts)."""
+
+from __future__ import annotations
+
+from vero_data.rewards import _mv
+
+
+def fallback_accuracy(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
+    """Vero's generic comparison, single-letter multiple choice included.
+
+    >>> fallback_accuracy("Paris", "paris"), fallback_accuracy(r"\\frac{1}{2}", "0.5")
+    (1.0, 1.0)
+    """
+    if pred.strip().lower() == truth.strip().lower():
+        return 1.0
+    gold = _mv.parse(truth, _mv.default_targets(), timeout=1)
+    mcq = False
+    if not gold and len(truth.strip()) == 1 and truth.strip().isalpha():
+        gold = _mv.parse(truth, _mv.default_letter_targets(), timeout=1)
+        mcq = bool(gold)
+    got = _mv.parse(pred, _mv.default_targets(), timeout=1)
+    if not got and mcq:
+        got = _mv.parse(pred, _mv.default_letter_targets(), timeout=1)
+    gold_target = gold if gold else [truth]
+    pred_target = got if got else [pred]
+    return 1.0 if _mv.verify(gold_target, pred_target, timeout=1) else 0.0

@@ -1,0 +1,19 @@
+"""instruction_following: the fraction of IFEval-style constraints the answer satisfies."""
+
+from __future__ import annotations
+
+from vero_data.rewards.base import register
+
+
+@register("instruction_following", extraction="raw")
+def instruction_following(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
+    """Satisfied / listed constraints of ``{"instructions": [{"class", "args"}, …]}``."""
+    from vero_data.rewards.ifeval.driver import score_instructions
+
+    return score_instructions(pred, truth)
+
+
+@register("instruction_following_llm_judge", extraction="raw")
+def instruction_following_llm_judge(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
+    """The rule-based part; the judge blend happens in :mod:`vero_data.rewards.llm_judge`."""
+    return instruction_following(pred, truth, extra_info, lenient)

@@ -1,0 +1,130 @@
+"""numeric: math-verify equivalence, or relative tolerance when ``extra_info.tolerance`` is set."""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+
+from vero_data.rewards import _mv
+from vero_data.rewards._safe_eval import safe_float
+from vero_data.rewards.base import register
+
+# Plain decimals decided without sympy: with ≤15 significant characters Python floats and sympy Floats agree.
+_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,13})(?:\.\d{1,8})?")
+_PLAIN_INT = re.compile(r"-?(?:0|[1-9]\d{0,14})")
+
+
+def tolerance_of(extra_info) -> float | None:
+    """``extra_info.tolerance`` as a non-negative float, else None (absent, invalid or negative)."""
+    if not isinstance(extra_info, dict):
+        return None
+    tol = extra_info.get("tolerance")
+    if tol is None:
+        return None
+    try:
+        t = float(tol)
+    except (TypeError, ValueError):
+        return None
+    return None if t < 0 else t
+
+
+def _to_float(value) -> float | None:
+    try:
+        return float(value)
+    except Exception:
+        pass
+    if isinstance(value, str):
+        return safe_float(value)
+    try:  # a parsed sympy expression: evaluate numerically if it is a number
+        if getattr(value, "is_number", False) or getattr(value, "is_real", False):
+            return float(value.evalf())
+    except Exception:
+        pass
+    return None
+
+
+@lru_cache(maxsize=8192)
+def candidates(text: str) -> tuple[float, ...]:
+    """Float readings of ``text``: direct ``float()``, safe arithmetic, and math-verify's parse."""
+    found: list[float] = []
+    direct = _to_float(text)
+    if direct is not None:
+        found.append(direct)
+    for value in _mv.parse(text, _mv.numeric_targets()):
+        v = _to_float(value)
+        if v is not None:
+            found.append(v)
+    unique: list[float] = []
+    for v in found:
+        if not any(abs(v - u) <= 1e-12 for u in unique):
+            unique.append(v)
+    return tuple(unique)
+
+
+def within_tolerance(gold: str, pred: str, tol: float) -> bool:
+    """Any pair of readings with ``|g-p| <= tol*|g|`` (absolute ``tol`` when ``|g| <= 1e-12``)."""
+    gs, ps = candidates(gold), candidates(pred)
+    for g in gs:
+        for p in ps:
+            d = abs(g - p)
+            if (d <= tol) if abs(g) <= 1e-12 else (d <= tol * abs(g)):
+                return True
+    return False
+
+
+def exact_equal(gold: str, pred: str) -> bool:
+    """math-verify parse + verify, with a sympy-free answer for plain integers and clearly different decimals."""
+    if _PLAIN_NUMBER.fullmatch(gold) and _PLAIN_NUMBER.fullmatch(pred):
+        if _PLAIN_INT.fullmatch(gold) and _PLAIN_INT.fullmatch(pred):
+            return int(gold) == int(pred)
+        g, p = float(gold), float(pred)
+        if g == p:
+            return True
+        if abs(g - p) > 1e-5:
+            return False
+    g = _mv.parse(gold, _mv.numeric_targets())
+    if not g:
+        return False
+    p = _mv.parse(pred, _mv.numeric_targets())
+    if not p:
+        return False
+    return _mv.verify(g, p)
+
+
+_LENIENT_STRIP = re.compile(r"\\\$|\$|\\dfrac|\\tfrac|\\,|\\!|\\;")
+
+
+def _lenient_text(s: str) -> str:
+    s = _LENIENT_STRIP.sub(lambda m: "\\frac" if "frac" in m.group() else "", s)
+    return s.replace(",", "") if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", s.strip()) else s
+
+
+def _lenient_equal(gold: str, pred: str) -> bool:
+    g, p = _lenient_text(gold), _lenient_text(pred)
+    if exact_equal(g, p):
+        return True
+    gs, ps = candidates(g), candidates(p)
+    for gv in gs:
+        for pv in ps + tuple(v / 100 for v in ps if "%" in p) + tuple(v * 100 for v in ps if "%" in g):
+            if math.isclose(gv, pv, rel_tol=1e-6, abs_tol=1e-12):
+                return True
+    return False
+
+
+@register("numeric")
+def numeric(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
+    r"""Numeric equivalence.
+
+    Without tolerance this is math-verify's verdict (so ``1e3`` ≠ ``1000`` and ``25\%`` ≠ ``0.25``, as in Vero);
+    ``lenient=True`` also accepts scientific notation, ``\$``, ``\dfrac`` and decimals of surds within 1e-6.
+
+    >>> numeric("0.25", r"\frac{1}{4}"), numeric("2e2", "200"), numeric("2e2", "200", {"tolerance": 0.01})
+    (1.0, 0.0, 1.0)
+    """
+    tol = tolerance_of(extra_info)
+    if tol is not None:
+        return 1.0 if within_tolerance(truth, pred, tol) else 0.0
+    if exact_equal(truth, pred):
+        return 1.0
+    return 1.0 if lenient and _lenient_equal(truth, pred) else 0.0
