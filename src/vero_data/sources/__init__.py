@@ -32,6 +32,7 @@ def load_plugins() -> None:
     if _loaded:
         return
     import vero_data.sources.adapters  # noqa: F401
+    import vero_data.sources.builtin_adapters  # noqa: F401
     import vero_data.sources.generators  # noqa: F401
 
     _loaded = True

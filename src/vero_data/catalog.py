@@ -1,0 +1,68 @@
+"""The DuckDB catalog: row metadata (never image bytes) a user can open and query.
+
+Tables: ``samples`` (one row per validated sample, with its category sub-tag and final status), ``quarantine``,
+``dedup`` (removed id → kept id, rule, score), ``sources`` (per-source stats and filter decision),
+``mixture`` (exported ids with split/shard/position). ``vero data build`` writes it; so can you::
+
+    duckdb OUT/catalog.duckdb "SELECT category, subtag, count(*) FROM samples WHERE status='exported' GROUP BY ALL"
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+
+from vero_data.manifest import Manifest
+from vero_data.sql import load_sql
+
+
+def write_catalog(path: Path, *, meta: pl.DataFrame, quarantine: pl.DataFrame, dedup: pl.DataFrame,
+                  source_stats: pl.DataFrame, mixture: pl.DataFrame, manifests: list[Manifest]) -> Path:
+    import duckdb
+
+    tmp = path.with_suffix(".tmp")
+    if tmp.exists():
+        tmp.unlink()
+    con = duckdb.connect(str(tmp))
+    try:
+        samples = meta.drop("img_sha", "dhash", "lowvar").with_columns(
+            pl.col("phash").list.eval(pl.element().cast(pl.String)).list.join(",").alias("phash"),
+        )
+        con.register("samples_in", samples)
+        con.execute("CREATE TABLE samples AS SELECT * FROM samples_in")
+        tags = con.sql(load_sql("tag_categories")).pl()
+        con.register("tags", tags)
+        con.execute("ALTER TABLE samples ADD COLUMN subtag VARCHAR")
+        con.execute("UPDATE samples SET subtag = tags.subtag, category = tags.category FROM tags "
+                    "WHERE samples.id = tags.id")
+        con.register("q_in", quarantine)
+        con.execute("CREATE TABLE quarantine AS SELECT * FROM q_in")
+        con.register("d_in", dedup)
+        con.execute("CREATE TABLE dedup AS SELECT * FROM d_in")
+        con.register("mix_in", mixture)
+        con.execute("CREATE TABLE mixture AS SELECT * FROM mix_in")
+        src = pl.DataFrame(
+            [{"manifest": m.name, "data_source": m.source_name, "category": m.category, "license": m.license,
+              "target": m.target, "source_kind": m.source.kind, "status": m.provenance.status} for m in manifests],
+            schema={"manifest": pl.String, "data_source": pl.String, "category": pl.String, "license": pl.String,
+                    "target": pl.Int64, "source_kind": pl.String, "status": pl.String},
+        ).join(source_stats, on="manifest", how="left")
+        con.register("src_in", src)
+        con.execute("CREATE TABLE sources AS SELECT * FROM src_in")
+        con.execute("ALTER TABLE samples ADD COLUMN status VARCHAR")
+        con.execute(
+            "UPDATE samples SET status = CASE "
+            "WHEN id IN (SELECT id FROM mixture) THEN 'exported' "
+            "WHEN id IN (SELECT id FROM quarantine WHERE stage = 'dedup') THEN 'duplicate' "
+            "WHEN id IN (SELECT id FROM quarantine WHERE stage = 'source_filter') THEN 'source_filtered' "
+            "ELSE 'not_selected' END"
+        )
+    finally:
+        con.close()
+    os.replace(tmp, path)
+    wal = tmp.with_suffix(".tmp.wal")
+    if wal.exists():
+        wal.unlink()
+    return path

@@ -1,0 +1,330 @@
+"""`vero`: flags → config → one API call → rich output.
+
+Heavy imports (datasets, torch, sentence-transformers, trl, vllm) happen inside commands, so `vero --help` is fast.
+The model commands (`vero model`, `vero train`, `vero eval`) live in vero_train and are mounted when present.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vero_data.errors import VeroError
+
+app = typer.Typer(help="Vero: build Vero-600K, filter by pass@k, train with GSPO, score VeroEval.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Build, validate and inspect datasets.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that print figures (speed, memory).", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(bench_app, name="bench")
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def _fail(e: Exception) -> None:
+    _console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False, markup=True)
+    raise typer.Exit(1)
+
+
+@app.callback()
+def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False) -> None:
+    from rich.logging import RichHandler
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s",
+                        handlers=[RichHandler(console=_console(stderr=True), show_path=False)])
+
+
+# ------------------------------------------------------------------------------------------------ data build
+@data_app.command("build")
+def data_build(
+    out: Annotated[Path, typer.Option("--out", "-o", help="output directory")],
+    recipe: Annotated[str | None, typer.Option(help="recipe name (demo, vero600k) or YAML path")] = None,
+    manifest: Annotated[list[str] | None, typer.Option(help="manifest file(s), instead of a recipe")] = None,
+    seed: Annotated[int, typer.Option(help="mixture seed")] = 0,
+    resume: Annotated[bool, typer.Option(help="continue an interrupted build")] = False,
+    overwrite: Annotated[bool, typer.Option(help="delete OUT first")] = False,
+    workers: Annotated[int, typer.Option(help="ingest processes")] = 1,
+    part_rows: Annotated[int, typer.Option(help="upstream rows per ingest part")] = 1000,
+    rows_per_shard: Annotated[int | None, typer.Option(help="rows per Parquet shard")] = None,
+    total: Annotated[int | None, typer.Option(help="target rows (overrides the recipe)")] = None,
+    limit: Annotated[int | None, typer.Option(help="read at most N upstream rows per source")] = None,
+    max_pixels: Annotated[int | None, typer.Option(help="per-image pixel cap (decompression bombs)")] = None,
+    format: Annotated[list[str] | None, typer.Option("--format", help="parquet (always) and/or verl")] = None,
+    dry_run: Annotated[bool, typer.Option(help="print the plan, read nothing")] = False,
+    skip_unavailable: Annotated[bool, typer.Option(help="build without unreachable sources")] = False,
+) -> None:
+    """Build a dataset: read → normalise → canonicalise → validate → filter → dedup → tag → mix → export."""
+    from vero_data.api import build
+    from vero_data.config import BuildConfig
+
+    try:
+        cfg = BuildConfig(out=out, recipe=recipe, manifests=manifest or [], seed=seed, resume=resume,
+                          overwrite=overwrite, workers=workers, part_rows=part_rows, rows_per_shard=rows_per_shard,
+                          total=total, limit=limit, dry_run=dry_run, skip_unavailable=skip_unavailable,
+                          formats=sorted({"parquet", *(format or [])}),
+                          **({"max_pixels": max_pixels} if max_pixels else {}))
+        res = build(cfg)
+    except VeroError as e:
+        _fail(e)
+    con = _console()
+    if dry_run:
+        _print_plan(con, res.plan)
+        return
+    _print_build(con, res)
+
+
+def _print_plan(con, plan: list[dict]) -> None:
+    from rich.table import Table
+
+    t = Table(title="build plan (nothing read)")
+    cols = list(plan[0].keys()) if plan else []
+    for c in cols:
+        t.add_column(str(c))
+    for row in plan:
+        t.add_row(*[str(row.get(c, "")) for c in cols])
+    con.print(t)
+
+
+def _print_build(con, res) -> None:
+    from rich.table import Table
+
+    r = res.report
+    t = Table(title=f"{r['recipe']}: {r['rows']:,} rows")
+    for c in ("category", "exported", "quota", "shortfall"):
+        t.add_column(c, justify="right" if c != "category" else "left")
+    for c in r["categories"]:
+        t.add_row(c["category"], f"{c['exported']:,}", str(c["quota"] or "-"), str(c["shortfall"] or ""))
+    con.print(t)
+    s = Table(title="sources (read = exported + dropped + not selected)")
+    for c in ("source", "read", "exported", "not selected", "dropped"):
+        s.add_column(c)
+    for x in r["sources"]:
+        if "unavailable" in x:
+            s.add_row(x["manifest"], "-", "-", "-", "[red]unavailable[/]")
+            continue
+        s.add_row(x["manifest"], f"{x['read']:,}", f"{x['exported']:,}", f"{x['not_selected']:,}",
+                  ", ".join(f"{k}={v}" for k, v in x["dropped"].items()))
+    con.print(s)
+    ok = "[green]reconciled[/]" if r["reconciled"] else "[red]NOT reconciled[/]"
+    con.print(f"counts {ok}; dedup removed {r['dedup']['removed']:,}; wall {r.get('wall_s', 0):.1f}s")
+    con.print(f"shards:     {res.out / 'data'}  ({len(res.shards)} files)")
+    con.print(f"card:       {res.card}")
+    con.print(f"report:     {res.report_html}")
+    con.print(f"quarantine: {res.out / 'quarantine.parquet'}")
+    con.print(f"catalog:    {res.out / 'catalog.duckdb'}")
+
+
+# ------------------------------------------------------------------------------------------- validate / ls
+@data_app.command("validate")
+def data_validate(
+    paths: Annotated[list[Path] | None, typer.Argument(help="manifests/recipes or folders (default: all shipped)")]
+    = None,
+) -> None:
+    """Validate manifests and recipes: schema, adapter and generator names, manifest references."""
+    from rich.table import Table
+
+    from vero_data.api import validate
+
+    results = validate(paths)
+    bad = [r for r in results if not r.ok]
+    con = _console()
+    if bad:
+        t = Table(title="invalid")
+        t.add_column("file")
+        t.add_column("error")
+        for r in bad:
+            t.add_row(r.path, r.error)
+        con.print(t)
+    n_m = sum(r.kind == "manifest" for r in results)
+    n_r = len(results) - n_m
+    con.print(f"{len(results) - len(bad)}/{len(results)} valid ({n_m} manifests, {n_r} recipes)")
+    if bad:
+        raise typer.Exit(1)
+
+
+@data_app.command("ls")
+def data_ls(json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False) -> None:
+    """List shipped recipes and manifests."""
+    from rich.table import Table
+
+    from vero_data.api import list_manifests, list_recipes
+
+    try:
+        recipes, manifests = list_recipes(), list_manifests()
+    except VeroError as e:
+        _fail(e)
+    if json_out:
+        print(json.dumps({"recipes": recipes, "manifests": manifests}, indent=2))
+        return
+    con = _console()
+    t = Table(title="recipes")
+    for c in ("name", "manifests", "total", "description"):
+        t.add_column(c)
+    for r in recipes:
+        t.add_row(r["name"], str(r["manifests"]), str(r["total"] or "all"), r["description"])
+    con.print(t)
+    t = Table(title=f"manifests ({len(manifests)})")
+    for c in ("name", "category", "source", "reward types", "licence", "status", "path"):
+        t.add_column(c)
+    for m in manifests:
+        t.add_row(m["name"], m.get("category", "?"), m.get("source", "?"), ", ".join(m.get("reward_types", [])),
+                  m.get("license", ""), m.get("status", m.get("error", "")), m["path"])
+    con.print(t)
+
+
+# ----------------------------------------------------------------------------------------------- generators
+@data_app.command("generators")
+def data_generators(json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False
+                    ) -> None:
+    """List the procedural task generators with their categories and reward types."""
+    from vero_data.sources.generators import generator_table
+
+    rows = generator_table()
+    if json_out:
+        print(json.dumps(rows, indent=2, default=str))
+        return
+    from rich.table import Table
+
+    t = Table(title=f"generators ({len(rows)})")
+    for c in ("name", "category", "reward types", "description"):
+        t.add_column(c)
+    for g in rows:
+        t.add_row(g["name"], g["category"], ", ".join(g["reward_types"]), str(g.get("description", ""))[:80])
+    _console().print(t)
+
+
+@data_app.command("generate")
+def data_generate(
+    name: Annotated[str, typer.Argument(help="generator name (see `vero data generators`)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output directory")],
+    n: Annotated[int, typer.Option(help="rows")] = 100,
+    seed: Annotated[int, typer.Option(help="seed: same seed, byte-identical rows")] = 0,
+    split: Annotated[str, typer.Option(help="train, or test for held-out rows (salted seeds)")] = "train",
+    param: Annotated[list[str] | None, typer.Option(help="generator parameter KEY=VALUE (JSON values)")] = None,
+) -> None:
+    """Write a generator's rows as a source: canonical Parquet that `vero data build --manifest` can read."""
+    from vero_data.api import generate_to_dir
+
+    params = {}
+    for p in param or []:
+        k, _, v = p.partition("=")
+        try:
+            params[k] = json.loads(v)
+        except json.JSONDecodeError:
+            params[k] = v
+    try:
+        res = generate_to_dir(name, n, seed, out, params, split)
+    except VeroError as e:
+        _fail(e)
+    _console().print(f"{res['rows']} rows → {res['path']}" + (f" (quarantined: {res['dropped']})"
+                                                              if res["dropped"] else ""))
+
+
+# -------------------------------------------------------------------------------------------- sources/export
+@data_app.command("sources")
+def data_sources(
+    recipe: Annotated[str, typer.Option(help="recipe whose sources to list")] = "vero600k",
+    json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """The sources of a recipe: name, category, rows, reward types, licence, hub id, status."""
+    from vero_data.manifest import load_recipe, recipe_manifests
+    from vero_data.sources.catalogue import sources_table
+
+    try:
+        rows = sources_table(recipe_manifests(load_recipe(recipe)))
+    except VeroError as e:
+        _fail(e)
+    if json_out:
+        print(json.dumps(rows, indent=2, default=str))
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{recipe}: {len(rows)} sources")
+    cols = list(rows[0].keys()) if rows else []
+    for c in cols:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*[", ".join(map(str, v)) if isinstance(v, list) else str(v if v is not None else "")
+                    for v in (r[c] for c in cols)])
+    _console().print(t)
+
+
+@data_app.command("export")
+def data_export(
+    data: Annotated[Path, typer.Option("--data", help="a built dataset directory (with data/*.parquet)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output directory")],
+    format: Annotated[str, typer.Option("--format", help="verl: Vero's JSONL + image files")] = "verl",
+) -> None:
+    """Export built shards to another layout (veRL: byte-compatible with Vero's download script)."""
+    if format != "verl":
+        _fail(VeroError(f"unknown --format {format!r}; supported: verl"))
+    from vero_data.stages.export import iter_shard_rows
+
+    shards = sorted((data / "data").glob("*.parquet")) or sorted(data.glob("*.parquet"))
+    if not shards:
+        _fail(VeroError(f"no Parquet shards under {data}"))
+    from collections import defaultdict
+
+    from vero_data.verl import export_verl
+
+    by_split = defaultdict(list)
+    for s in shards:
+        by_split[s.name.split("-", 1)[0]].append(s)
+    for split, files in sorted(by_split.items()):
+        export_verl(iter_shard_rows(files), out, split)
+    _console().print(f"veRL layout written to {out}")
+
+
+# --------------------------------------------------------------------------------------------------- bench
+@bench_app.command("build")
+def bench_build(
+    n: Annotated[int, typer.Option(help="images in the generated benchmark set")] = 50_000,
+    workers: Annotated[int, typer.Option(help="build workers")] = 2,
+    out: Annotated[Path | None, typer.Option(help="work directory (default: a temp dir)")] = None,
+    hashes: Annotated[str, typer.Option(help="near-dup search sizes, comma-separated")] = "100000,600000",
+) -> None:
+    """End-to-end build rows/s vs bare decode+pHash rows/s, near-dup search time, peak RSS."""
+    from vero_data.bench import run_build_bench
+
+    res = run_build_bench(n=n, workers=workers, work=out, hash_sizes=[int(x) for x in hashes.split(",") if x])
+    _console().print_json(json.dumps(res))
+
+
+def _mount_optional() -> None:
+    """Mount command groups that live in optional modules (rewards, models) without importing heavy deps."""
+    try:
+        from vero_data.rewards.cli import app as reward_app
+
+        app.add_typer(reward_app, name="reward", help="Score responses with the task-routed rewards.")
+    except ImportError:
+        pass
+    try:
+        from vero_train.cli import register as register_train
+
+        register_train(app, bench_app)
+    except ImportError:
+        pass
+
+
+_mount_optional()
+
+
+def main() -> None:
+    try:
+        app()
+    except VeroError as e:  # library errors outside a command's own handling
+        _console(stderr=True).print(f"[bold red]error:[/] {e}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

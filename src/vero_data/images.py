@@ -1,0 +1,128 @@
+"""Image decoding, validation and hashing: the per-row image work of the build, done once per image.
+
+Each image is decoded once; from the decoded pixels we take the exact-dedup digest (sha256 of the RGB
+pixels, so a PNG and a lossless re-encode of it collide), the 64-bit pHash and dHash (imagehash), the size,
+and a low-variance flag (flat images all share one pHash: ../shared/spec/pitfalls.md §5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import imagehash
+import numpy as np
+from PIL import Image, ImageOps
+
+from vero_data.errors import RowError
+
+# Decompression-bomb cap: Qwen3-VL-8B's training max_pixels is 4096² (vero600k_format.md §8); allow 4× that.
+DEFAULT_MAX_PIXELS = 4 * 4096 * 4096
+# Images with a grey-level std below this are "flat": pHash is meaningless for them (imagehash#134).
+LOW_VARIANCE_STD = 2.0
+_HASH_SIZE = 8  # 8×8 → 64-bit hashes; different sizes are not comparable (imagehash#145)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the build keeps about one image (never the decoded pixels)."""
+
+    pixel_sha256: str
+    phash: int  # unsigned 64-bit
+    dhash: int
+    width: int
+    height: int
+    low_variance: bool
+    format: str | None
+
+
+def to_bytes_and_path(image: Any) -> tuple[bytes, str | None]:
+    """Accept a PIL image, bytes, an HF ``{"bytes","path"}`` dict or a file path; return encoded bytes + path."""
+    if isinstance(image, Image.Image):
+        buf = io.BytesIO()
+        fmt = image.format if image.format in ("PNG", "JPEG", "WEBP") else "PNG"
+        img = image
+        if fmt == "JPEG" and img.mode not in ("RGB", "L"):
+            img = img.convert("RGB")
+        img.save(buf, format=fmt)
+        return buf.getvalue(), getattr(image, "filename", None) or None
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return bytes(image), None
+    if isinstance(image, dict):
+        b, p = image.get("bytes"), image.get("path")
+        if b is not None:
+            return bytes(b), p
+        if p:
+            return _read_file(p), p
+        raise RowError("missing_image", "image dict has neither bytes nor path", "images")
+    if isinstance(image, (str, os.PathLike)):
+        return _read_file(str(image)), str(image)
+    raise RowError("bad_image_type", f"unsupported image value of type {type(image).__name__}", "images")
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise RowError("missing_image", f"cannot read image file {path}: {e.strerror}", "images") from None
+
+
+def _flatten(img: Image.Image) -> Image.Image:
+    """Apply EXIF orientation and flatten alpha onto white (blockhash#4), then RGB."""
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        img = img.convert("RGBA")
+        bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(bg, img)
+    return img.convert("RGB")
+
+
+def _hash64(h) -> int:
+    """imagehash's boolean array → unsigned 64-bit int (stored unsigned: signed ints go negative, imagehash#222)."""
+    return int(np.packbits(h.hash.flatten()).view(">u8")[0])
+
+
+def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
+    """Decode fully (truncated files fail here), cap pixels, hash. Raises RowError with a reason code."""
+    if not data:
+        raise RowError("empty_image", "image has 0 bytes", "images")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            w, h = img.size
+            if w * h > max_pixels:
+                raise RowError("decompression_bomb", f"{w}x{h} = {w * h} pixels > cap {max_pixels}", "images")
+            fmt = img.format
+            img.load()
+    except RowError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise RowError("decompression_bomb", str(e)[:200], "images") from None
+    except Exception as e:  # PIL raises many types for corrupt data (OSError, SyntaxError, ValueError…)
+        raise RowError("undecodable_image", f"{type(e).__name__}: {str(e)[:200]}", "images") from None
+    if w == 0 or h == 0:
+        raise RowError("empty_image", f"image size {w}x{h}", "images")
+    rgb = _flatten(img)
+    arr = np.asarray(rgb)
+    digest = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode() + arr.tobytes()).hexdigest()
+    gray = rgb.convert("L")
+    low_var = float(np.asarray(gray, dtype=np.float32).std()) < LOW_VARIANCE_STD
+    return ImageInfo(
+        digest,
+        _hash64(imagehash.phash(gray, _HASH_SIZE)),
+        _hash64(imagehash.dhash(gray, _HASH_SIZE)),
+        rgb.width,
+        rgb.height,
+        low_var,
+        fmt,
+    )
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()

@@ -1,0 +1,199 @@
+"""Build report: counts that reconcile per source (read = exported + dropped by reason + not selected), per
+category quotas and shortfalls, dedup decisions with examples, image-size histogram, paper targets.
+Written as ``report.json`` and a self-contained ``report.html`` (inline CSS bars and thumbnails, no scripts)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from vero_data.manifest import Manifest, Recipe
+
+PIXEL_BINS = [0, 50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000, 4_000_000, 10**12]
+
+
+def build_report(*, recipe: Recipe, manifests: list[Manifest], parts, unavailable: dict[str, str],
+                 meta: pl.DataFrame, quarantine: pl.DataFrame, source_stats: pl.DataFrame, removed: pl.DataFrame,
+                 mixture: pl.DataFrame, not_selected: pl.DataFrame, quotas: pl.DataFrame, shards: list[Path],
+                 out: Path, seed: int, timings: dict[str, float]) -> dict[str, Any]:
+    q_counts = quarantine.group_by("manifest", "reason").len().rows()
+    dropped: dict[str, dict[str, int]] = defaultdict(dict)
+    for m, reason, n in q_counts:
+        dropped[m][reason] = n
+    exported = dict(mixture.group_by("manifest").len().rows())
+    unsel = dict(not_selected.group_by("manifest").len().rows())
+    stats = {r["manifest"]: r for r in source_stats.to_dicts()}
+    sources = []
+    all_ok = True
+    for m in manifests:
+        read = sum(p.read for p in parts.get(m.name, []))
+        d = dropped.get(m.name, {})
+        ex, ns = exported.get(m.name, 0), unsel.get(m.name, 0)
+        ok = read == ex + ns + sum(d.values())
+        all_ok &= ok
+        st = stats.get(m.name, {})
+        sources.append({
+            "manifest": m.name, "data_source": m.source_name, "category": m.category, "license": m.license,
+            "upstream_rows": sum(p.upstream_rows for p in parts.get(m.name, [])), "read": read, "exported": ex,
+            "not_selected": ns, "dropped": dict(sorted(d.items())), "reconciled": ok,
+            "paper_target": m.target, "avg_pixels": st.get("avg_pixels"), "source_filter": st.get("reason"),
+        })
+    for name, msg in sorted(unavailable.items()):
+        sources.append({"manifest": name, "unavailable": msg, "read": 0, "exported": 0, "reconciled": True})
+    cat_rows = dict(mixture.filter(pl.col("split") == "train").group_by("category").len().rows())
+    categories = []
+    for c, quota in quotas.rows():
+        got = cat_rows.get(c, 0)
+        categories.append({"category": c, "exported": got, "quota": quota,
+                           "shortfall": max(0, quota - got) if quota is not None else 0})
+    px = meta.join(mixture.select("id"), on="id")["pixels"].to_list()
+    hist = [sum(1 for v in px if lo <= v < hi) for lo, hi in zip(PIXEL_BINS[:-1], PIXEL_BINS[1:], strict=True)]
+    reasons: dict[str, int] = defaultdict(int)
+    for _, reason, n in q_counts:
+        reasons[reason] += n
+    splits = dict(mixture.group_by("split").len().rows())
+    return {
+        "recipe": recipe.name, "recipe_version": recipe.version, "seed": seed,
+        "rows": mixture.height, "splits": splits,
+        "shards": [str(s.relative_to(out)) for s in shards],
+        "read": sum(s.get("read", 0) for s in sources),
+        "dropped_by_reason": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        "not_selected": not_selected.height,
+        "reconciled": all_ok,
+        "categories": categories,
+        "sources": sources,
+        "unavailable": unavailable,
+        "dedup": {"removed": removed.height, "by_rule": dict(removed.group_by("rule").len().rows()),
+                  "examples": removed.head(12).to_dicts()},
+        "image_pixels_histogram": {"bins": PIXEL_BINS, "counts": hist},
+        "mixture": {"weights": recipe.mixture.category_weights(), "total": recipe.mixture.total},
+    }
+
+
+# ------------------------------------------------------------------------------------------------------- HTML
+_CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
+th{background:#f4f4f4}.bar{background:#4c78a8;height:12px;display:inline-block}.bad{color:#b00}
+.card{display:inline-block;vertical-align:top;width:230px;margin:6px;border:1px solid #ddd;padding:6px;font-size:12px}
+.card img{max-width:220px;max-height:160px}code{font-size:12px}"""
+
+
+def _bars(rows: list[tuple[str, int]]) -> str:
+    mx = max([v for _, v in rows] or [1]) or 1
+    body = "".join(
+        f"<tr><td>{html.escape(str(k))}</td><td>{v:,}</td><td><span class='bar' style='width:{int(300 * v / mx)}px'>"
+        f"</span></td></tr>" for k, v in rows
+    )
+    return f"<table>{body}</table>"
+
+
+def _thumb(data: bytes, size: int = 220) -> str:
+    from PIL import Image
+
+    try:
+        im = Image.open(io.BytesIO(data))
+        im.thumbnail((size, size))
+        buf = io.BytesIO()
+        im.convert("RGB").save(buf, "JPEG", quality=70)
+        return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+    except Exception:
+        return ""
+
+
+def _lookup_rows(run_dir: Path, manifests: list[Manifest], ids: set[str]) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    if not ids:
+        return found
+    for m in manifests:
+        for f in sorted((run_dir / "ingest" / m.name).glob("rows-*.parquet")):
+            t = pq.read_table(f, filters=[("id", "in", list(ids))])
+            for r in t.to_pylist():
+                found[r["id"]] = r
+    return found
+
+
+def _card(row: dict, caption: str) -> str:
+    img = row["images"][0]["bytes"] if row.get("images") else b""
+    src = _thumb(img) if img else ""
+    q = json.loads(row["extra_info"]).get("question", "") if row.get("extra_info") else ""
+    return (f"<div class='card'>{f'<img src={src!r}>' if src else ''}<div><b>{html.escape(caption)}</b></div>"
+            f"<div>{html.escape(str(q)[:200])}</div><div>answer: <code>{html.escape(row['answer'][:120])}</code>"
+            f" ({html.escape(row['reward_type'])})</div></div>")
+
+
+def write_report(out: Path, report: dict[str, Any], *, run, manifests: list[Manifest]) -> Path:
+    (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
+    parts = [f"<!doctype html><meta charset='utf-8'><title>Vero build report: {html.escape(report['recipe'])}</title>"
+             f"<style>{_CSS}</style><h1>Build report: {html.escape(report['recipe'])}</h1>"]
+    rec = "reconciled" if report["reconciled"] else "<span class='bad'>NOT reconciled</span>"
+    parts.append(f"<p>{report['rows']:,} rows exported in {len(report['shards'])} shards (seed {report['seed']}); "
+                 f"{report['read']:,} read; counts {rec}: read = exported + dropped by reason + not selected.</p>")
+    parts.append("<h2>Rows per category</h2><table><tr><th>category</th><th>exported</th><th>quota</th>"
+                 "<th>shortfall</th></tr>" + "".join(
+                     f"<tr><td>{c['category']}</td><td>{c['exported']:,}</td><td>{c['quota'] or '-'}</td>"
+                     f"<td>{c['shortfall'] or ''}</td></tr>" for c in report["categories"]) + "</table>")
+    parts.append(_bars([(c["category"], c["exported"]) for c in report["categories"]]))
+    parts.append("<h2>Sources</h2><table><tr><th>source</th><th>category</th><th>read</th><th>exported</th>"
+                 "<th>paper target</th><th>not selected</th><th>dropped (reason: n)</th><th>filter</th></tr>")
+    for s in report["sources"]:
+        if "unavailable" in s:
+            parts.append(f"<tr><td>{html.escape(s['manifest'])}</td><td colspan=7 class='bad'>unavailable: "
+                         f"{html.escape(s['unavailable'])}</td></tr>")
+            continue
+        dr = ", ".join(f"{k}: {v}" for k, v in s["dropped"].items())
+        parts.append(f"<tr><td>{html.escape(s['manifest'])}</td><td>{s['category']}</td><td>{s['read']:,}</td>"
+                     f"<td>{s['exported']:,}</td><td>{s['paper_target'] or ''}</td><td>{s['not_selected']:,}</td>"
+                     f"<td>{html.escape(dr)}</td><td>{html.escape(s['source_filter'] or '')}</td></tr>")
+    parts.append("</table><h2>Rows per source</h2>")
+    parts.append(_bars([(s["manifest"], s["exported"]) for s in report["sources"]]))
+    parts.append("<h2>Dropped by reason</h2>" + _bars(list(report["dropped_by_reason"].items())))
+    h = report["image_pixels_histogram"]
+    labels = [f"{lo:,}–{hi:,}" if hi < 10**12 else f"≥ {lo:,}" for lo, hi in zip(h["bins"][:-1], h["bins"][1:],
+                                                                                  strict=True)]
+    parts.append("<h2>Image size (pixels per row, exported)</h2>" + _bars(list(zip(labels, h["counts"],
+                                                                                    strict=True))))
+    ex = report["dedup"]["examples"]
+    parts.append(f"<h2>Deduplication</h2><p>{report['dedup']['removed']:,} removed: "
+                 f"{html.escape(json.dumps(report['dedup']['by_rule']))}</p>")
+    rows = _lookup_rows(run.dir, manifests, {e["id"] for e in ex} | {e["dup_of"] for e in ex})
+    for e in ex[:8]:
+        if e["id"] in rows and e["dup_of"] in rows:
+            parts.append("<div>" + _card(rows[e["dup_of"]], "kept " + e["dup_of"][:10]) +
+                         _card(rows[e["id"]], f"removed ({e['rule']}, {e['score']:.3f})") + "</div>")
+    parts.append("<h2>Examples per source</h2><p>See <a href='gallery.html'>gallery.html</a>.</p>")
+    page = out / "report.html"
+    page.write_text("\n".join(parts))
+    write_gallery(out, run, manifests)
+    return page
+
+
+def write_gallery(out: Path, run, manifests: list[Manifest], per_source: int = 3) -> Path:
+    """A few exported examples per source (for generator sources: the generator gallery)."""
+    parts = [f"<!doctype html><meta charset='utf-8'><title>Examples per source</title><style>{_CSS}</style>"
+             "<h1>Examples per source</h1>"]
+    for m in manifests:
+        files = sorted((run.dir / "ingest" / m.name).glob("rows-*.parquet"))
+        if not files:
+            continue
+        t = pq.ParquetFile(files[0])
+        rows = t.read_row_group(0).slice(0, per_source).to_pylist() if t.num_row_groups else []
+        if not rows:
+            continue
+        gen = m.source.generator.name if m.source.generator else None
+        parts.append(f"<h2>{html.escape(m.name)} <small>({m.category}{', generator ' + gen if gen else ''})"
+                     "</small></h2>")
+        parts.append("".join(_card(r, r["reward_type"]) for r in rows))
+    page = out / "gallery.html"
+    page.write_text("\n".join(parts))
+    return page
+
+
+__all__ = ["build_report", "write_report", "write_gallery"]

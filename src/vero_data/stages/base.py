@@ -1,0 +1,86 @@
+"""The row-stage contract and the quarantine record shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+
+from vero_data.errors import RowError
+
+# Columns every quarantine record has (quarantine.parquet). No image bytes: the upstream index identifies the row.
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String,
+    "manifest": pl.String,
+    "data_source": pl.String,
+    "category": pl.String,
+    "upstream_index": pl.Int64,
+    "upstream_id": pl.String,
+    "stage": pl.String,
+    "reason": pl.String,
+    "field": pl.String,
+    "detail": pl.String,
+    "dup_of": pl.String,
+    "excerpt": pl.String,
+}
+
+DROP = "_reason"  # internal column: None = kept, else the reason code
+
+
+def excerpt(value: Any, limit: int = 600) -> str:
+    """A short, printable copy of what was rejected (answers, questions), never image bytes."""
+    try:
+        s = json.dumps(value, ensure_ascii=False, default=lambda o: f"<{type(o).__name__}>")
+    except (TypeError, ValueError):
+        s = repr(value)
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def quarantine_record(row: dict[str, Any], stage: str, err: RowError | None = None, *, reason: str | None = None,
+                      detail: str = "", field: str | None = None, dup_of: str | None = None) -> dict[str, Any]:
+    lineage = row.get("lineage") or {}
+    extra = row.get("_question") or ""
+    return {
+        "id": row.get("id"),
+        "manifest": lineage.get("manifest") or row.get("manifest"),
+        "data_source": row.get("data_source"),
+        "category": row.get("category"),
+        "upstream_index": lineage.get("upstream_index", row.get("upstream_index")),
+        "upstream_id": lineage.get("upstream_id", row.get("upstream_id")),
+        "stage": stage,
+        "reason": err.reason if err else reason,
+        "field": err.field if err else field,
+        "detail": (err.detail if err else detail)[:1000],
+        "dup_of": dup_of,
+        "excerpt": excerpt({"question": extra, "answer": row.get("answer")}) if row else "",
+    }
+
+
+class RowStage:
+    """A stage that maps rows one by one; a row it rejects is marked with a reason (never silently dropped)."""
+
+    name = "stage"
+
+    def process_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def process_rows(self, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Returns (kept rows, quarantine records)."""
+        kept, dropped = [], []
+        for row in rows:
+            try:
+                kept.append(self.process_row(row))
+            except RowError as e:
+                dropped.append(quarantine_record(row, self.name, e))
+        return kept, dropped
+
+    def __call__(self, batch: pl.DataFrame) -> pl.DataFrame:
+        """map_batches form: same rows out, rejected ones carry `_reason`."""
+        out = []
+        for row in batch.to_dicts():
+            try:
+                out.append({**self.process_row(row), DROP: None})
+            except RowError as e:
+                out.append({**row, DROP: e.reason})
+        return pl.DataFrame(out, infer_schema_length=None)

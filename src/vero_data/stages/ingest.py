@@ -1,0 +1,200 @@
+"""Ingest one part of one source: read → adapt → normalise → canonicalise → validate, then write.
+
+A part is ``part_rows`` consecutive upstream rows. Each finished part leaves three files and a marker:
+``rows-NNNNN.parquet`` (canonical rows with image bytes), ``meta-NNNNN.parquet`` (no bytes: ids, hashes,
+sizes, normalised text, for the global stages), ``quarantine-NNNNN.parquet`` and ``part-NNNNN.done``
+(counts, JSON). Files are written under a temporary name and renamed, so a killed run leaves no torn part.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from vero_data.errors import RowError
+from vero_data.manifest import Manifest
+from vero_data.schema import ARROW_SCHEMA, COLUMNS, RawSample, loads_extra
+from vero_data.stages.base import QUARANTINE_SCHEMA, quarantine_record
+from vero_data.stages.canonicalise import CanonicaliseStage
+from vero_data.stages.normalise import normalise_sample
+from vero_data.stages.validate import ValidateStage
+
+META_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String,
+    "data_source": pl.String,
+    "category": pl.String,
+    "reward_type": pl.String,
+    "split": pl.String,
+    "license": pl.String,
+    "manifest": pl.String,
+    "upstream_id": pl.String,
+    "upstream_index": pl.Int64,
+    "question": pl.String,
+    "answer": pl.String,
+    "n_images": pl.Int32,
+    "img_sha": pl.List(pl.String),
+    "phash": pl.List(pl.UInt64),
+    "dhash": pl.List(pl.UInt64),
+    "lowvar": pl.List(pl.Boolean),
+    "width": pl.List(pl.Int32),
+    "height": pl.List(pl.Int32),
+    "pixels": pl.Int64,
+    "question_norm": pl.String,
+    "answer_norm": pl.String,
+}
+
+
+@dataclass
+class IngestSettings:
+    max_pixels: int
+    max_answer_chars: int
+    canonicaliser: str = "rules"
+
+
+@dataclass
+class PartResult:
+    manifest: str
+    part: int
+    upstream_rows: int = 0
+    read: int = 0
+    kept: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    exhausted: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True)
+
+
+def part_dir(run_dir: Path, manifest: str) -> Path:
+    return run_dir / "ingest" / manifest
+
+
+def marker_path(run_dir: Path, manifest: str, part: int) -> Path:
+    return part_dir(run_dir, manifest) / f"part-{part:05d}.done"
+
+
+def read_marker(path: Path) -> PartResult:
+    return PartResult(**json.loads(path.read_text()))
+
+
+def _write_parquet_atomic(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(table, tmp, row_group_size=row_group_size, compression="zstd")
+    os.replace(tmp, path)
+
+
+def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, settings: IngestSettings) -> PartResult:
+    """Process upstream rows ``[part*part_rows, (part+1)*part_rows)`` of one source and write its files."""
+    from vero_data.sources import ADAPTERS, AdapterContext, load_plugins
+    from vero_data.sources.builtin_adapters import mapped
+    from vero_data.sources.readers import iter_source
+
+    load_plugins()
+    start, stop = part * part_rows, (part + 1) * part_rows
+    res = PartResult(manifest.name, part)
+    drops: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    adapter = None if not isinstance(manifest.adapter, str) else ADAPTERS.get(manifest.adapter)
+    base = {"manifest": manifest.name, "data_source": manifest.source_name, "category": manifest.category}
+    for idx, raw in iter_source(manifest, start, stop):
+        res.upstream_rows += 1
+        ctx = AdapterContext(manifest, idx, dict(manifest.adapter_params))
+        try:
+            out = adapter(raw, ctx) if adapter else mapped(raw, ctx, manifest.adapter)
+            samples = [out] if isinstance(out, RawSample) else list(out)
+        except RowError as e:
+            res.read += 1
+            drops.append(quarantine_record({**base, "upstream_index": idx}, "adapt", e))
+            continue
+        except Exception as e:  # an adapter bug must not kill the build: quarantine with the exception
+            res.read += 1
+            err = RowError("adapter_error", f"{type(e).__name__}: {e}")
+            drops.append(quarantine_record({**base, "upstream_index": idx}, "adapt", err))
+            continue
+        for s in samples:
+            res.read += 1
+            if s.reward_type is None or s.reward_type == "":
+                s.reward_type = manifest.reward_type or ""
+            try:
+                row = normalise_sample(
+                    s, data_source=manifest.source_name, category=manifest.category, license=manifest.license,
+                    manifest=manifest.name, manifest_version=manifest.version, upstream_index=idx,
+                )
+            except RowError as e:
+                drops.append(quarantine_record({**base, "upstream_index": idx, "upstream_id": s.upstream_id},
+                                               "normalise", e))
+                continue
+            row["_skip_canonicalise"] = not manifest.canonicalise
+            rows.append(row)
+    res.exhausted = res.upstream_rows < part_rows
+    canon = CanonicaliseStage(settings.canonicaliser)
+    validate = ValidateStage(settings.max_pixels, settings.max_answer_chars)
+    rows, d1 = canon.process_rows(rows)
+    rows, d2 = validate.process_rows(rows)
+    drops += d1 + d2
+    # Two upstream rows may normalise to the same content (same id) inside one part: keep the first.
+    seen: set[str] = set()
+    unique = []
+    for r in rows:
+        if r["id"] in seen:
+            drops.append(quarantine_record(r, "validate", reason="duplicate_id", detail="same content as an earlier "
+                                           "row of this part", dup_of=r["id"]))
+            continue
+        seen.add(r["id"])
+        unique.append(r)
+    rows = unique
+    res.kept = len(rows)
+    res.dropped = dict(sorted(Counter(d["reason"] for d in drops).items()))
+    _write_part(run_dir, manifest.name, part, rows, drops)
+    marker = marker_path(run_dir, manifest.name, part)
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(res.to_json())
+    os.replace(tmp, marker)
+    return res
+
+
+def _write_part(run_dir: Path, manifest: str, part: int, rows: list[dict[str, Any]], drops: list[dict]) -> None:
+    d = part_dir(run_dir, manifest)
+    d.mkdir(parents=True, exist_ok=True)
+    canonical = pa.Table.from_pylist([{c: r[c] for c in COLUMNS} for r in rows], schema=ARROW_SCHEMA)
+    _write_parquet_atomic(canonical, d / f"rows-{part:05d}.parquet", row_group_size=100)
+    meta = pl.DataFrame(
+        [
+            {
+                "id": r["id"],
+                "data_source": r["data_source"],
+                "category": r["category"],
+                "reward_type": r["reward_type"],
+                "split": r["split"],
+                "license": r["license"],
+                "manifest": r["lineage"]["manifest"],
+                "upstream_id": r["lineage"]["upstream_id"],
+                "upstream_index": r["lineage"]["upstream_index"],
+                "question": str(loads_extra(r["extra_info"]).get("question", ""))[:2000],
+                "answer": r["answer"][:2000],
+                "n_images": len(r["images"]),
+                "img_sha": r["_img_sha"],
+                "phash": r["_phash"],
+                "dhash": r["_dhash"],
+                "lowvar": r["_lowvar"],
+                "width": r["_width"],
+                "height": r["_height"],
+                "pixels": r["_pixels"],
+                "question_norm": r["_question"],
+                "answer_norm": r["_answer_norm"],
+            }
+            for r in rows
+        ],
+        schema=META_SCHEMA,
+    )
+    _write_parquet_atomic(meta.to_arrow(), d / f"meta-{part:05d}.parquet")
+    q = pl.DataFrame(drops, schema=QUARANTINE_SCHEMA)
+    _write_parquet_atomic(q.to_arrow(), d / f"quarantine-{part:05d}.parquet")

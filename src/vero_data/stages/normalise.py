@@ -1,0 +1,59 @@
+"""Normalise: an adapter's RawSample → a canonical row (prompt with placeholders, encoded images, id, lineage)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vero_data.errors import RowError
+from vero_data.images import to_bytes_and_path
+from vero_data.schema import (
+    IMAGE_PLACEHOLDER,
+    RawSample,
+    answer_to_string,
+    build_user_content,
+    dumps_extra,
+)
+
+
+def normalise_sample(sample: RawSample, *, data_source: str, category: str, license: str, manifest: str,
+                     manifest_version: str, upstream_index: int) -> dict[str, Any]:
+    """Build the canonical row for one RawSample. Image bytes are kept as given (no re-encode) unless PIL."""
+    if not isinstance(sample, RawSample):
+        raise RowError("bad_adapter_output", f"adapter returned {type(sample).__name__}, expected RawSample")
+    images = [to_bytes_and_path(im) for im in (sample.images or [])]
+    extra = dict(sample.extra_info or {})
+    if sample.messages:
+        prompt = [{"role": str(m.get("role", "")), "content": str(m.get("content", ""))} for m in sample.messages]
+        if "question" not in extra:
+            users = [m["content"] for m in prompt if m["role"] == "user"]
+            if users:
+                extra["question"] = users[-1].replace(IMAGE_PLACEHOLDER, "").strip()
+    else:
+        if sample.question is None or not str(sample.question).strip():
+            raise RowError("missing_question", "empty question", "question")
+        question = str(sample.question).strip()
+        prompt = [{"role": "user", "content": build_user_content(question, len(images), sample.choices)}]
+        extra.setdefault("question", question)
+    if sample.choices:
+        extra.setdefault("choices", [str(c) for c in sample.choices])
+    answer = answer_to_string(sample.answer).strip()
+    return {
+        "id": None,  # set by validate, after canonicalisation (the id hashes the final answer)
+        "data_source": data_source,
+        "category": category,
+        "prompt": prompt,
+        "images": [{"bytes": b, "path": p} for b, p in images],
+        "answer": answer,
+        "reward_type": (sample.reward_type or "").strip().lower(),
+        "extra_info": dumps_extra(extra),
+        "split": sample.split or "train",
+        "license": license,
+        "lineage": {
+            "manifest": manifest,
+            "manifest_version": manifest_version,
+            "upstream_id": None if sample.upstream_id is None else str(sample.upstream_id),
+            "upstream_index": upstream_index,
+        },
+        "pass_count": None,
+        "k": None,
+    }
