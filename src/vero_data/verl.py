@@ -179,7 +179,9 @@ def record_from_hf_row(row: dict[str, Any], config: str, split: str, row_index: 
 def verl_meta(record: dict[str, Any]) -> dict[str, Any]:
     """What ``extra_info["verl"]`` keeps of a record: every field not already a canonical column."""
     ei = record["extra_info"]
+    gt = record["reward_model"]["ground_truth"]
     return {
+        **({"ground_truth": gt} if gt != gt.strip() else {}),  # the build strips answers; keep the released bytes
         "id": record["id"],
         "ability": record["ability"],
         "style": record["reward_model"]["style"],
@@ -234,6 +236,11 @@ def canonical_from_verl(record: dict[str, Any], images: list[dict[str, Any]] | N
     }
 
 
+def _ground_truth(answer: str, meta: dict[str, Any]) -> str:
+    raw = meta.get("ground_truth")
+    return raw if raw is not None and raw.strip() == answer else answer
+
+
 def _question(row: dict[str, Any], extra: dict[str, Any]) -> str:
     q = extra.get("question")
     if isinstance(q, str) and q:
@@ -268,7 +275,7 @@ def verl_from_canonical(row: dict[str, Any], split: str | None = None, row_index
             "prompt": prompt,
             "images": list(meta["images"]),
             "ability": meta["ability"],
-            "reward_model": {"style": meta["style"], "ground_truth": row["answer"]},
+            "reward_model": {"style": meta["style"], "ground_truth": _ground_truth(row["answer"], meta)},
             "extra_info": {
                 "id": rid,
                 "split": split,
