@@ -293,6 +293,11 @@ def build(cfg: BuildConfig) -> BuildResult:
     meta = meta.with_columns(
         pl.col("manifest").replace_strict(order, return_dtype=pl.Int64).alias("_mo"),
     ).sort(["_mo", "upstream_index", "id"]).with_columns(pl.int_range(pl.len()).alias("rank")).drop("_mo")
+    # Identical content in two parts of one source gives one id twice: keep the first, the rest are exact dups.
+    dup_ids = meta.filter(pl.col("id").is_duplicated() & (pl.col("rank") != pl.col("rank").min().over("id")))
+    q_same_id = _quarantine_from(dup_ids, "dedup", pl.lit("dup_exact"), "same content (same id) as an earlier row",
+                                 pl.col("id"))
+    meta = meta.join(dup_ids.select("id", "manifest", "part"), on=["id", "manifest", "part"], how="anti")
 
     # 2. source filters (DuckDB)
     t = time.perf_counter()
@@ -362,7 +367,7 @@ def build(cfg: BuildConfig) -> BuildResult:
     )
     con.register("candidates", candidates)
     con.register("quotas", quotas)
-    mixture = con.sql(load_sql("mixture")).pl()
+    mixture = con.sql(load_sql("mixture")).pl().join(meta.select("id", "part"), on="id", how="left")
     rps = recipe.rows_per_shard
     mixture = mixture.with_columns(pl.int_range(pl.len()).over("split").alias("position"))
     mixture = mixture.with_columns((pl.col("position") // rps).cast(pl.Int64).alias("shard"))
@@ -375,7 +380,7 @@ def build(cfg: BuildConfig) -> BuildResult:
     from vero_data.stages.export import export_shards
 
     shards = export_shards(run, cfg, manifests, mixture, progress=cfg.progress)
-    quarantine = pl.concat([quarantine_parts, q_filter, q_dedup], how="vertical_relaxed")
+    quarantine = pl.concat([quarantine_parts, q_same_id, q_filter, q_dedup], how="vertical_relaxed")
     _write_table(quarantine.sort(["manifest", "upstream_index", "stage", "id"], nulls_last=True),
                  cfg.out / "quarantine.parquet")
     timings["export"] = time.perf_counter() - t

@@ -36,7 +36,7 @@ def export_shards(run, cfg, manifests: list[Manifest], mixture: pl.DataFrame, pr
     data_dir.mkdir(parents=True, exist_ok=True)
     stage_dir = run.dir / "export"
     stage_dir.mkdir(parents=True, exist_ok=True)
-    sel = mixture.select("id", "split", "shard", "position")
+    sel = mixture.select("id", "manifest", "part", "split", "shard", "position")
     index: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
     index_file = stage_dir / "index.json"
     shard_list = mixture.select("split", "shard", "n_shards").unique().sort(["split", "shard"]).rows()
@@ -69,11 +69,11 @@ def export_shards(run, cfg, manifests: list[Manifest], mixture: pl.DataFrame, pr
 
 
 def _select_part(rows_file: Path, sel: pl.DataFrame, stage_dir: Path, index) -> None:
-    pf = pq.ParquetFile(rows_file)
-    ids = pl.from_arrow(pf.read(columns=["id"])).to_series()
-    hit = sel.filter(pl.col("id").is_in(ids.implode()))
+    part = int(rows_file.stem.rsplit("-", 1)[1])
+    hit = sel.filter((pl.col("manifest") == rows_file.parent.name) & (pl.col("part") == part)).drop("manifest", "part")
     if hit.height == 0:
         return
+    pf = pq.ParquetFile(rows_file)
     table = pl.from_arrow(pf.read()).join(hit, on="id", how="inner").sort(["split", "shard", "position"])
     out = stage_dir / f"{rows_file.parent.name}--{rows_file.stem}.parquet"
     tmp = out.with_suffix(".tmp")

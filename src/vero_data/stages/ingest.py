@@ -47,6 +47,7 @@ META_SCHEMA: dict[str, pl.DataType] = {
     "width": pl.List(pl.Int32),
     "height": pl.List(pl.Int32),
     "pixels": pl.Int64,
+    "part": pl.Int64,
     "question_norm": pl.String,
     "answer_norm": pl.String,
 }
@@ -145,8 +146,8 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
     unique = []
     for r in rows:
         if r["id"] in seen:
-            drops.append(quarantine_record(r, "validate", reason="duplicate_id", detail="same content as an earlier "
-                                           "row of this part", dup_of=r["id"]))
+            drops.append(quarantine_record(r, "dedup", reason="dup_exact", detail="same content (same id) as an "
+                                           "earlier row", dup_of=r["id"]))
             continue
         seen.add(r["id"])
         unique.append(r)
@@ -188,6 +189,7 @@ def _write_part(run_dir: Path, manifest: str, part: int, rows: list[dict[str, An
                 "width": r["_width"],
                 "height": r["_height"],
                 "pixels": r["_pixels"],
+                "part": part,
                 "question_norm": r["_question"],
                 "answer_norm": r["_answer_norm"],
             }
