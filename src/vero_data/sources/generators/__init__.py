@@ -16,3 +16,33 @@ from vero_data.sources.generators import (  # noqa: F401  (imported so their gen
     tables_text,
     ui,
 )
+from vero_data.sources.generators.captions import satisfying_response  # noqa: E402
+from vero_data.sources.generators.catalog import (  # noqa: E402
+    bench_generators,
+    gallery_examples,
+    generator_table,
+    render_gallery,
+)
+from vero_data.sources.generators.corrupt import (  # noqa: E402
+    brightness_shift,
+    jpeg_reencode,
+    near_duplicates,
+    slight_resize,
+    truncated_image_bytes,
+)
+from vero_data.sources.generators.heldout import HeldOutLeak, check_disjoint  # noqa: E402
+
+__all__ = [
+    "HeldOutLeak",
+    "bench_generators",
+    "brightness_shift",
+    "check_disjoint",
+    "gallery_examples",
+    "generator_table",
+    "jpeg_reencode",
+    "near_duplicates",
+    "render_gallery",
+    "satisfying_response",
+    "slight_resize",
+    "truncated_image_bytes",
+]

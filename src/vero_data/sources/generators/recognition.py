@@ -1,6 +1,8 @@
 """Recognition tasks (knowledge): shapes, colours and drawn objects, as lettered choices or short answers.
 
-Short answers use ``list_string_match`` so synonyms (grey/gray, mug/cup) score; yes/no questions are kept rare
+Short answers use ``list_string_match``. With ``synonyms: true`` the gold lists every accepted spelling (grey/gray,
+mug/cup); the default is a one-item list, because restating a multi-item gold list (``\\boxed{["gray", "grey"]}``)
+scores 0 under that reward, and a row's own answer must score 1.0. Yes/no questions are kept rare
 (``yes_no_rate``), as the paper drops sources that are only binary.
 """
 
@@ -35,7 +37,7 @@ SHAPE_LEVELS = {
 
 
 @register_generator("shape_colour", "knowledge", ["multiple_choice", "list_string_match", "string_match"],
-                    difficulty="mixed", yes_no_rate=0.05)
+                    difficulty="mixed", yes_no_rate=0.05, synonyms=False)
 def shape_colour(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """Name the shape of a coloured object or the colour of a shape; rare yes/no presence questions."""
     level = pick_level(rng, params)
@@ -69,7 +71,8 @@ def shape_colour(rng: random.Random, params: dict[str, Any]) -> RawSample:
         choices, letter = multiple_choice(rng, correct, pool)
         return RawSample(question=q, images=[img], answer=letter, reward_type="multiple_choice", choices=choices,
                          extra_info=extra)
-    return RawSample(question=q + " Answer with one word.", images=[img], answer=list(synonyms),
+    return RawSample(question=q + " Answer with one word.", images=[img],
+                     answer=list(synonyms) if params.get("synonyms") else [correct],
                      reward_type="list_string_match", extra_info=extra)
 
 
@@ -173,7 +176,8 @@ OBJECT_LEVELS = {
 }
 
 
-@register_generator("object_icons", "knowledge", ["list_string_match", "multiple_choice"], difficulty="mixed")
+@register_generator("object_icons", "knowledge", ["list_string_match", "multiple_choice"], difficulty="mixed",
+                    synonyms=False)
 def object_icons(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """Simple drawn objects (house, car, fish…); name the framed one, answered with any accepted synonym."""
     level = pick_level(rng, params)
@@ -201,5 +205,6 @@ def object_icons(rng: random.Random, params: dict[str, Any]) -> RawSample:
         choices, letter = multiple_choice(rng, target, list(ICON_NAMES))
         return RawSample(question=q, images=[img], answer=letter, reward_type="multiple_choice", choices=choices,
                          extra_info=extra)
-    return RawSample(question=q + " Answer with one or two words.", images=[img], answer=list(ICONS[target][1]),
+    answer = list(ICONS[target][1]) if params.get("synonyms") else [target]
+    return RawSample(question=q + " Answer with one or two words.", images=[img], answer=answer,
                      reward_type="list_string_match", extra_info=extra)
