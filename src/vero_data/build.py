@@ -269,7 +269,7 @@ def build(cfg: BuildConfig) -> BuildResult:
     if cfg.dry_run:
         from vero_data.sources.catalogue import plan
 
-        return BuildResult(cfg.out, [], 0, {}, plan=plan(recipe, manifests))
+        return BuildResult(cfg.out, [], 0, {}, plan=plan(recipe))
     run = prepare_out(cfg, _fingerprint(cfg, recipe, manifests))
     order = {m.name: i for i, m in enumerate(manifests)}
     t_start = time.perf_counter()

@@ -85,13 +85,20 @@ def data_build(
 def _print_plan(con, plan: list[dict]) -> None:
     from rich.table import Table
 
-    t = Table(title="build plan (nothing read)")
-    cols = list(plan[0].keys()) if plan else []
+    cols = ("name", "category", "kind", "location", "adapter", "target", "status")
+    t = Table(title="build plan (nothing downloaded)")
     for c in cols:
-        t.add_column(str(c))
+        t.add_column(c, overflow="fold")
     for row in plan:
-        t.add_row(*[str(row.get(c, "")) for c in cols])
+        t.add_row(*[("" if row.get(c) is None else str(row.get(c)))[:120] for c in cols])
     con.print(t)
+    bad = [r for r in plan if not r.get("ok", True)]
+    for r in plan:
+        if r.get("message"):
+            con.print(f"[{'red' if not r.get('ok', True) else 'yellow'}]{r['message']}[/]", highlight=False)
+    total = sum(r.get("target") or 0 for r in plan)
+    con.print(f"{len(plan)} sources, {len(plan) - len(bad)} readable as configured, {len(bad)} need attention; "
+              f"paper target total {total:,}")
 
 
 def _print_build(con, res) -> None:

@@ -168,6 +168,7 @@ class RawSample:
         messages: a complete multi-turn prompt ``[{role, content}]`` with ``<image>`` placeholders.
         upstream_id: the upstream row's own id, if it has one.
         split: ``train`` / ``val`` / ``test``.
+        category: overrides the manifest's category for this row (the released Vero-600K mixes categories).
     """
 
     question: str | None
@@ -179,6 +180,7 @@ class RawSample:
     messages: list[dict[str, str]] | None = None
     upstream_id: str | None = None
     split: str = "train"
+    category: str | None = None
 
 
 def choice_letter(i: int) -> str:

@@ -108,18 +108,22 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
     for idx, raw in iter_source(manifest, start, stop):
         res.upstream_rows += 1
         ctx = AdapterContext(manifest, idx, dict(manifest.adapter_params))
+        samples: list[RawSample] = []
         try:
             out = adapter(raw, ctx) if adapter else mapped(raw, ctx, manifest.adapter)
-            samples = [out] if isinstance(out, RawSample) else list(out)
+            for s in [out] if isinstance(out, RawSample) else out:
+                if isinstance(s, RowError):  # a multi-sample adapter reports one bad turn without losing the rest
+                    res.read += 1
+                    drops.append(quarantine_record({**base, "upstream_index": idx}, "adapt", s))
+                else:
+                    samples.append(s)
         except RowError as e:
             res.read += 1
             drops.append(quarantine_record({**base, "upstream_index": idx}, "adapt", e))
-            continue
         except Exception as e:  # an adapter bug must not kill the build: quarantine with the exception
             res.read += 1
             err = RowError("adapter_error", f"{type(e).__name__}: {e}")
             drops.append(quarantine_record({**base, "upstream_index": idx}, "adapt", err))
-            continue
         for s in samples:
             res.read += 1
             if s.reward_type is None or s.reward_type == "":
@@ -133,7 +137,8 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
                 drops.append(quarantine_record({**base, "upstream_index": idx, "upstream_id": s.upstream_id},
                                                "normalise", e))
                 continue
-            row["_skip_canonicalise"] = not manifest.canonicalise
+            # released Vero-600K rows are already canonical: rewriting them would break a byte-exact re-export
+            row["_skip_canonicalise"] = not manifest.canonicalise or manifest.source.kind == "vero600k"
             rows.append(row)
     res.exhausted = res.upstream_rows < part_rows
     canon = CanonicaliseStage(settings.canonicaliser)

@@ -40,7 +40,7 @@ def normalise_sample(sample: RawSample, *, data_source: str, category: str, lice
     return {
         "id": None,  # set by validate, after canonicalisation (the id hashes the final answer)
         "data_source": data_source,
-        "category": category,
+        "category": sample.category or category,
         "prompt": prompt,
         "images": [{"bytes": b, "path": p} for b, p in images],
         "answer": answer,
