@@ -50,7 +50,7 @@ def _value_question(rng: random.Random, labels: list[str], values: list[int], me
         extra["tolerance"] = tol
     i, j = rng.sample(range(len(labels)), 2)
     if kind == "value":
-        return f"What is the {measure.lower()} value for {labels[i]}?", fmt_num(values[i]), "numeric", extra
+        return f"What is the value of {measure.lower()} for {labels[i]}?", fmt_num(values[i]), "numeric", extra
     if kind in ("max", "min"):
         k = values.index(max(values) if kind == "max" else min(values))
         word = "highest" if kind == "max" else "lowest"
@@ -60,7 +60,7 @@ def _value_question(rng: random.Random, labels: list[str], values: list[int], me
         a, b = (i, j) if values[i] >= values[j] else (j, i)
         if tol:  # a difference of two read-offs: tolerance relative to the sum of the read errors
             extra["tolerance"] = min(0.2, round(tol * (values[a] + values[b]) / max(1, values[a] - values[b]), 4))
-        return (f"How much greater is the {measure.lower()} of {labels[a]} than that of {labels[b]}?",
+        return (f"By how much does the {measure.lower()} value of {labels[a]} exceed that of {labels[b]}?",
                 fmt_num(values[a] - values[b]), "numeric", extra)
     extra["tolerance"] = max(0.02, 2 * (tol or 0))
     return (f"What is the ratio of the {measure.lower()} of {labels[i]} to that of {labels[j]}? "
@@ -164,7 +164,7 @@ def line_chart(rng: random.Random, params: dict[str, Any]) -> RawSample:
                              "values": dict(zip(years, values, strict=True))}
     i, j = sorted(rng.sample(range(n), 2))
     if kind == "value":
-        q, a, rt = f"What was the {measure.lower()} value in {years[i]}?", fmt_num(values[i]), "numeric"
+        q, a, rt = f"What was the value of {measure.lower()} in {years[i]}?", fmt_num(values[i]), "numeric"
         if tol:
             extra["tolerance"] = tol
     elif kind in ("peak", "trough"):

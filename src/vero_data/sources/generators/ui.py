@@ -156,10 +156,10 @@ def web_action(rng: random.Random, params: dict[str, Any]) -> RawSample:
     marks = rng.sample(range(1, len(els) + 1), len(els))
     d = ImageDraw.Draw(img)
     for el, m in zip(els, marks, strict=True):
-        x, y = el.bbox[0], el.bbox[1]
         tw = int(d.textlength(str(m), font=font(12))) + 6
-        d.rectangle([x - 2, y - 14, x - 2 + tw, y], fill=(220, 20, 60))
-        d.text((x + 1, y - 7), str(m), fill=(255, 255, 255), font=font(12), anchor="lm")
+        x, y = el.bbox[2] - tw, el.bbox[1]  # top-right corner: field labels sit above the left edge
+        d.rectangle([x, y - 14, x + tw, y], fill=(220, 20, 60))
+        d.text((x + 3, y - 7), str(m), fill=(255, 255, 255), font=font(12), anchor="lm")
     candidates = [el for el in els if el.label not in ("Search",) or el.kind == "input"]
     target = rng.choice(candidates)
     task, action, value = _goal(rng, target, [])

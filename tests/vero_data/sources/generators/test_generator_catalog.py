@@ -37,3 +37,18 @@ def test_gallery_accepts_encoded_rows_and_escapes_text():
 def test_bench_reports_rows_per_second():
     out = bench_generators(n=2, names=["equation", "maze_route"])
     assert set(out) == {"equation", "maze_route"} and all(v > 0 for v in out.values())
+
+
+def test_demo_recipe_lists_one_manifest_per_generator():
+    from vero_data.manifest import load_recipe, recipe_manifests
+    from vero_data.sources import GENERATORS
+
+    recipe = load_recipe("demo")
+    manifests = recipe_manifests(recipe)
+    assert sorted(m.source.generator.name for m in manifests) == GENERATORS.names()
+    for m in manifests:
+        info = GENERATORS.get(m.source.generator.name)
+        assert m.category == info.category and set(m.reward_types) == set(info.reward_types)
+        assert m.adapter == "generated" and m.provenance.status == "generated"
+    assert {m.category for m in manifests} == set(CATEGORIES)
+    assert recipe.filters.min_rows <= min(m.source.generator.n for m in manifests)
