@@ -306,6 +306,17 @@ def bench_build(
     _console().print_json(json.dumps(res))
 
 
+@bench_app.command("rewards")
+def bench_rewards(
+    n: Annotated[int, typer.Option(help="cases in the generated mixed set")] = 20_000,
+    workers: Annotated[int | None, typer.Option(help="processes for the parallel pass (default: all cores)")] = None,
+) -> None:
+    """Reward cases/s per type and overall (one process and all cores), worst-case latency on adversarial inputs."""
+    from vero_data.rewards.bench import run_rewards_bench
+
+    _console().print_json(json.dumps(run_rewards_bench(n_cases=n, workers=workers), default=str))
+
+
 def _mount_optional() -> None:
     """Mount command groups that live in optional modules (rewards, models) without importing heavy deps."""
     try:

@@ -87,6 +87,12 @@ def _hash64(h) -> int:
     return int(np.packbits(h.hash.flatten()).view(">u8")[0])
 
 
+def _small(gray: Image.Image) -> Image.Image:
+    """A cheap ≤128-px copy for the confirmation dHash (pHash itself runs on the full image, as imagehash does)."""
+    factor = max(1, min(gray.width, gray.height) // 128)
+    return gray.reduce(factor) if factor > 1 else gray
+
+
 def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
     """Decode fully (truncated files fail here), cap pixels, hash. Raises RowError with a reason code."""
     if not data:
@@ -116,7 +122,7 @@ def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInf
     return ImageInfo(
         digest,
         _hash64(imagehash.phash(gray, _HASH_SIZE)),
-        _hash64(imagehash.dhash(gray, _HASH_SIZE)),
+        _hash64(imagehash.dhash(_small(gray), _HASH_SIZE)),
         rgb.width,
         rgb.height,
         low_var,

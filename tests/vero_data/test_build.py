@@ -111,3 +111,10 @@ def test_unavailable_source_fails_fast_or_is_skipped(write_manifest, two_sources
     shutil.rmtree(tmp_path / "a", ignore_errors=True)
     res = build(out=tmp_path / "b", manifests=[str(gone), str(two_sources[0])], skip_unavailable=True)
     assert "gone" in res.report["unavailable"] and res.rows > 0
+
+
+def test_workers_do_not_change_the_output(two_sources, tmp_path):
+    kw = dict(manifests=[str(p) for p in two_sources], rows_per_shard=16, part_rows=8)
+    one = build(out=tmp_path / "one", **kw)
+    two = build(out=tmp_path / "two", workers=2, **kw)
+    assert _sha(one.shards) == _sha(two.shards)

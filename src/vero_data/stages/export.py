@@ -31,7 +31,7 @@ def shard_name(split: str, shard: int, n_shards: int) -> str:
 
 def export_shards(run, cfg, manifests: list[Manifest], mixture: pl.DataFrame, progress: bool | None = None
                   ) -> list[Path]:
-    """Write every shard of ``mixture`` (id, split, shard, position, n_shards) under ``cfg.out/data``."""
+    """Write every shard of ``mixture`` (id, manifest, part, split, shard, position, n_shards) under ``cfg.out/data``."""
     data_dir = cfg.out / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     stage_dir = run.dir / "export"
@@ -41,49 +41,76 @@ def export_shards(run, cfg, manifests: list[Manifest], mixture: pl.DataFrame, pr
     index_file = stage_dir / "index.json"
     shard_list = mixture.select("split", "shard", "n_shards").unique().sort(["split", "shard"]).rows()
     expected = [data_dir / shard_name(s, k, n) for s, k, n in shard_list]
-    with progress_bar(progress) as prog:
-        if cfg.resume and run.done("export_pass1") and index_file.exists():
-            for k, v in json.loads(index_file.read_text()).items():
-                split, shard = k.rsplit("/", 1)
-                index[(split, int(shard))] = [tuple(x) for x in v]
-        else:
-            files = [p for m in manifests for p in sorted(part_dir(run.dir, m.name).glob("rows-*.parquet"))]
-            task = prog.add_task("export: select", total=len(files), rate="")
-            for f in files:
-                _select_part(f, sel, stage_dir, index)
+    pool = None
+    if cfg.workers > 1:
+        import multiprocessing as mp
+
+        pool = mp.get_context("spawn").Pool(cfg.workers)
+    try:
+        with progress_bar(progress) as prog:
+            if cfg.resume and run.done("export_pass1") and index_file.exists():
+                for k, v in json.loads(index_file.read_text()).items():
+                    split, shard = k.rsplit("/", 1)
+                    index[(split, int(shard))] = [tuple(x) for x in v]
+            else:
+                files = [p for m in manifests for p in sorted(part_dir(run.dir, m.name).glob("rows-*.parquet"))]
+                task = prog.add_task("export: select", total=len(files), rate="")
+                jobs = [(f, _part_selection(f, sel), stage_dir) for f in files]
+                results = pool.imap(_select_part_job, jobs) if pool else map(_select_part_job, jobs)
+                for entries in results:  # in file order: the index (and so each shard) is deterministic
+                    for key, loc in entries:
+                        index[key].append(loc)
+                    prog.advance(task)
+                index_file.write_text(json.dumps({f"{s}/{k}": v for (s, k), v in sorted(index.items())}))
+                run.mark("export_pass1", {"files": len(files)})
+            task = prog.add_task("export: shards", total=len(shard_list), rate="")
+            todo = [(index[(split, shard)], path) for (split, shard, _n), path in zip(shard_list, expected, strict=True)
+                    if not (cfg.resume and run.done(_marker(split, shard)) and path.exists())]
+            results = pool.imap(_write_shard_job, todo) if pool else map(_write_shard_job, todo)
+            for path, rows in results:
+                split, shard = path.name.split("-")[0], int(path.name.split("-")[1])
+                run.mark(_marker(split, shard), {"rows": rows})
                 prog.advance(task)
-            index_file.write_text(json.dumps({f"{s}/{k}": v for (s, k), v in sorted(index.items())}))
-            run.mark("export_pass1", {"files": len(files)})
-        task = prog.add_task("export: shards", total=len(shard_list), rate="")
-        schema = arrow_schema_with_features()
-        for (split, shard, n), path in zip(shard_list, expected, strict=True):
-            marker = f"export_{split}_{shard:05d}"
-            if not (cfg.resume and run.done(marker) and path.exists()):
-                rows = _write_shard(index[(split, shard)], path, schema)
-                run.mark(marker, {"rows": rows})
-            prog.advance(task)
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
     # a previous run with another shard count may have left files: remove what is not part of this build
     for stale in set(data_dir.glob("*.parquet")) - set(expected):
         stale.unlink()
     return expected
 
 
-def _select_part(rows_file: Path, sel: pl.DataFrame, stage_dir: Path, index) -> None:
+def _marker(split: str, shard: int) -> str:
+    return f"export_{split}_{shard:05d}"
+
+
+def _part_selection(rows_file: Path, sel: pl.DataFrame) -> pl.DataFrame:
     part = int(rows_file.stem.rsplit("-", 1)[1])
-    hit = sel.filter((pl.col("manifest") == rows_file.parent.name) & (pl.col("part") == part)).drop("manifest", "part")
+    return sel.filter((pl.col("manifest") == rows_file.parent.name) & (pl.col("part") == part)).drop("manifest", "part")
+
+
+def _select_part_job(job) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+    """Pass 1 for one ingest part: its selected rows, sorted, one row group per (split, shard)."""
+    rows_file, hit, stage_dir = job
     if hit.height == 0:
-        return
+        return []
     pf = pq.ParquetFile(rows_file)
     table = pl.from_arrow(pf.read()).join(hit, on="id", how="inner").sort(["split", "shard", "position"])
     out = stage_dir / f"{rows_file.parent.name}--{rows_file.stem}.parquet"
     tmp = out.with_suffix(".tmp")
-    rg = 0
-    with pq.ParquetWriter(tmp, table.to_arrow().schema, compression="zstd") as w:
-        for (split, shard), grp in table.group_by(["split", "shard"], maintain_order=True):
+    entries = []
+    with pq.ParquetWriter(tmp, table.to_arrow().schema, compression="none") as w:
+        for rg, ((split, shard), grp) in enumerate(table.group_by(["split", "shard"], maintain_order=True)):
             w.write_table(grp.to_arrow())
-            index[(split, int(shard))].append((out.name, rg))
-            rg += 1
+            entries.append(((split, int(shard)), (out.name, rg)))
     os.replace(tmp, out)
+    return entries
+
+
+def _write_shard_job(job) -> tuple[Path, int]:
+    sources, path = job
+    return path, _write_shard(sources, path, arrow_schema_with_features())
 
 
 def _write_shard(sources: list[tuple[str, int]], path: Path, schema: pa.Schema) -> int:

@@ -88,7 +88,8 @@ def read_marker(path: Path) -> PartResult:
 
 def _write_parquet_atomic(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
     tmp = path.with_suffix(".tmp")
-    pq.write_table(table, tmp, row_group_size=row_group_size, compression="zstd")
+    # intermediate files: image bytes are already compressed, so no codec (it only costs time)
+    pq.write_table(table, tmp, row_group_size=row_group_size, compression="none")
     os.replace(tmp, path)
 
 
