@@ -104,10 +104,10 @@ def generate_to_dir(name: str, n: int, seed: int, out: str | Path, params: dict[
     import pyarrow.parquet as pq
 
     from vero_data.images import DEFAULT_MAX_PIXELS
+    from vero_data.schema import arrow_schema_with_features
     from vero_data.sources import GENERATORS, load_plugins
     from vero_data.stages.export import shard_name
     from vero_data.stages.ingest import IngestSettings, ingest_part, part_dir
-    from vero_data.schema import arrow_schema_with_features
 
     load_plugins()
     info = GENERATORS.get(name)

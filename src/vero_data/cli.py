@@ -6,6 +6,7 @@ The model commands (`vero model`, `vero train`, `vero eval`) live in vero_train 
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
@@ -325,12 +326,11 @@ def _mount_optional() -> None:
         app.add_typer(reward_app, name="reward", help="Score responses with the task-routed rewards.")
     except ImportError:
         pass
-    try:
-        from vero_train.cli import register as register_train
-
-        register_train(app, bench_app)
-    except ImportError:
-        pass
+    try:  # by name, not a static import: vero_data never depends on vero_train
+        register_train = importlib.import_module("vero_train.cli").register
+    except ModuleNotFoundError:
+        return
+    register_train(app, data_app, bench_app)
 
 
 _mount_optional()
