@@ -138,20 +138,15 @@ def data_validate(
     = None,
 ) -> None:
     """Validate manifests and recipes: schema, adapter and generator names, manifest references."""
-    from rich.table import Table
-
     from vero_data.api import validate
 
     results = validate(paths)
     bad = [r for r in results if not r.ok]
     con = _console()
-    if bad:
-        t = Table(title="invalid")
-        t.add_column("file")
-        t.add_column("error")
-        for r in bad:
-            t.add_row(r.path, r.error)
-        con.print(t)
+    for r in bad:  # plain lines, not a table: error messages already name file, field and value
+        for line in r.error.splitlines():
+            con.print(f"[red]✗[/] {line}" if line.startswith(r.path) else f"[red]✗[/] {r.path}: {line}",
+                      highlight=False, soft_wrap=True)
     n_m = sum(r.kind == "manifest" for r in results)
     n_r = len(results) - n_m
     con.print(f"{len(results) - len(bad)}/{len(results)} valid ({n_m} manifests, {n_r} recipes)")
