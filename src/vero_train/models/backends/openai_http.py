@@ -1,0 +1,125 @@
+"""OpenAI-compatible chat-completions backend (vLLM ``serve``, SGLang, TGI, OpenAI…) over stdlib HTTP.
+
+Images travel as base64 PNG data URLs; each request asks for ``n`` choices. Requests run on a bounded thread pool
+and are retried with exponential backoff on connection errors, timeouts, 429 and 5xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import os
+import random
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+from vero_train.models.backends import ChatRequest, Completion, SamplingConfig
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+def image_data_url(img) -> str:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def openai_messages(req: ChatRequest) -> list[dict]:
+    """``{"type": "image"}`` parts → ``image_url`` parts with the request's images, in order."""
+    images = iter(req.images)
+    out = []
+    for m in req.messages:
+        c = m["content"]
+        if isinstance(c, list):
+            parts = []
+            for p in c:
+                if p.get("type") == "image":
+                    parts.append({"type": "image_url", "image_url": {"url": image_data_url(next(images))}})
+                else:
+                    parts.append(p)
+            c = parts
+        out.append({"role": m["role"], "content": c})
+    return out
+
+
+class OpenAIBackend:
+    """Chat completions against ``base_url`` (default ``$OPENAI_BASE_URL`` or http://127.0.0.1:8000/v1).
+
+    Args:
+        model: the model name the server serves.
+        base_url: server root including ``/v1``.
+        api_key: bearer token (default ``$OPENAI_API_KEY``; none sent if unset).
+        concurrency: requests in flight.
+        timeout: seconds per HTTP request.
+        max_retries: attempts after the first, with exponential backoff (1 s, 2 s, 4 s… + jitter).
+    """
+
+    def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None, concurrency: int = 8,
+                 timeout: float = 600.0, max_retries: int = 5, backoff: float = 1.0):
+        self.model = model
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1").rstrip("/")
+        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+
+    def generate(self, requests: list[ChatRequest], n: int, sampling: SamplingConfig) -> list[list[Completion]]:
+        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(requests)))) as pool:
+            return list(pool.map(lambda r: self._one(r, n, sampling), requests))
+
+    def _payload(self, req: ChatRequest, n: int, s: SamplingConfig) -> dict:
+        body = {"model": self.model, "messages": openai_messages(req), "n": n, "temperature": s.temperature,
+                "top_p": s.top_p, "max_tokens": s.max_tokens, "seed": s.seed}
+        if s.presence_penalty:
+            body["presence_penalty"] = s.presence_penalty
+        if s.top_k is not None:
+            body["top_k"] = s.top_k  # vLLM/SGLang extension
+        return body
+
+    def _one(self, req: ChatRequest, n: int, s: SamplingConfig) -> list[Completion]:
+        data = json.dumps(self._payload(req, n, s)).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        attempt = 0
+        while True:
+            try:
+                r = urllib.request.Request(f"{self.base_url}/chat/completions", data=data, headers=headers)
+                with urllib.request.urlopen(r, timeout=self.timeout) as resp:
+                    body = json.loads(resp.read())
+                return self._parse(body, n)
+            except urllib.error.HTTPError as e:
+                if e.code not in RETRY_STATUS or attempt >= self.max_retries:
+                    from vero_data.errors import VeroError
+
+                    detail = e.read()[:300].decode(errors="replace")
+                    raise VeroError(f"chat completion for {req.id} failed: HTTP {e.code}: {detail}") from e
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+                if attempt >= self.max_retries:
+                    from vero_data.errors import VeroError
+
+                    raise VeroError(f"chat completion for {req.id} failed after {attempt + 1} tries: {e}") from e
+            delay = self.backoff * 2 ** attempt * (1 + random.random() / 4)
+            log.warning("retrying %s in %.1fs (attempt %d)", req.id, delay, attempt + 1)
+            time.sleep(delay)
+            attempt += 1
+
+    @staticmethod
+    def _parse(body: dict, n: int) -> list[Completion]:
+        choices = sorted(body["choices"], key=lambda c: c.get("index", 0))
+        total = (body.get("usage") or {}).get("completion_tokens")
+        out = []
+        for c in choices:
+            text = c["message"].get("content") or ""
+            ntok = c.get("n_tokens") or (round(total / len(choices)) if total else len(text.split()))
+            out.append(Completion(text=text, n_tokens=int(ntok), finish_reason=c.get("finish_reason") or "stop"))
+        if len(out) < n:  # some servers ignore n: ask the caller to notice rather than pad silently
+            log.warning("server returned %d of %d choices", len(out), n)
+        return out
