@@ -1,0 +1,151 @@
+"""AerialVG (box IoU) and ScreenSpot / ScreenSpot-Pro (point in box) scorers (eval_scoring.md §19–21)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+from vero_data.benchmarks.extract import final_answer
+from vero_data.benchmarks.scoring import ScoreContext, resolve_path, scorer
+from vero_data.rewards.grounding import iou
+
+_NUM = re.compile(r"-?\d+(?:\.\d+)?")
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+
+
+def image_size(doc: dict, ctx: ScoreContext) -> tuple[int, int] | None:
+    """(width, height) from ``width``/``height`` fields or the ``image`` (PIL, bytes dict or path)."""
+    if doc.get("width") and doc.get("height"):
+        return int(doc["width"]), int(doc["height"])
+    img: Any = doc.get("image")
+    if img is None:
+        return None
+    if hasattr(img, "size"):
+        return tuple(img.size)  # type: ignore[return-value]
+    from PIL import Image
+
+    if isinstance(img, dict):
+        if img.get("bytes"):
+            with Image.open(io.BytesIO(img["bytes"])) as im:
+                return im.size
+        img = img.get("path")
+    if isinstance(img, bytes):
+        with Image.open(io.BytesIO(img)) as im:
+            return im.size
+    if isinstance(img, str):
+        p = resolve_path(img, ctx.base_dir)
+        if p is not None:
+            with Image.open(p) as im:
+                return im.size
+    return None
+
+
+def _numbers(v: Any) -> list[float] | None:
+    if isinstance(v, list | tuple) and v and all(isinstance(x, int | float) for x in v):
+        return [float(x) for x in v]
+    return None
+
+
+def _from_json(obj: Any, keys: tuple[str, ...], n: int) -> list[float] | None:
+    if isinstance(obj, dict):
+        for k in keys:
+            if k in obj and (v := _numbers(obj[k])) and len(v) >= n:
+                return v[:n]
+        return None
+    if isinstance(obj, list | tuple):
+        if (v := _numbers(obj)) and len(v) >= n:
+            return v[:n]
+        for item in obj:
+            if (got := _from_json(item, keys, n)) is not None:
+                return got
+    return None
+
+
+def parse_coords(text: str, keys: tuple[str, ...], n: int) -> list[float] | None:
+    """JSON (a key in ``keys`` or a bare list), the last fenced JSON block, ``key: [...]``, else the last n numbers."""
+    t = text.strip()
+    try:
+        if (got := _from_json(json.loads(t), keys, n)) is not None:
+            return got
+    except (ValueError, TypeError):
+        pass
+    for block in reversed(_FENCE.findall(t)):
+        try:
+            if (got := _from_json(json.loads(block.strip()), keys, n)) is not None:
+                return got
+        except (ValueError, TypeError):
+            continue
+    for k in keys:
+        if m := re.findall(rf"{k}\"?\s*[:=]\s*[\[(]([^\])]*)[\])]", t):
+            nums = [float(x) for x in _NUM.findall(m[-1])]
+            if len(nums) >= n:
+                return nums[:n]
+    nums = [float(x) for x in _NUM.findall(t)]
+    return nums[-n:] if len(nums) >= n else None
+
+
+def _clip_box(b: list[float], w: float | None, h: float | None) -> tuple[float, float, float, float]:
+    x1, x2 = sorted((b[0], b[2]))
+    y1, y2 = sorted((b[1], b[3]))
+    if w is not None and h is not None:
+        x1, x2 = min(max(x1, 0.0), w), min(max(x2, 0.0), w)
+        y1, y2 = min(max(y1, 0.0), h), min(max(y2, 0.0), h)
+    return x1, y1, x2, y2
+
+
+@scorer("aerialvg")
+def score_aerialvg(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float]:
+    """§19: IoU of the predicted box with the first gold region; acc@0.5 is the headline."""
+    size = image_size(doc, ctx)
+    w, h = (float(size[0]), float(size[1])) if size else (None, None)
+    gt = doc.get("bbox")
+    pred = parse_coords(final_answer(response), ("bbox_2d", "bbox"), 4)
+    if not gt or pred is None:
+        return {"aerialvg_iou": 0.0, "aerialvg_acc@0.5": 0.0, "aerialvg_acc@0.75": 0.0}
+    fmt = doc.get("pred_bbox_format") or "abs_pixel"
+    if fmt in ("relative_1000", "relative_1") and w and h:
+        s = 1000.0 if fmt == "relative_1000" else 1.0
+        pred = [pred[0] / s * w, pred[1] / s * h, pred[2] / s * w, pred[3] / s * h]
+    v = iou(_clip_box(pred, w, h), _clip_box([float(x) for x in gt[:4]], w, h))
+    return {"aerialvg_iou": v, "aerialvg_acc@0.5": float(v >= 0.5), "aerialvg_acc@0.75": float(v >= 0.75)}
+
+
+_POINT_KEYS = ("point_2d", "point", "click", "coordinate", "position")
+
+
+def _point(response: str) -> list[float] | None:
+    return parse_coords(final_answer(response), _POINT_KEYS, 2)
+
+
+def _inside(p: tuple[float, float], b: list[float]) -> bool:
+    return b[0] <= p[0] <= b[2] and b[1] <= p[1] <= b[3]
+
+
+@scorer("screenspot")
+def score_screenspot(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float]:
+    """§20: pixel point ÷ image size, clipped to [0, 1], inside the normalised box (borders inclusive)."""
+    b = [float(x) for x in doc.get("bbox") or [0, 0, 0, 0]]
+    pt = _point(response)
+    size = image_size(doc, ctx)
+    if pt is None or size is None:
+        x, y = 0.0, 0.0
+    else:
+        x = min(max(pt[0] / size[0], 0.0), 1.0)
+        y = min(max(pt[1] / size[1], 0.0), 1.0)
+    return {"screenspot_PointInBox_ACC": float(_inside((x, y), b))}
+
+
+@scorer("screenspot_pro")
+def score_screenspot_pro(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float]:
+    """§21: absolute pixels throughout; the point is clamped to the image."""
+    b = [float(x) for x in doc.get("bbox") or [0, 0, 0, 0]]
+    pt = _point(response)
+    if pt is None:
+        return {"screenspot_PointInBox_ACC": 0.0}
+    x, y = pt
+    size = image_size(doc, ctx)
+    if size is not None:
+        x, y = min(max(x, 0.0), size[0]), min(max(y, 0.0), size[1])
+    return {"screenspot_PointInBox_ACC": float(_inside((x, y), b))}

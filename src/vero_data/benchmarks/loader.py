@@ -1,0 +1,139 @@
+"""Benchmark rows from the Hub (``datasets``, streaming where large) or from the offline generators, and the
+user turn built from a row (text with ``{"type": "image"}`` parts + the images in order)."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import itertools
+import string
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from vero_data.benchmarks.spec import BenchmarkSpec
+from vero_data.errors import SourceUnavailableError
+
+
+def _import(dotted: str):
+    mod, _, attr = dotted.partition(":") if ":" in dotted else dotted.rpartition(".")
+    return getattr(importlib.import_module(mod), attr)
+
+
+def _hub_rows(hub_id: str, config: str | None, split: str, revision: str | None, streaming: bool) -> Iterable[dict]:
+    import datasets
+
+    try:
+        return datasets.load_dataset(hub_id, config, split=split, revision=revision, streaming=streaming)
+    except Exception as e:  # offline, gated, renamed: one clear error
+        raise SourceUnavailableError(f"cannot load {hub_id} ({config or 'default'}, {split}): {e}") from e
+
+
+def load_docs(spec: BenchmarkSpec, limit: int | None = None, rows: Iterable[dict] | None = None) -> Iterator[dict]:
+    """Yield benchmark docs (after ``process_docs``), each with ``_id`` (stable across runs) and ``sub_task``.
+
+    Args:
+        spec: the benchmark.
+        limit: at most this many docs (per subtask for grouped benchmarks).
+        rows: rows to use instead of the Hub (tests pass hub-layout rows here).
+    """
+    if spec.synthetic is not None and rows is None:
+        from vero_data.benchmarks.synthetic import synthetic_docs
+
+        s = spec.synthetic
+        n = min(s.n, limit) if limit else s.n
+        parts = [(spec.name, synthetic_docs(s.generator, n, s.seed, s.params))]
+    elif rows is not None:
+        parts = [(spec.name, rows)]
+    elif spec.subtasks:
+        parts = [(st.name, _LazyRows(st.hub_id or spec.hub_id, st.config, st.split or spec.split, spec.revision,
+                                     spec.streaming)) for st in spec.subtasks]
+    else:
+        parts = [(spec.name, _LazyRows(spec.hub_id, spec.config, spec.split, spec.revision, spec.streaming))]
+    proc = _import(spec.process_docs) if spec.process_docs else None
+    for sub, it in parts:
+        docs: Iterable[dict] = proc(it) if proc else it
+        for i, d in enumerate(itertools.islice(docs, limit)):
+            d = dict(d)
+            d.setdefault("sub_task", sub)
+            key = d.get(spec.id_field) if spec.id_field else None
+            d["_id"] = f"{sub}:{key if key not in (None, '') else i}"
+            yield d
+
+
+class _LazyRows:
+    def __init__(self, *args):
+        self.args = args
+
+    def __iter__(self):
+        if self.args[0] is None:
+            raise SourceUnavailableError("benchmark has no hub_id")
+        return iter(_hub_rows(*self.args))
+
+
+class _Fields(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _option_lines(doc: dict) -> str:
+    import ast
+
+    for k in ("options", "choices", "answer_options"):
+        v = doc.get(k)
+        if isinstance(v, str) and v.startswith("["):
+            try:
+                v = ast.literal_eval(v)
+            except (ValueError, SyntaxError):
+                v = None
+        if isinstance(v, list | tuple) and v:
+            return "\n".join(f"{string.ascii_uppercase[i]}. {o}" for i, o in enumerate(v) if i < 26)
+    return ""
+
+
+def _as_images(value: Any, base_dir: Path | None) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [x for v in value for x in _as_images(v, base_dir)]
+    if isinstance(value, dict):
+        if value.get("bytes"):
+            return [value["bytes"]]
+        value = value.get("path")
+        if not value:
+            return []
+    if isinstance(value, str):
+        from vero_data.benchmarks.scoring import resolve_path
+
+        p = resolve_path(value, base_dir)
+        if p is None:
+            return []
+        return [p.read_bytes()]
+    if isinstance(value, bytes | bytearray):
+        return [bytes(value)]
+    return [value]  # PIL image
+
+
+def build_turn(spec: BenchmarkSpec, doc: dict, base_dir: Path | None = None) -> tuple[list[dict], list[Any]]:
+    """The user message (OpenAI-style content parts, images first) and its images (PIL or bytes)."""
+    fields = _Fields({k: v for k, v in doc.items() if isinstance(v, str | int | float)})
+    fields["options"] = _option_lines(doc)
+    text = string.Formatter().vformat(spec.prompt.template, (), fields).strip()
+    images: list[Any] = []
+    for f in spec.prompt.image_fields:
+        images += _as_images(doc.get(f), base_dir)
+    content = [{"type": "image"} for _ in images] + [{"type": "text", "text": text}]
+    return [{"role": "user", "content": content}], images
+
+
+def image_digest(img: Any) -> str:
+    """sha256 of an image's bytes (PIL images are re-encoded to PNG), for contamination checks."""
+    import hashlib
+
+    if hasattr(img, "save"):
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        data = buf.getvalue()
+    else:
+        data = bytes(img)
+    return hashlib.sha256(data).hexdigest()

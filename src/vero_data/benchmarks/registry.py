@@ -1,0 +1,111 @@
+"""Benchmark and suite YAMLs → validated specs, by lmms-eval task name or the paper's display name."""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache, lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from vero_data.benchmarks.spec import BenchmarkSpec, SuiteSpec
+from vero_data.errors import ConfigError, RegistryError
+from vero_data.registry import Registry
+
+HERE = Path(__file__).parent
+TASKS_DIR = HERE / "tasks"
+SUITES_DIR = HERE / "suites"
+# the modules whose import registers scorers
+_SCORER_MODULES = ("chart", "choice", "mathvision", "counting", "grounding", "judged", "synthetic")
+
+
+def _format_error(path: Path, e: ValidationError) -> str:
+    parts = []
+    for err in e.errors():
+        loc = ".".join(str(x) for x in err["loc"])
+        parts.append(f"{loc}: {err['msg']} (got {err.get('input')!r})"[:300])
+    return f"{path}: " + "; ".join(parts)
+
+
+def load_yaml_spec(path: str | Path) -> BenchmarkSpec:
+    """Read and validate one benchmark YAML; errors name the file, field and value."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"{path}: {e}") from e
+    try:
+        return BenchmarkSpec.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_format_error(path, e)) from e
+
+
+@lru_cache(maxsize=1)
+def _all() -> tuple[Registry[BenchmarkSpec], dict[str, str]]:
+    reg: Registry[BenchmarkSpec] = Registry("benchmark")
+    aliases: dict[str, str] = {}
+    for p in sorted(TASKS_DIR.glob("*.yaml")):
+        spec = load_yaml_spec(p)
+        if p.stem != spec.name:
+            raise ConfigError(f"{p}: file name must equal name '{spec.name}'")
+        reg.register(spec.name, spec)
+        aliases[spec.display_name.lower()] = spec.name
+        for st in spec.subtasks:
+            aliases.setdefault(st.name.lower(), spec.name)
+    return reg, aliases
+
+
+def benchmark_names() -> list[str]:
+    return _all()[0].names()
+
+
+def get_benchmark(name: str) -> BenchmarkSpec:
+    """A benchmark by lmms-eval task name, paper display name (``ChartQA``) or subtask name."""
+    reg, aliases = _all()
+    if name in reg:
+        return reg.get(name)
+    if name.lower() in aliases:
+        return reg.get(aliases[name.lower()])
+    choices = reg.names() + [s.display_name for _, s in reg.items()]
+    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise RegistryError(f"unknown benchmark '{name}'.{hint} Available: {', '.join(reg.names())}")
+
+
+@cache
+def _suite(path: Path) -> SuiteSpec:
+    try:
+        suite = SuiteSpec.model_validate(yaml.safe_load(path.read_text()))
+    except ValidationError as e:
+        raise ConfigError(_format_error(path, e)) from e
+    for b in suite.benchmarks:
+        get_benchmark(b)
+    return suite
+
+
+def suite_names() -> list[str]:
+    return sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
+
+
+def get_suite(name: str) -> SuiteSpec:
+    """A suite by name (``veroeval30``, a category name, ``synthetic``) or YAML path."""
+    p = Path(name)
+    if p.suffix in (".yaml", ".yml") and p.exists():
+        return _suite(p.resolve())
+    path = SUITES_DIR / f"{name}.yaml"
+    if not path.exists():
+        close = difflib.get_close_matches(name, suite_names(), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise RegistryError(f"unknown suite '{name}'.{hint} Available: {', '.join(suite_names())}")
+    return _suite(path)
+
+
+def scorer_for(spec: BenchmarkSpec):
+    import importlib
+
+    from vero_data.benchmarks.scoring import SCORERS
+
+    for m in _SCORER_MODULES:
+        importlib.import_module(f"vero_data.benchmarks.{m}")
+    return SCORERS.get(spec.scorer)
