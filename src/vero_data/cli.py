@@ -47,7 +47,8 @@ def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug l
 # ------------------------------------------------------------------------------------------------ data build
 @data_app.command("build")
 def data_build(
-    out: Annotated[Path, typer.Option("--out", "-o", help="output directory")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="output directory (not needed with --dry-run)")]
+    = None,
     recipe: Annotated[str | None, typer.Option(help="recipe name (demo, vero600k) or YAML path")] = None,
     manifest: Annotated[list[str] | None, typer.Option(help="manifest file(s), instead of a recipe")] = None,
     seed: Annotated[int, typer.Option(help="mixture seed")] = 0,
@@ -67,8 +68,10 @@ def data_build(
     from vero_data.api import build
     from vero_data.config import BuildConfig
 
+    if out is None and not dry_run:
+        _fail(VeroError("--out DIR is required (except with --dry-run)"))
     try:
-        cfg = BuildConfig(out=out, recipe=recipe, manifests=manifest or [], seed=seed, resume=resume,
+        cfg = BuildConfig(out=out or Path("."), recipe=recipe, manifests=manifest or [], seed=seed, resume=resume,
                           overwrite=overwrite, workers=workers, part_rows=part_rows, rows_per_shard=rows_per_shard,
                           total=total, limit=limit, dry_run=dry_run, skip_unavailable=skip_unavailable,
                           formats=sorted({"parquet", *(format or [])}),
@@ -197,12 +200,18 @@ def data_generators(json_out: Annotated[bool, typer.Option("--json", help="machi
         return
     from rich.table import Table
 
+    con = _console()
+    wide = con.width >= 140  # names and categories never wrap (people grep them); descriptions only if room
     t = Table(title=f"generators ({len(rows)})")
-    for c in ("name", "category", "reward types", "description"):
-        t.add_column(c)
+    t.add_column("name", no_wrap=True, min_width=max(len(g["name"]) for g in rows))
+    t.add_column("category", no_wrap=True, min_width=25)
+    t.add_column("reward types")
+    if wide:
+        t.add_column("description")
     for g in rows:
-        t.add_row(g["name"], g["category"], ", ".join(g["reward_types"]), str(g.get("description", ""))[:80])
-    _console().print(t)
+        cells = [g["name"], g["category"], ", ".join(g["reward_types"])]
+        t.add_row(*cells, *([str(g.get("description", ""))[:100]] if wide else []))
+    con.print(t)
 
 
 @data_app.command("generate")
