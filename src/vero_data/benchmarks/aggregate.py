@@ -1,0 +1,162 @@
+"""Aggregation as the paper does it, lmms-eval-shaped results, published figures and run comparison.
+
+Rule (published_scores.json "aggregation", checked against every complete column of the paper's table):
+a benchmark's score is the mean of its per-sample headline metric ×100 (BLINK and VisualProbe: the unweighted
+mean of their subtask means); a category is the plain mean of its benchmarks; the overall is the plain mean of
+all benchmark scores (not the mean of the category means).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from vero_data.benchmarks.registry import get_benchmark
+from vero_data.benchmarks.spec import CATEGORIES, BenchmarkSpec
+
+AGGREGATION_RULE = (
+    "Benchmark = mean of the per-sample headline metric ×100 (BLINK, VisualProbe: unweighted mean of their "
+    "subtask means). Category = plain mean of its benchmarks. Overall = plain mean of all benchmark scores "
+    "(the paper's 'Overall Avg' over 30 benchmarks, not the mean of the six category means)."
+)
+
+
+def _mean(xs: Iterable[float]) -> float | None:
+    xs = list(xs)
+    return sum(xs) / len(xs) if xs else None
+
+
+def benchmark_score(spec: BenchmarkSpec, samples: list[dict]) -> dict[str, Any]:
+    """Score of one benchmark from its sample records (``score`` None = not scored, e.g. no judge)."""
+    scored = [s for s in samples if s.get("score") is not None]
+    out: dict[str, Any] = {"n": len(samples), "n_scored": len(scored)}
+    if spec.aggregation == "subtask_mean":
+        by: dict[str, list[float]] = defaultdict(list)
+        for s in scored:
+            by[s.get("sub_task") or spec.name].append(float(s["score"]))
+        subs = {k: 100 * sum(v) / len(v) for k, v in sorted(by.items())}
+        out["subtasks"] = subs
+        out["score"] = _mean(subs.values())
+    else:
+        m = _mean(float(s["score"]) for s in scored)
+        out["score"] = None if m is None else 100 * m
+    extra: dict[str, list[float]] = defaultdict(list)
+    for s in scored:
+        for k, v in (s.get("metrics") or {}).items():
+            if isinstance(v, int | float) and k != spec.metric:
+                extra[k].append(float(v))
+    out["metrics"] = {k: 100 * sum(v) / len(v) for k, v in sorted(extra.items())}
+    return out
+
+
+def summarize(per_benchmark: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Category means and the overall mean over benchmarks that have a score."""
+    cats: dict[str, list[float]] = defaultdict(list)
+    allv = []
+    for name, r in per_benchmark.items():
+        if r.get("score") is None:
+            continue
+        cats[get_benchmark(name).category].append(r["score"])
+        allv.append(r["score"])
+    order = [c for c in CATEGORIES if c in cats] + sorted(c for c in cats if c not in CATEGORIES)
+    return {"categories": {c: _mean(cats[c]) for c in order}, "overall": _mean(allv), "n_benchmarks": len(allv)}
+
+
+# -------------------------------------------------------------------------------------------------- published
+@lru_cache(maxsize=1)
+def published_table() -> dict[str, Any]:
+    return json.loads((Path(__file__).parent / "published_scores.json").read_text())
+
+
+def match_published(model: str) -> str | None:
+    """The published model column matching a hub id or path (``Qwen/Qwen3-VL-8B-Instruct`` → its column)."""
+    models = published_table()["models"]
+    tail = str(model).rstrip("/").split("/")[-1].lower()
+    for name, m in models.items():
+        if tail in (name.lower(), str(m.get("page_column_label", "")).lower()):
+            return name
+    return None
+
+
+def published_scores(model_name: str) -> dict[str, Any]:
+    """``{"benchmarks": {task: score}, "categories", "overall", "official": [task…]}`` of a published column.
+
+    ``official`` lists the benchmarks whose published figure the authors copied from the model's official report
+    (no dagger in the paper) rather than ran through VeroEval.
+    """
+    m = published_table()["models"][model_name]
+    from vero_data.benchmarks.registry import benchmark_names
+
+    by_display = {get_benchmark(n).display_name: n for n in benchmark_names()}
+    bench = {by_display[k]: v for k, v in m.items() if k in by_display and isinstance(v, int | float)}
+    dagger = set(m.get("evaluated_by_authors_dagger") or [])
+    is_vero = model_name.startswith("Vero-")
+    official = [] if is_vero or "derived" in m else [by_display[k] for k in by_display if k in m and k not in dagger]
+    cats = {k: v for k, v in (m.get("categories") or {}).items() if isinstance(v, int | float)}
+    overall = m.get("overall") if isinstance(m.get("overall"), int | float) else None
+    return {"model": model_name, "benchmarks": bench, "categories": cats, "overall": overall,
+            "official": sorted(official), "base_model": m.get("base_model")}
+
+
+# ----------------------------------------------------------------------------------------------- lmms shape
+def results_json(per_benchmark: dict[str, dict[str, Any]], config: dict[str, Any],
+                 published: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A results document shaped like lmms-eval's (``results``/``groups``/``configs``/``versions``/``n-samples``)
+    plus a ``veroeval`` block with categories, overall, the published column and the aggregation rule."""
+    results, groups, configs, versions, nsamp = {}, {}, {}, {}, {}
+    for name, r in per_benchmark.items():
+        spec = get_benchmark(name)
+        entry = {"alias": spec.display_name, f"{spec.metric},none": None if r["score"] is None else r["score"] / 100}
+        for k, v in r.get("metrics", {}).items():
+            entry[f"{k},none"] = v / 100
+        results[name] = entry
+        for sub, v in (r.get("subtasks") or {}).items():
+            if sub != name:
+                results[sub] = {"alias": f" - {sub}", f"{spec.metric},none": v / 100}
+        if spec.subtasks:
+            groups[name] = {"alias": spec.display_name, f"{spec.metric},none": entry[f"{spec.metric},none"]}
+        configs[name] = spec.model_dump(mode="json")
+        versions[name] = spec.version
+        nsamp[name] = {"original": r["n"], "effective": r["n_scored"]}
+    summary = summarize(per_benchmark)
+    return {
+        "results": results, "groups": groups, "configs": configs, "versions": versions, "n-samples": nsamp,
+        "config": config,
+        "veroeval": {"benchmarks": {k: v["score"] for k, v in per_benchmark.items()}, **summary,
+                     "detail": per_benchmark, "published": published, "aggregation_rule": AGGREGATION_RULE},
+    }
+
+
+def load_run(path: str | Path) -> dict[str, Any]:
+    """A run's results.json (``path`` may be the run directory)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "results.json"
+    from vero_data.errors import ConfigError
+
+    if not p.exists():
+        raise ConfigError(f"no results.json at {p}")
+    return json.loads(p.read_text())
+
+
+def compare_runs(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows ``{benchmark, category, a, b, delta}`` for every benchmark in either run, then categories and overall."""
+    va, vb = a["veroeval"], b["veroeval"]
+    names = list(dict.fromkeys([*va["benchmarks"], *vb["benchmarks"]]))
+    rows = []
+    for n in names:
+        x, y = va["benchmarks"].get(n), vb["benchmarks"].get(n)
+        rows.append({"benchmark": get_benchmark(n).display_name, "category": get_benchmark(n).category, "a": x,
+                     "b": y, "delta": None if x is None or y is None else y - x})
+    for c in dict.fromkeys([*va["categories"], *vb["categories"]]):
+        x, y = va["categories"].get(c), vb["categories"].get(c)
+        rows.append({"benchmark": f"[{c}]", "category": c, "a": x, "b": y,
+                     "delta": None if x is None or y is None else y - x})
+    x, y = va.get("overall"), vb.get("overall")
+    rows.append({"benchmark": "Overall", "category": "", "a": x, "b": y,
+                 "delta": None if x is None or y is None else y - x})
+    return rows

@@ -1,0 +1,164 @@
+"""Decontamination: training rows whose image or question matches a benchmark item.
+
+Images match by sha256 of the encoded bytes or by an identical 64-bit perceptual hash (survives re-encoding);
+questions match when at least ``min_overlap`` of the training question's word n-grams occur in a benchmark
+question (lower-cased, punctuation dropped, ``<image>`` placeholders removed). EvoChart, GameQA, AerialVG and
+VisualProbe exist on both sides in Vero, so those are the sources to check first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
+    toks = _WORD.findall(str(text).replace("<image>", " ").lower())
+    if len(toks) < n:
+        return {tuple(toks)} if toks else set()
+    return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}
+
+
+def _image_bytes(img: Any) -> bytes | None:
+    if img is None:
+        return None
+    if isinstance(img, dict):
+        if img.get("bytes"):
+            return bytes(img["bytes"])
+        if img.get("path") and Path(img["path"]).exists():
+            return Path(img["path"]).read_bytes()
+        return None
+    if isinstance(img, bytes | bytearray):
+        return bytes(img)
+    if hasattr(img, "save"):
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return buf.getvalue()
+    return None
+
+
+def image_keys(img: Any) -> set[str]:
+    """``sha:<hex>`` and ``phash:<hex>`` keys of one image (phash skipped for flat images)."""
+    data = _image_bytes(img)
+    if data is None:
+        return set()
+    keys = {"sha:" + hashlib.sha256(data).hexdigest()}
+    try:
+        import imagehash
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as im:
+            im = im.convert("L")
+            if im.getextrema()[0] != im.getextrema()[1]:  # flat images all share one phash
+                keys.add("phash:" + str(imagehash.phash(im)))
+    except Exception:  # undecodable: the sha key still works
+        pass
+    return keys
+
+
+def _row_question(row: dict) -> str:
+    p = row.get("prompt")
+    if isinstance(p, list):
+        return " ".join(str(m.get("content", "")) for m in p if isinstance(m, dict) and m.get("role") == "user")
+    for k in ("question", "query", "Question", "prompt", "instruction", "text"):
+        if row.get(k):
+            return str(row[k])
+    return ""
+
+
+def _row_images(row: dict) -> list[Any]:
+    out: list[Any] = []
+    for k in ("images", "image", "decoded_image", "image_1", "image_2", "image_3", "image_4"):
+        v = row.get(k)
+        if v is None:
+            continue
+        out.extend(v if isinstance(v, list | tuple) else [v])
+    return out
+
+
+class BenchmarkIndex:
+    """Image keys and question n-grams of benchmark items, with the item each came from."""
+
+    def __init__(self, n: int = 8):
+        self.n = n
+        self.images: dict[str, str] = {}
+        self.grams: dict[tuple[str, ...], str] = {}
+        self.items = 0
+
+    def add(self, benchmark: str, doc: dict) -> None:
+        ref = f"{benchmark}:{doc.get('_id', self.items)}"
+        self.items += 1
+        for img in _row_images(doc):
+            for k in image_keys(img):
+                self.images.setdefault(k, ref)
+        for g in _ngrams(_row_question(doc), self.n):
+            self.grams.setdefault(g, ref)
+
+    def match(self, row: dict, min_overlap: float = 0.5) -> dict[str, Any] | None:
+        """The reasons a training row is flagged, or None."""
+        hits: dict[str, Any] = {}
+        for img in _row_images(row):
+            for k in image_keys(img):
+                if k in self.images:
+                    hits.setdefault("image", []).append({"key": k.split(":")[0], "item": self.images[k]})
+        grams = _ngrams(_row_question(row), self.n)
+        if grams:
+            shared = [g for g in grams if g in self.grams]
+            frac = len(shared) / len(grams)
+            if shared and frac >= min_overlap:
+                hits["question"] = {"overlap": round(frac, 3), "item": self.grams[shared[0]]}
+        return hits or None
+
+
+def iter_training_rows(paths: Iterable[str | Path]) -> Iterator[dict]:
+    """Rows of Parquet shards (files or folders) or JSONL files."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    for p in paths:
+        p = Path(p)
+        files = sorted(p.rglob("*.parquet")) + sorted(p.rglob("*.jsonl")) if p.is_dir() else [p]
+        for f in files:
+            if f.suffix == ".jsonl":
+                for line in f.read_text().splitlines():
+                    if line.strip():
+                        yield json.loads(line)
+            else:
+                pf = pq.ParquetFile(f)
+                for batch in pf.iter_batches(batch_size=256):
+                    yield from batch.to_pylist()
+
+
+def find_contamination(rows: Iterable[dict], benchmark_docs: dict[str, Iterable[dict]], n: int = 8,
+                       min_overlap: float = 0.5) -> dict[str, Any]:
+    """Flag training rows matching any benchmark item.
+
+    Args:
+        rows: training rows (canonical schema, or anything with question/prompt and images).
+        benchmark_docs: benchmark name → its docs.
+        n: word n-gram size for question matching.
+        min_overlap: share of the training question's n-grams that must occur in benchmark questions.
+
+    Returns:
+        ``{"checked": k, "flagged": [{"id", "source", "image"?, "question"?}], "benchmark_items": m}``.
+    """
+    idx = BenchmarkIndex(n)
+    for name, docs in benchmark_docs.items():
+        for d in docs:
+            idx.add(name, d)
+    flagged, checked = [], 0
+    for r in rows:
+        checked += 1
+        hit = idx.match(r, min_overlap)
+        if hit:
+            lineage = r.get("lineage") if isinstance(r.get("lineage"), dict) else {}
+            src = r.get("data_source") or lineage.get("source") or lineage.get("manifest")
+            flagged.append({"id": r.get("id", checked - 1), "source": src, **hit})
+    return {"checked": checked, "flagged": flagged, "benchmark_items": idx.items}

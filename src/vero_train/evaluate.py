@@ -1,0 +1,210 @@
+"""``vero eval``: generate on a benchmark suite, score as the paper does, aggregate and report.
+
+Per-sample records are appended to ``OUT/samples/<task>.jsonl`` after every batch, so an interrupted run resumes
+where it stopped. Scoring, aggregation and reports are pure Python in :mod:`vero_data.benchmarks`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vero_data.benchmarks import BenchmarkSpec, ScoreContext, get_benchmark, get_suite
+from vero_data.benchmarks.extract import final_answer, strip_reasoning
+from vero_data.benchmarks.registry import scorer_for
+from vero_data.errors import ConfigError, SourceUnavailableError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EvalConfig:
+    """Settings of one ``vero eval`` run; flags share these names (``max_new_tokens`` ↔ ``--max-new-tokens``)."""
+
+    suite: str = field(metadata={"help": "suite name (veroeval30, a category, synthetic) or YAML path"})
+    model: str = field(metadata={"help": "hub id, local path, or 'tiny'"})
+    out: Path = field(metadata={"help": "run directory"})
+    backend: str = field(default="transformers", metadata={"help": "vllm | openai | transformers"})
+    limit: int | None = field(default=None, metadata={"help": "at most N docs per benchmark (per subtask)"})
+    benchmarks: list[str] | None = field(default=None, metadata={"help": "run only these benchmarks of the suite"})
+    judge_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible judge root (…/v1)"})
+    judge_model: str = field(default="Qwen3-32B", metadata={"help": "judge model (paper: Qwen3-32B, vLLM)"})
+    judge_concurrency: int = field(default=8, metadata={"help": "judge requests in flight"})
+    max_new_tokens: int | None = field(default=None, metadata={"help": "override (paper: 16384)"})
+    temperature: float | None = field(default=None, metadata={"help": "override (paper: 0.6)"})
+    top_p: float | None = field(default=None, metadata={"help": "override (paper: 1.0)"})
+    seed: int = field(default=0, metadata={"help": "sampling seed"})
+    batch_size: int = field(default=16, metadata={"help": "requests per generate call (one resume checkpoint)"})
+    base_url: str | None = field(default=None, metadata={"help": "server for --backend openai"})
+    system_prompt: bool = field(default=True, metadata={"help": "prepend the Vero reasoning system prompt"})
+    published: str | None = field(default=None, metadata={"help": "published column to compare with"})
+    backend_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        if self.backend not in ("vllm", "openai", "transformers"):
+            raise ConfigError(f"--backend must be vllm, openai or transformers, got {self.backend!r}")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"--limit must be ≥ 1, got {self.limit}")
+
+
+def _read_jsonl(path: Path) -> dict[str, dict]:
+    done: dict[str, dict] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                r = json.loads(line)
+                done[r["doc_id"]] = r
+            except (ValueError, KeyError):
+                continue  # a line cut by an interruption
+    return done
+
+
+def _target(doc: dict) -> Any:
+    for k in ("answer", "Answer", "answers", "label", "number", "bbox", "reasoning_a"):
+        if k in doc:
+            v = doc[k]
+            return v if isinstance(v, str | int | float | list) else str(v)
+    return None
+
+
+class _Generator:
+    """Builds the backend on first use, so a fully cached run never loads the model."""
+
+    def __init__(self, cfg: EvalConfig):
+        self.cfg = cfg
+        self._backend = None
+
+    def __call__(self, spec: BenchmarkSpec, requests: list) -> list:
+        from vero_train.models.backends import SamplingConfig, get_backend
+
+        if self._backend is None:
+            kw = dict(self.cfg.backend_kwargs)
+            if self.cfg.backend == "openai" and self.cfg.base_url:
+                kw.setdefault("base_url", self.cfg.base_url)
+            self._backend = get_backend(self.cfg.backend, self.cfg.model, **kw)
+        g = spec.generation
+        sampling = SamplingConfig(
+            temperature=self.cfg.temperature if self.cfg.temperature is not None else g.temperature,
+            top_p=self.cfg.top_p if self.cfg.top_p is not None else g.top_p,
+            max_tokens=self.cfg.max_new_tokens or g.max_new_tokens,
+            seed=self.cfg.seed,
+        )
+        return self._backend.generate(requests, 1, sampling)
+
+
+def _score(spec: BenchmarkSpec, doc: dict, response: str, judge, key: str) -> dict:
+    return scorer_for(spec)(doc, response, ScoreContext(judge=judge, key=key))
+
+
+def evaluate_benchmark(spec: BenchmarkSpec, cfg: EvalConfig, gen: _Generator, judge=None,
+                       rows: list[dict] | None = None) -> list[dict]:
+    """Generate (resuming from the sample file) and score one benchmark; returns its sample records."""
+    from vero_data.benchmarks.loader import build_turn, load_docs
+
+    path = cfg.out / "samples" / f"{spec.name}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    done = _read_jsonl(path)
+    docs = list(load_docs(spec, cfg.limit, rows))
+    todo = [d for d in docs if d["_id"] not in done]
+    if todo:
+        from vero_train.models.backends import VERO_SYSTEM_PROMPT, ChatRequest
+
+        system = [{"role": "system", "content": VERO_SYSTEM_PROMPT}] if cfg.system_prompt else []
+        for start in range(0, len(todo), cfg.batch_size):
+            chunk = todo[start : start + cfg.batch_size]
+            reqs, prompts = [], []
+            for d in chunk:
+                msgs, imgs = build_turn(spec, d)
+                prompts.append(msgs[0]["content"][-1]["text"])
+                reqs.append(ChatRequest(id=d["_id"], messages=system + msgs, images=imgs))
+            outs = gen(spec, reqs)
+            with path.open("a") as f:
+                for d, prompt, comps in zip(chunk, prompts, outs, strict=True):
+                    c = comps[0]
+                    rec = {"doc_id": d["_id"], "benchmark": spec.name, "sub_task": d.get("sub_task"),
+                           "prompt": prompt, "response": c.text, "n_tokens": c.n_tokens,
+                           "finish_reason": c.finish_reason, "target": _target(d), "score": None, "metrics": {}}
+                    done[d["_id"]] = rec
+                    f.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+    by_id = {d["_id"]: d for d in docs}
+    records = [done[d["_id"]] for d in docs]
+
+    def score(rec: dict) -> dict:
+        if rec.get("score") is not None:
+            return rec
+        m = _score(spec, by_id[rec["doc_id"]], rec["response"], judge, rec["doc_id"])
+        extract = strip_reasoning if spec.answer_extraction != "fae" else final_answer
+        return {**rec, "extracted": extract(rec["response"]), "score": m.get(spec.metric),
+                "metrics": {k: v for k, v in m.items() if v is not None}}
+
+    if spec.needs_judge and judge is not None and len(records) > 1:
+        with ThreadPoolExecutor(max(1, judge.concurrency)) as ex:
+            records = list(ex.map(score, records))
+    else:
+        records = [score(r) for r in records]
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records))
+    tmp.replace(path)
+    return records
+
+
+def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict[str, Any]:
+    """Run a suite; writes ``results.json`` (lmms-eval shape), ``report.md`` and ``report.html`` under ``cfg.out``.
+
+    Args:
+        cfg: the run settings.
+        rows: per-benchmark rows to use instead of the Hub (tests).
+
+    Returns:
+        the results document.
+    """
+    from vero_data.benchmarks.aggregate import benchmark_score, match_published, published_scores, results_json
+    from vero_data.benchmarks.judge import BenchmarkJudge
+    from vero_data.benchmarks.report import html_report, markdown_report
+
+    suite = get_suite(cfg.suite)
+    names = suite.benchmarks
+    if cfg.benchmarks:
+        wanted = {get_benchmark(b).name for b in cfg.benchmarks}
+        names = [n for n in names if n in wanted]
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    judge = None
+    if cfg.judge_url:
+        judge = BenchmarkJudge(base_url=cfg.judge_url, model=cfg.judge_model, cache_dir=cfg.out / "judge_cache",
+                               concurrency=cfg.judge_concurrency)
+    gen = _Generator(cfg)
+    per: dict[str, dict] = {}
+    errors: dict[str, str] = {}
+    t0 = time.time()
+    for name in names:
+        spec = get_benchmark(name)
+        if spec.needs_judge and judge is None:
+            log.warning("%s needs an LLM judge (--judge-url); its samples stay unscored", name)
+        try:
+            recs = evaluate_benchmark(spec, cfg, gen, judge, (rows or {}).get(name))
+        except SourceUnavailableError as e:
+            log.warning("skipping %s: %s", name, e)
+            errors[name] = str(e)
+            continue
+        per[name] = benchmark_score(spec, recs)
+    if not per:
+        raise SourceUnavailableError(f"no benchmark of suite '{cfg.suite}' could be loaded: {errors}")
+    pub_name = cfg.published or match_published(cfg.model)
+    published = published_scores(pub_name) if pub_name else None
+    g = get_benchmark(names[0]).generation
+    conf = {**{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
+            "generation": {"max_new_tokens": cfg.max_new_tokens or g.max_new_tokens,
+                           "temperature": g.temperature if cfg.temperature is None else cfg.temperature,
+                           "top_p": g.top_p if cfg.top_p is None else cfg.top_p},
+            "skipped": errors, "seconds": round(time.time() - t0, 1), "date": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    res = results_json(per, conf, published)
+    (cfg.out / "results.json").write_text(json.dumps(res, indent=1, ensure_ascii=False, default=str))
+    (cfg.out / "report.md").write_text(markdown_report(res))
+    (cfg.out / "report.html").write_text(html_report(res))
+    return res
