@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from vero_data.rewards import _mv
 
 
@@ -13,6 +15,21 @@ def fallback_accuracy(pred: str, truth: str, extra_info=None, lenient: bool = Fa
     """
     if pred.strip().lower() == truth.strip().lower():
         return 1.0
+    if len(pred) + len(truth) <= _MAX_CACHED_PAIR:
+        return _verdict_cached(pred, truth, _mv.in_main_thread())
+    return _verdict(pred, truth)
+
+
+# Verdicts of short pairs are cached (rollouts of one prompt repeat the same answers).
+_MAX_CACHED_PAIR = 400
+
+
+@lru_cache(maxsize=32768)
+def _verdict_cached(pred: str, truth: str, main_thread: bool) -> float:
+    return _verdict(pred, truth)
+
+
+def _verdict(pred: str, truth: str) -> float:
     gold = _mv.parse(truth, _mv.default_targets(), timeout=1)
     mcq = False
     if not gold and len(truth.strip()) == 1 and truth.strip().isalpha():

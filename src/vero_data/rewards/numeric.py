@@ -47,6 +47,8 @@ def _to_float(value) -> float | None:
 @lru_cache(maxsize=8192)
 def candidates(text: str) -> tuple[float, ...]:
     """Float readings of ``text``: direct ``float()``, safe arithmetic, and math-verify's parse."""
+    if _PLAIN_NUMBER.fullmatch(text):
+        return (float(text),)  # math-verify reads a plain decimal as the same float: skip sympy
     found: list[float] = []
     direct = _to_float(text)
     if direct is not None:
@@ -73,8 +75,23 @@ def within_tolerance(gold: str, pred: str, tol: float) -> bool:
     return False
 
 
+# Verdicts of short pairs are cached: GRPO scores many rollouts of one prompt, so (gold, answer) pairs repeat.
+_MAX_CACHED_PAIR = 400
+
+
 def exact_equal(gold: str, pred: str) -> bool:
     """math-verify parse + verify, with a sympy-free answer for plain integers and clearly different decimals."""
+    if len(gold) + len(pred) <= _MAX_CACHED_PAIR:
+        return _exact_equal_cached(gold, pred, _mv.in_main_thread())
+    return _exact_equal(gold, pred)
+
+
+@lru_cache(maxsize=32768)
+def _exact_equal_cached(gold: str, pred: str, main_thread: bool) -> bool:
+    return _exact_equal(gold, pred)
+
+
+def _exact_equal(gold: str, pred: str) -> bool:
     if _PLAIN_NUMBER.fullmatch(gold) and _PLAIN_NUMBER.fullmatch(pred):
         if _PLAIN_INT.fullmatch(gold) and _PLAIN_INT.fullmatch(pred):
             return int(gold) == int(pred)

@@ -104,6 +104,21 @@ FACTS = [
     (I("ExcludeWordHarderChecker"), "category", False),
     (I("LetterFrequencyChecker", letter="A", let_frequency=2, let_relation="at least"), "banana", True),
     (I("LetterFrequencyChecker", letter=5, let_frequency=2), "banana", False),
+    # parity with Vero's instructions.py (found by the /tmp parity harness):
+    # an unknown let_relation raises at build → unsatisfied (it is not read as "at least")
+    (I("LetterFrequencyChecker", letter="a", let_frequency=1, let_relation="at most"), "banana", False),
+    # an invalid letter draws from string.ascii_letters then lower-cases (seed 0 → "y", as Vero's seeded run)
+    (I("LetterFrequencyChecker", letter="1", let_frequency=1, let_relation="at least"), "yes", True),
+    # falsy keyword / word args → a random pool word (Vero tests `if not x`), truthy ones are stripped
+    (I("KeywordFrequencyChecker", keyword="", frequency=1, relation="less than"), "plain text", True),
+    (I("FirstWordAnswerChecker", first_word=" Hello "), "hello world", True),
+    (I("FirstWordSentChecker", first_word=[" Hello "]), "Hello you. hello again.", True),
+    (I("KeywordSpecificPositionChecker", keyword=" The ", n=1, m=1), "The sky is blue.", True),
+    (I("LastWordAnswerChecker", last_word=" blue "), "the sky is blue.", True),
+    (I("ExcludeWordHarderChecker", keyword=" cat "), "a cat here", False),
+    (I("ExcludeWordHarderChecker", keyword="", instruction="no dogs"), "cats only", True),
+    # random span bounds use Vero's ranges: a one-character prompt has no valid start → unsatisfied
+    (I("CopySpanIdxChecker", prompt_to_repeat="a"), "a", False),
     (I("CountIncrementWordChecker", keyword1="one", keyword2="two"), "one two two", True),
     (I("KeywordSpecificPositionChecker", keyword="sky", n=2, m=2), "Hi there. The sky is blue.", True),
     (I("PalindromeBasicChecker"), "I saw it", True),

@@ -79,6 +79,11 @@ def test_scoring_from_threads_is_bounded():
 EDGE = [
     # numeric
     (B + "{3/4}", "0.75", "numeric", {}, False, 1.0),
+    # plain decimals skip math-verify under a tolerance; the readings are the same floats
+    (B + "{2.5}", "2", "numeric", {"tolerance": 0.25}, False, 1.0),
+    (B + "{2.51}", "2", "numeric", {"tolerance": 0.25}, False, 0.2),
+    (B + "{-0}", "0", "numeric", {"tolerance": 0}, False, 1.0),
+    (B + "{x = 2.5}", "2", "numeric", {"tolerance": 0.25}, False, 1.0),
     (B + r"{\frac{3}{4}}", "0.75", "numeric", {}, False, 1.0),
     (B + "{1,000}", "1000", "numeric", {}, False, 1.0),
     (B + "{-5}", "-5", "numeric", {}, False, 1.0),

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import random
 import re
+import string
 from collections import Counter
 from collections.abc import Callable
+from functools import lru_cache
 
 from vero_data.rewards.ifeval.text import clean, paragraphs, sentences, words
 
@@ -23,15 +25,17 @@ DECLARED: dict[str, tuple[str, ...]] = {}
 
 LANGUAGES = {"en": "English", "zh": "Chinese", "fr": "French", "es": "Spanish", "de": "German", "it": "Italian",
              "pt": "Portuguese", "ru": "Russian", "ja": "Japanese", "ko": "Korean"}
-POOL = ("alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november oscar papa quebec "
+POOL = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec "
         "romeo sierra tango uniform victor whiskey xray yankee zulu").split()
 RELATIONS = ("less than", "at least")
 STARTERS = ("I would say", "My answer is", "I believe", "In my opinion", "I think", "I reckon", "I feel",
             "From my perspective", "As I see it", "According to me", "As far as I'm concerned", "To my understanding",
             "In my view", "My take on it is", "As per my perception")
 ENDERS = ("Any other questions?", "Is there anything else I can help with?")
-PHRASES = ("All that glitters is not gold", "Actions speak louder than words", "Time flies when having fun",
-           "The early bird catches the worm", "Every cloud has a silver lining")
+PHRASES = ("Dance like nobody is watching you", "The early bird catches the worm", "Time flies when having fun",
+           "Every cloud has a silver lining", "Actions speak louder than words", "Don't judge a book by cover",
+           "Live each day to the fullest", "All that glitters is not gold", "Laughter is the best medicine",
+           "The pen is mightier than sword")
 KEY_SENTENCES = ("For now, this is fine.",)
 
 
@@ -61,7 +65,7 @@ def _falsy(value, lo, hi):
 
 
 def _kw(keyword):
-    return keyword.strip() if keyword is not None else RNG.choice(POOL)
+    return keyword.strip() if keyword else RNG.choice(POOL)  # Vero: `if not keyword` → random keyword
 
 
 def _count(pattern: str, text: str) -> int:
@@ -69,6 +73,16 @@ def _count(pattern: str, text: str) -> int:
 
 
 def _detect(text: str) -> str | None:
+    """langdetect's verdict (seeded, so deterministic per text; short texts cached: it is the slowest check)."""
+    return _detect_cached(text) if len(text) <= 8192 else _detect_uncached(text)
+
+
+@lru_cache(maxsize=2048)
+def _detect_cached(text: str) -> str | None:
+    return _detect_uncached(text)
+
+
+def _detect_uncached(text: str) -> str | None:
     from langdetect import DetectorFactory, detect
     from langdetect.lang_detect_exception import LangDetectException
 
@@ -260,8 +274,8 @@ def ForbiddenWords(text, *, forbidden_words=None):
 
 @checker
 def ExcludeWordHarderChecker(text, *, keyword=None, instruction=None):
-    if keyword is None:
-        keyword = RNG.choice(instruction.split())  # both absent → AttributeError → unsatisfied
+    # Vero: a falsy keyword → a random token of `instruction` (both absent → AttributeError → unsatisfied)
+    keyword = keyword.strip() if keyword else RNG.choice(instruction.split())
     return not re.search(r"\b" + re.escape(keyword) + r"\b", text, flags=re.IGNORECASE)
 
 
@@ -271,9 +285,9 @@ DECLARED["ExcludeWordHarderChecker"] = ("keyword",)
 @checker
 def LetterFrequencyChecker(text, *, letter=None, let_frequency=None, let_relation=None):
     if not letter or len(letter) > 1 or not ("a" <= letter.lower() <= "z"):
-        letter = RNG.choice("abcdefghijklmnopqrstuvwxyz")
+        letter = RNG.choice(string.ascii_letters)  # Vero draws from both cases, then lower-cases
     n = _pos(let_frequency, 1, 10)
-    rel = let_relation if let_relation is not None else RNG.choice(RELATIONS)
+    rel = _relation(let_relation)  # an unknown relation raises at build in Vero (→ entry unsatisfied)
     count = text.lower().count(letter.lower())
     return count < n if rel == "less than" else count >= n
 
@@ -285,9 +299,7 @@ def CountIncrementWordChecker(text, *, keyword1=None, keyword2=None):
 
 @checker
 def KeywordSpecificPositionChecker(text, *, keyword=None, n=None, m=None):
-    if isinstance(keyword, list):
-        keyword = keyword[0]
-    keyword = keyword if keyword is not None else RNG.choice(POOL)
+    keyword = _first(keyword)
     n, m = _falsy(n, 1, 20), _falsy(m, 1, 30)
     sents = sentences(text)
     if len(sents) < n:
@@ -327,9 +339,10 @@ def StartEndChecker(text):
 
 
 def _first(word):
-    if isinstance(word, list):
-        word = word[0]
-    return word if word is not None else RNG.choice(POOL)
+    """Vero's word arg: falsy → random pool word; a non-string → its first element; stripped."""
+    if not word:
+        return RNG.choice(POOL)
+    return word[0].strip() if not isinstance(word, str) else word.strip()
 
 
 @checker
@@ -340,7 +353,7 @@ def FirstWordSentChecker(text, *, first_word=None):
 
 @checker
 def FirstWordAnswerChecker(text, *, first_word=None):
-    fw = (first_word if first_word is not None else RNG.choice(POOL)).lower()
+    fw = (first_word.strip() if first_word else RNG.choice(POOL)).lower()
     return text.split()[0].lower() == fw
 
 
@@ -356,7 +369,7 @@ def LastWordSentChecker(text, *, last_word=None):
 
 @checker
 def LastWordAnswerChecker(text, *, last_word=None):
-    lw = (last_word if last_word is not None else RNG.choice(POOL)).lower()
+    lw = (last_word.strip() if last_word else RNG.choice(POOL)).lower()
     return _bare(text.split()[-1]) == lw
 
 
@@ -451,8 +464,8 @@ def CopyingMultipleChecker(text, *, prompt_to_repeat=None, N=None):
 @checker
 def CopySpanIdxChecker(text, *, prompt_to_repeat=None, n_start=None, n_end=None):
     prompt = _prompt(prompt_to_repeat)
-    start = n_start if n_start else RNG.randint(0, max(len(prompt) - 2, 0))
-    end = n_end if n_end else RNG.randint(start + 1, max(len(prompt), start + 1))
+    start = n_start if n_start else RNG.randint(0, len(prompt) - 2)  # empty range raises, as in Vero
+    end = n_end if n_end else RNG.randint(start + 1, len(prompt) - 1)
     return text.strip().lower() == prompt[start:end].strip().lower()
 
 
