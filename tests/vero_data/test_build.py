@@ -118,3 +118,12 @@ def test_workers_do_not_change_the_output(two_sources, tmp_path):
     one = build(out=tmp_path / "one", **kw)
     two = build(out=tmp_path / "two", workers=2, **kw)
     assert _sha(one.shards) == _sha(two.shards)
+
+
+def test_verl_format_is_written_beside_the_shards(two_sources, tmp_path):
+    res = build(out=tmp_path / "o", manifests=[str(p) for p in two_sources], formats=["parquet", "verl"])
+    lines = (tmp_path / "o" / "verl" / "vero_600k_train.verl.jsonl").read_text().splitlines()
+    assert len(lines) == res.rows
+    rec = json.loads(lines[0])
+    assert rec["ability"] in {"chart_ocr", "knowledge_recognition"} and rec["images"]
+    assert (tmp_path / "o" / "verl" / rec["images"][0]).is_file()
