@@ -1,0 +1,129 @@
+"""`vero train` (GSPO with TRL) and `vero bench train`.
+
+Flags → :class:`vero_train.config.VeroGSPOConfig` → :func:`vero_train.train.train` → a rich summary. Any config
+field is also a flag (``--learning-rate 2e-6``, ``--vllm-mode server`` …), passed through TRL's parser; ``--config``
+YAML sets values that flags override. Nothing heavy is imported at module level.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+PRESETS = ("auto", "paper", "cpu")
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def _fail(e: Exception) -> None:
+    _console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False, markup=True)
+    raise typer.Exit(1)
+
+
+def build_config(model: str | None, data: str | None, out: Path, config: Path | None = None,
+                 max_steps: int | None = None, recipe: str | None = None, preset: str = "auto",
+                 extra_args: list[str] | None = None):
+    """The run's ``VeroGSPOConfig``: preset (paper defaults, or the CPU smoke sizes without a GPU), then the YAML
+    file, then extra ``--field value`` flags, then the named options."""
+    from vero_train.config import CPU_SMOKE, has_accelerator
+
+    if preset not in PRESETS:
+        raise ValueError(f"--preset must be one of {', '.join(PRESETS)}")
+    base: dict = {}
+    use_cpu_preset = preset == "cpu" or (preset == "auto" and config is None and not has_accelerator())
+    if use_cpu_preset:
+        base = dict(CPU_SMOKE)
+    if config is not None:
+        import yaml
+
+        base.update(yaml.safe_load(Path(config).read_text()) or {})
+    named = {"model_name_or_path": model, "data": data, "output_dir": str(out), "max_steps": max_steps,
+             "recipe": recipe}
+    return _load(base, extra_args, named), use_cpu_preset
+
+
+def _load(base: dict, extra_args: list[str] | None, named: dict):
+    import tempfile
+
+    import yaml
+
+    from vero_train.config import load_config
+
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        yaml.safe_dump(base, f)
+    try:
+        return load_config(f.name, extra_args, **named)
+    finally:
+        Path(f.name).unlink(missing_ok=True)
+
+
+def train_cmd(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", "-o", help="run directory: checkpoints, final model, metrics.jsonl")],
+    model: Annotated[str | None, typer.Option(help="policy: `tiny`, a local path or an HF model id")] = None,
+    data: Annotated[str | None, typer.Option(help="shards: DIR (DIR/data/*.parquet), parquet glob, or hub id")
+                    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML of VeroGSPOConfig fields "
+                                                "(configs/train/*.yaml); flags override it")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="optimizer updates to run (TRL max_steps; the paper's 4,000 "
+                                                  "rollout steps = 8,000 updates)")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="continue from the newest checkpoint in OUT")] = False,
+    recipe: Annotated[str | None, typer.Option(help="without --data: build this recipe (e.g. `demo`) into "
+                                               "OUT/data-<recipe> first")] = None,
+    preset: Annotated[str, typer.Option(help="auto: paper recipe on GPU, CPU smoke sizes without one (when no "
+                                        "--config); paper; cpu")] = "auto",
+) -> None:
+    """Train a VLM with GSPO on Vero shards (TRL GRPOTrainer, task-routed rewards, category-balanced batches).
+
+    Every VeroGSPOConfig/GRPOConfig field is also a flag, e.g. --learning-rate 2e-6 --use-vllm true.
+    """
+    import logging
+
+    from vero_data.errors import VeroError
+
+    try:
+        cfg, cpu = build_config(model, data, out, config, max_steps, recipe, preset, list(ctx.args))
+    except (ValueError, VeroError, OSError) as e:
+        _fail(e)
+    except SystemExit as e:  # argparse on an unknown/invalid extra flag
+        _fail(ValueError(f"invalid flags {ctx.args}: see `vero train --help` and VeroGSPOConfig's fields ({e})"))
+    con = _console(stderr=True)
+    if cpu:
+        con.print("[yellow]no GPU: using the CPU smoke sizes (configs/train/tiny-cpu.yaml); pass --config or "
+                  "--preset paper for the paper recipe[/]", highlight=False)
+    logging.getLogger("vero_train").setLevel(logging.INFO)
+    from vero_train.train import train
+
+    try:
+        res = train(cfg, resume=resume, console=con)
+    except VeroError as e:
+        _fail(e)
+    summary = {"output_dir": res.output_dir, "global_step": res.global_step, "metrics": res.metrics_path,
+               "resumed_from": res.resumed_from, "seconds": round(res.seconds, 1),
+               "seconds_per_step": None if res.seconds_per_step is None else round(res.seconds_per_step, 3),
+               "peak_rss_mb": round(res.peak_rss_mb, 1), "rows": res.data.get("rows")}
+    _console().print_json(json.dumps(summary))
+
+
+def bench_train(
+    steps: Annotated[int, typer.Option(help="optimizer updates to time")] = 3,
+    out: Annotated[Path | None, typer.Option(help="work directory (default: a temp dir)")] = None,
+    model: Annotated[str, typer.Option(help="model to time (default: the tiny model)")] = "tiny",
+) -> None:
+    """Seconds per GSPO step and peak RSS for the tiny model on CPU (CPU smoke sizes, demo data)."""
+    from vero_train.train import run_train_bench
+
+    _console().print_json(json.dumps(run_train_bench(steps=steps, work=out, model=model)))
+
+
+def register(app, data_app, bench_app) -> None:
+    """Mount `vero train` and `vero bench train`."""
+    app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(train_cmd)
+    bench_app.command("train")(bench_train)

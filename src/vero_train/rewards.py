@@ -1,0 +1,176 @@
+"""TRL reward functions for ``vero train``: ``vero_data.rewards.trl`` routed by each row's ``reward_type``, plus
+per-category logging.
+
+TRL logs ``rewards/<func>/mean`` for every function (so each keeps its ``__name__``). On top of that, the functions
+built here report per category through TRL's ``log_metric`` hook:
+
+- ``rewards/<category>/mean``: the weighted total (what the advantage sees) for that category's completions;
+- ``rewards/<category>/<func>``: each function's mean for that category.
+
+Categories are Vero-600K's six (``vero_data.schema.CATEGORIES``), read from the ``category`` column.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from vero_data.rewards import trl as vero_trl
+
+log = logging.getLogger(__name__)
+
+RewardFunc = Callable[..., list]
+BUILTIN = ("vero_accuracy", "vero_format", "vero_overlong", "vero_reward")
+JUDGE_TYPES = ("llm_judge", "instruction_following_llm_judge")
+
+
+class CategoryRewardLog:
+    """Collects the outputs of every reward function for one batch; when the last one has run, logs the weighted
+    total and each function's mean per category (through TRL's ``log_metric``) and keeps a running history."""
+
+    def __init__(self, names: Sequence[str], weights: Sequence[float] | None = None):
+        self.names = list(names)
+        self.weights = list(weights) if weights is not None else [1.0] * len(self.names)
+        self._batch_key: Any = None
+        self._outputs: dict[str, list] = {}
+        self.last: dict[str, float] = {}
+
+    def record(self, name: str, values: list, completions: list, kwargs: dict) -> None:
+        key = (id(completions), len(completions))
+        if key != self._batch_key:
+            self._batch_key, self._outputs = key, {}
+        self._outputs[name] = values
+        if len(self._outputs) < len(self.names):
+            return
+        categories = kwargs.get("category") or ["all"] * len(completions)
+        metrics = category_means(categories, self._outputs, self.names, self.weights)
+        self.last = metrics
+        log_metric = kwargs.get("log_metric")
+        if callable(log_metric):
+            for k, v in metrics.items():
+                log_metric(k, v)
+        self._batch_key, self._outputs = None, {}
+
+
+def category_means(categories: Sequence[str], outputs: dict[str, list], names: Sequence[str],
+                   weights: Sequence[float]) -> dict[str, float]:
+    """``rewards/<category>/mean`` (weighted total) and ``rewards/<category>/<name>`` from per-function outputs.
+
+    None (= not scored) counts as 0 in the total, as TRL's nansum does, and is skipped in a function's mean.
+
+    >>> category_means(["stem", "stem", "knowledge"], {"a": [1.0, 0.0, None]}, ["a"], [1.0])
+    {'rewards/knowledge/mean': 0.0, 'rewards/stem/mean': 0.5, 'rewards/stem/a': 0.5}
+    """
+    rows: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(categories):
+        rows[str(c)].append(i)
+    out: dict[str, float] = {}
+    for cat in sorted(rows):
+        idx = rows[cat]
+        total = [sum(w * (outputs[n][i] or 0.0) for n, w in zip(names, weights, strict=True)) for i in idx]
+        out[f"rewards/{cat}/mean"] = sum(total) / len(total)
+        for n in names:
+            vals = [outputs[n][i] for i in idx if outputs[n][i] is not None]
+            if vals:
+                out[f"rewards/{cat}/{n}"] = sum(vals) / len(vals)
+    return out
+
+
+def _judge_accuracy(base: list, completions: list, kwargs: dict, judge) -> list:
+    """Replace the accuracy of judge-typed rows by Vero's judge blend (``score_with_judge``)."""
+    from vero_data.rewards.llm_judge import score_with_judge
+
+    types = kwargs.get("reward_type") or [None] * len(completions)
+    out = list(base)
+    for i, (c, rt) in enumerate(zip(completions, types, strict=True)):
+        if rt not in JUDGE_TYPES or out[i] is None:
+            continue
+        info = vero_trl._extra((kwargs.get("extra_info") or [None] * len(completions))[i], rt)
+        prompt = (kwargs.get("prompts") or [None] * len(completions))[i]
+        question = info.get("question") or _user_text(prompt)
+        scored = score_with_judge(judge, question, vero_trl.completion_text(c), kwargs["answer"][i], info,
+                                  format_score=vero_trl.FORMAT_WEIGHT)
+        out[i] = scored["accuracy"]
+    return out
+
+
+def _user_text(prompt: Any) -> str:
+    """Text of the last user turn of a TRL prompt (string or block contents)."""
+    if not isinstance(prompt, list):
+        return str(prompt or "")
+    for m in reversed(prompt):
+        if isinstance(m, dict) and m.get("role") == "user":
+            return vero_trl.completion_text([m]).strip()
+    return ""
+
+
+def resolve_reward(name: str, max_completion_length: int | None = None, overlong_buffer: int = 2048,
+                   overlong_factor: float = 1.0) -> RewardFunc:
+    """A reward function by name (``vero_accuracy``, ``vero_format``, ``vero_overlong``, ``vero_reward``) or dotted
+    import path (``pkg.module.func``), as TRL's ``reward_funcs``."""
+    if name == "vero_overlong":
+        fn = vero_trl.make_overlong_reward(max_completion_length or 16384, overlong_buffer, overlong_factor)
+        fn.__name__ = "vero_overlong"
+        return fn
+    if name in BUILTIN:
+        return getattr(vero_trl, name)
+    if "." in name:
+        module, _, attr = name.rpartition(".")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as e:
+            raise ValueError(f"reward function {name!r} cannot be imported: {e}") from e
+    import difflib
+
+    hint = difflib.get_close_matches(name, BUILTIN, 1)
+    raise ValueError(f"unknown reward function {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                     + f"; built in: {', '.join(BUILTIN)}, or a dotted import path")
+
+
+def _wrap(fn: RewardFunc, name: str, logger: CategoryRewardLog, judge=None) -> RewardFunc:
+    def reward(prompts=None, completions=None, **kwargs):
+        values = fn(prompts=prompts, completions=completions, **kwargs)
+        values = [None if v is None else float(v) for v in values]
+        if judge is not None and name in ("vero_accuracy", "vero_reward"):
+            acc = _judge_accuracy(values, completions, {**kwargs, "prompts": prompts}, judge)
+            if name == "vero_reward":  # rebuild the total from the judged accuracy
+                fmts = vero_trl.vero_format(prompts, completions, **kwargs)
+                acc = [None if a is None else (1 - vero_trl.FORMAT_WEIGHT) * a + vero_trl.FORMAT_WEIGHT * f
+                       for a, f in zip(acc, fmts, strict=True)]
+            values = acc
+        logger.record(name, values, completions, kwargs)
+        return values
+
+    reward.__name__ = name  # TRL logs rewards/<__name__>/mean
+    reward.__qualname__ = name
+    reward.__doc__ = fn.__doc__
+    return reward
+
+
+def build_reward_funcs(names: Sequence[str | RewardFunc], weights: Sequence[float] | None = None, *,
+                       max_completion_length: int | None = None, overlong_buffer: int = 2048,
+                       overlong_factor: float = 1.0, judge_base_url: str | None = None,
+                       judge_model: str = "qwen_vllm") -> tuple[list[RewardFunc], CategoryRewardLog]:
+    """The reward functions to hand to ``GRPOTrainer`` and the per-category logger they share.
+
+    Args:
+        names: names/dotted paths (see :func:`resolve_reward`) or callables.
+        weights: the trainer's ``reward_weights`` (for the per-category total); None = all 1.
+        max_completion_length, overlong_buffer, overlong_factor: the overlong penalty's budget.
+        judge_base_url: an OpenAI-compatible judge for ``llm_judge`` rows (else they score 0, as Vero offline).
+    """
+    judge = None
+    if judge_base_url:
+        from vero_data.rewards.llm_judge import LLMJudge
+
+        judge = LLMJudge(base_url=judge_base_url, model=judge_model)
+    fns = [n if callable(n) else resolve_reward(n, max_completion_length, overlong_buffer, overlong_factor)
+           for n in names]
+    labels = [getattr(f, "__name__", f"reward_{i}") for i, f in enumerate(fns)]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"reward functions need distinct names for TRL's logs: {labels}")
+    logger = CategoryRewardLog(labels, weights)
+    return [_wrap(f, n, logger, judge) for f, n in zip(fns, labels, strict=True)], logger

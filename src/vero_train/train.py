@@ -1,0 +1,295 @@
+"""``train()``: GSPO on Vero shards with TRL's ``GRPOTrainer`` (what ``vero train`` calls).
+
+    from vero_train.config import load_config
+    from vero_train.train import train
+    result = train(load_config("configs/train/tiny-cpu.yaml", model_name_or_path="tiny", recipe="demo",
+                               output_dir="runs/tiny", max_steps=2))
+
+The steps: resolve the model (``tiny`` → a cached local build), build the demo data if asked, load + validate +
+convert the shards (vero_train.data), build the reward functions (vero_train.rewards), then run
+``VeroGRPOTrainer`` — TRL's trainer with the category-balanced rollout sampler — and save the final model.
+Logs go to the console (rich), to ``OUT/metrics.jsonl`` and to whatever ``report_to`` names.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+from trl import GRPOTrainer
+
+from vero_data.errors import VeroError
+from vero_train.config import VeroGSPOConfig
+from vero_train.data import CategoryBalancedSampler, prepare_train_dataset
+from vero_train.rewards import build_reward_funcs
+
+log = logging.getLogger(__name__)
+
+
+class VeroGRPOTrainer(GRPOTrainer):
+    """``GRPOTrainer`` whose rollout batches hold an equal share of every category (``balance_categories``)."""
+
+    def _get_train_sampler(self, dataset=None):
+        args = self.args
+        if not getattr(args, "balance_categories", False):
+            return super()._get_train_sampler(dataset)
+        dataset = self.train_dataset if dataset is None else dataset
+        return CategoryBalancedSampler(
+            dataset["category"],
+            batch_size=args.generation_batch_size // self.num_generations,
+            weights=args.category_weights,
+            seed=args.sampler_seed,
+            mini_repeat_count=self.num_generations,
+            repeat_count=self.num_iterations * args.steps_per_generation,
+        )
+
+
+class JsonlLogCallback(TrainerCallback):
+    """Appends every log (loss, rewards, ``rewards/<category>/…``, timing) as one JSON line to ``path``."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._t_last: float | None = None
+        self._step_last = 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._t_last, self._step_last = time.perf_counter(), state.global_step
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        now = time.perf_counter()
+        rec = {"step": state.global_step, "epoch": state.epoch, **logs}
+        if self._t_last is not None and state.global_step > self._step_last:
+            rec["seconds_per_step"] = (now - self._t_last) / (state.global_step - self._step_last)
+        self._t_last, self._step_last = now, state.global_step
+        rec["peak_rss_mb"] = peak_rss_mb()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a") as f:
+            f.write(json.dumps(rec, default=_json_default) + "\n")
+
+
+class RichLogCallback(TrainerCallback):
+    """One line per log on the console: step, loss, total reward and the per-category means."""
+
+    def __init__(self, console=None):
+        self.console = console
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs or "loss" not in logs:
+            return
+        from rich.console import Console
+
+        con = self.console or Console(stderr=True)
+        cats = {k.split("/")[1]: v for k, v in logs.items()
+                if k.startswith("rewards/") and k.endswith("/mean") and k.count("/") == 2
+                and not k.split("/")[1].startswith("vero_") and v is not None}
+        cat_txt = " ".join(f"{c}={v:.3f}" for c, v in sorted(cats.items()))
+        reward = logs.get("reward")
+        con.print(f"[bold]step {state.global_step}/{state.max_steps}[/] loss={logs.get('loss', 0):.4g} "
+                  f"reward={reward if reward is None else f'{reward:.3f}'} "
+                  f"grad_norm={logs.get('grad_norm', float('nan')):.3g} [dim]{cat_txt}[/]", highlight=False)
+
+
+def _json_default(o: Any):
+    try:
+        return float(o)
+    except (TypeError, ValueError):
+        return str(o)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MiB (Linux reports KiB, macOS bytes)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: where, how far, how fast."""
+
+    output_dir: str
+    global_step: int
+    metrics_path: str
+    seconds: float
+    seconds_per_step: float | None
+    peak_rss_mb: float
+    data: dict = field(default_factory=dict)
+    last_log: dict = field(default_factory=dict)
+    resumed_from: str | None = None
+
+
+def build_demo_data(out_dir: str | Path, recipe: str = "demo") -> Path:
+    """Build ``recipe`` into ``out_dir`` unless shards are already there (the offline smoke path)."""
+    from vero_train.data import shard_files
+
+    out = Path(out_dir)
+    if shard_files(out):
+        return out
+    from vero_data.api import build
+
+    log.info("building the %s recipe into %s", recipe, out)
+    build(out=out, recipe=recipe)
+    return out
+
+
+def load_processor(model_path: str, config: VeroGSPOConfig):
+    """The model's processor, left-padded, with the config's pixel limits (transformers 5 ``size`` keys)."""
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(model_path, padding_side="left", truncation_side="left",
+                                              trust_remote_code=config.trust_remote_code)
+    ip = getattr(processor, "image_processor", None)
+    if ip is not None and (config.max_pixels or config.min_pixels):
+        size = dict(getattr(ip, "size", None) or {})
+        if config.max_pixels:
+            size["longest_edge"] = config.max_pixels
+            if hasattr(ip, "max_pixels"):
+                ip.max_pixels = config.max_pixels
+        if config.min_pixels:
+            size["shortest_edge"] = config.min_pixels
+            if hasattr(ip, "min_pixels"):
+                ip.min_pixels = config.min_pixels
+        ip.size = size
+    return processor
+
+
+def find_checkpoint(output_dir: str | Path) -> str | None:
+    """The newest ``checkpoint-N`` under ``output_dir``, if any."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(output_dir)) if Path(output_dir).is_dir() else None
+
+
+def train(config: VeroGSPOConfig, *, resume: bool = False, reward_funcs: list | None = None,
+          callbacks: list | None = None, console=None) -> TrainResult:
+    """Train ``config.model_name_or_path`` with GSPO on ``config.data`` (or the built ``config.recipe``).
+
+    Args:
+        config: the run; ``output_dir`` receives checkpoints, the final model, ``metrics.jsonl`` and ``run.json``.
+        resume: continue from the newest checkpoint in ``output_dir`` (a warning and a fresh start if none).
+        reward_funcs: extra reward callables appended to ``config.reward_funcs`` (one weight each in
+            ``config.reward_weights`` if that is set).
+        callbacks: extra ``TrainerCallback``s.
+        console: a rich Console for the per-log lines (stderr by default).
+    """
+    from vero_train.models.tiny import resolve_model
+
+    t0 = time.perf_counter()
+    if not config.model_name_or_path:
+        raise VeroError("no model: pass --model (tiny, a local path or an HF id)")
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = config.data
+    if data is None:
+        if not config.recipe:
+            raise VeroError("no data: pass --data DIR_OR_HUB_ID, or --recipe demo to build the demo dataset")
+        data = str(build_demo_data(out / f"data-{Path(config.recipe).stem}", config.recipe))
+
+    model_path = resolve_model(config.model_name_or_path)
+    processor = load_processor(model_path, config)
+    train_ds, data_info = prepare_train_dataset(
+        data, split=config.data_split, max_rows=config.max_train_rows, system_prompt=config.system_prompt,
+        normalize_bbox_to_1000=config.normalize_bbox_to_1000, processor=processor,
+        max_prompt_length=config.max_prompt_length,
+    )
+    data_info["source"] = str(data)
+    log.info("training on %d rows: %s", data_info["rows"], data_info["categories"])
+
+    names: list = list(config.reward_funcs) + list(reward_funcs or [])
+    weights = config.reward_weights
+    if weights is not None and len(weights) != len(names):
+        weights = list(weights) + [1.0] * (len(names) - len(weights))
+        config.reward_weights = weights
+    funcs, reward_log = build_reward_funcs(
+        names, weights, max_completion_length=config.max_completion_length, overlong_buffer=config.overlong_buffer,
+        overlong_factor=config.overlong_factor, judge_base_url=config.judge_base_url, judge_model=config.judge_model,
+    )
+
+    if config.model_init_kwargs is None:
+        config.model_init_kwargs = {"dtype": "bfloat16" if config.bf16 else "float32"}
+    metrics_path = out / "metrics.jsonl"
+    cbs = [JsonlLogCallback(metrics_path), RichLogCallback(console), *(callbacks or [])]
+    trainer = VeroGRPOTrainer(model=model_path, reward_funcs=funcs, args=config, train_dataset=train_ds,
+                              processing_class=processor, callbacks=cbs)
+
+    checkpoint = find_checkpoint(out) if resume else None
+    if resume and checkpoint is None:
+        log.warning("--resume: no checkpoint under %s, starting from scratch", out)
+    _write_run_json(out, config, data_info, model_path, checkpoint)
+    start_step = 0
+    if checkpoint:
+        state_file = Path(checkpoint) / "trainer_state.json"
+        start_step = json.loads(state_file.read_text()).get("global_step", 0) if state_file.is_file() else 0
+    t_train = time.perf_counter()
+    trainer.train(resume_from_checkpoint=checkpoint)
+    train_seconds = time.perf_counter() - t_train
+    trainer.save_model(str(out))
+    if trainer.accelerator.is_main_process:
+        processor.save_pretrained(str(out))
+    steps_done = trainer.state.global_step - start_step
+    logs = [h for h in trainer.state.log_history if "loss" in h]
+    result = TrainResult(
+        output_dir=str(out), global_step=trainer.state.global_step, metrics_path=str(metrics_path),
+        seconds=time.perf_counter() - t0, seconds_per_step=train_seconds / steps_done if steps_done else None,
+        peak_rss_mb=peak_rss_mb(), data={k: v for k, v in data_info.items() if k != "dropped_prompt_too_long"},
+        last_log=logs[-1] if logs else {}, resumed_from=checkpoint,
+    )
+    result.data["dropped_prompt_too_long"] = len(data_info["dropped_prompt_too_long"])
+    if trainer.accelerator.is_main_process:
+        (out / "train_result.json").write_text(json.dumps(result.__dict__, indent=1, default=_json_default))
+    return result
+
+
+def _write_run_json(out: Path, config: VeroGSPOConfig, data_info: dict, model_path: str,
+                    checkpoint: str | None) -> None:
+    """``OUT/run.json``: the resolved config, model path, data summary (+ dropped ids) and resume point."""
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
+    cfg = {k: v for k, v in config.to_dict().items() if not k.startswith("_")}
+    (out / "run.json").write_text(json.dumps({"model_path": model_path, "resumed_from": checkpoint,
+                                              "data": data_info, "config": cfg}, indent=1, default=_json_default))
+
+
+def run_train_bench(steps: int = 3, work: str | Path | None = None, model: str = "tiny") -> dict:
+    """Time ``steps`` optimizer updates of the CPU smoke run on the demo data: s/step and peak RSS.
+
+    The first update includes one-off costs (model load, first generation), so it is reported apart.
+    """
+    import platform
+    import tempfile
+
+    from vero_train.config import CPU_SMOKE, load_config
+
+    root = Path(work) if work else Path(tempfile.mkdtemp(prefix="vero-bench-train-"))
+    data = build_demo_data(root / "data-demo")
+    run = root / "run"
+    if run.exists():
+        import shutil
+
+        shutil.rmtree(run)
+    cfg = load_config(None, None, **{**CPU_SMOKE, "model_name_or_path": model, "data": str(data),
+                                     "output_dir": str(run), "max_steps": steps, "save_strategy": "no"})
+    res = train(cfg)
+    recs = [json.loads(line) for line in Path(res.metrics_path).read_text().splitlines() if line.strip()]
+    per_step = [r["seconds_per_step"] for r in recs if "loss" in r and "seconds_per_step" in r]
+    later = per_step[1:]
+    import torch
+
+    return {
+        "model": model, "steps": res.global_step, "device": "cpu", "torch_threads": torch.get_num_threads(),
+        "cpu": platform.processor() or platform.machine(),
+        "prompts_per_rollout": cfg.global_batch_prompts, "completions_per_rollout": cfg.generation_batch_size,
+        "max_completion_length": cfg.max_completion_length,
+        "first_step_s": round(per_step[0], 3) if per_step else None,
+        "seconds_per_step": round(sum(later) / len(later), 3) if later else None,
+        "train_seconds": round(res.seconds, 1), "peak_rss_mb": round(res.peak_rss_mb, 1),
+    }
