@@ -524,7 +524,7 @@ def _write_card(cfg: PassAtKConfig, diff, src_dir: Path | None) -> Path:
 
     con = duckdb.connect()
     con.register("difficulty", diff)
-    hist = con.sql(load_sql("difficulty")).fetchall()
+    hist = con.execute(load_sql("difficulty")).fetchall()
     con.close()
     lines = ["", f"## pass@{cfg.k} filter", "",
              f"Sampled {cfg.k} responses per prompt from `{cfg.model}` (temperature {cfg.temperature}, top_p "

@@ -23,7 +23,7 @@ from vero_train.models.prompts import VERO_SYSTEM_PROMPT, format_response
 log = logging.getLogger(__name__)
 
 # Bump when the architecture, tokenizer corpus or template changes: cached builds with another version are rebuilt.
-BUILD_VERSION = 1
+BUILD_VERSION = 2
 TINY_ALIASES = {"tiny"}
 # `tiny-warm` (not part of the stable alias set): the same model after the default warm-up SFT.
 WARM_ALIASES = {"tiny-warm": 300}
@@ -43,9 +43,10 @@ VISION_DEFAULTS: dict[str, Any] = dict(
     depth=2, hidden_size=64, intermediate_size=128, num_heads=4, patch_size=14, spatial_merge_size=2,
     temporal_patch_size=2, window_size=112, fullatt_block_indexes=[1],
 )
-# Small images: at most 256 merged image tokens per image (Qwen's 28×28 px per token).
+# Small images: at most 64 merged image tokens per image (Qwen's 28×28 px per token, ~224×224 px), so CPU smoke
+# runs stay fast; `build_tiny_model(max_pixels=…)` raises it (e.g. 28 * 28 * 256 ≈ 200K px).
 MIN_PIXELS = 28 * 28 * 4
-MAX_PIXELS = 28 * 28 * 256
+MAX_PIXELS = 28 * 28 * 64
 VOCAB_SIZE = 2048
 
 
@@ -193,7 +194,8 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0, warmup_steps: int = 0, 
         out_dir: where ``save_pretrained`` writes (created; existing files are overwritten).
         seed: seeds the tokenizer corpus and the weights; the same seed gives the same files.
         warmup_steps: if > 0, SFT the model this many steps on generated tasks (vero_train.models.warmup).
-        **overrides: config fields, e.g. ``num_hidden_layers=4`` or ``vision_depth=1``.
+        **overrides: config fields, e.g. ``num_hidden_layers=4`` or ``vision_depth=1``; ``max_pixels`` sets the
+            image processor's per-image pixel cap.
 
     Returns:
         ``out_dir`` as a Path.
@@ -204,8 +206,9 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0, warmup_steps: int = 0, 
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    max_pixels = int(overrides.pop("max_pixels", MAX_PIXELS))
     tokenizer = train_tokenizer(tokenizer_corpus(seed))
-    processor = build_processor(tokenizer)
+    processor = build_processor(tokenizer, max_pixels=max_pixels)
     config = build_config(tokenizer, **overrides)
     torch.manual_seed(seed)
     model = Qwen2_5_VLForConditionalGeneration(config).to(torch.float32)
@@ -221,7 +224,8 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0, warmup_steps: int = 0, 
     model.save_pretrained(out)
     processor.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    info = {"build_version": BUILD_VERSION, "seed": seed, "warmup_steps": warmup_steps, "overrides": overrides,
+    info = {"build_version": BUILD_VERSION, "seed": seed, "warmup_steps": warmup_steps,
+            "overrides": {**overrides, "max_pixels": max_pixels},
             "params": sum(p.numel() for p in model.parameters()), "build_seconds": round(time.perf_counter() - t0, 2)}
     (out / "vero_tiny.json").write_text(json.dumps(info, indent=1, sort_keys=True))
     log.info("tiny model: %s params in %.1fs → %s", f"{info['params']:,}", info["build_seconds"], out)
