@@ -1,0 +1,62 @@
+"""Tiny generated benchmark rows in each benchmark's hub layout, and a local judge server."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from PIL import Image
+
+
+def png(w: int = 32, h: int = 32, colour=(200, 30, 30)) -> bytes:
+    buf = io.BytesIO()
+    img = Image.new("RGB", (w, h), colour)
+    img.putpixel((1, 1), (0, 0, 0))
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+class _JudgeHandler(BaseHTTPRequestHandler):
+    """Answers in each prompt style's format: correct when the response says GOOD."""
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        prompt = body["messages"][0]["content"]
+        self.server.requests.append(body)
+        if self.server.fail_first and len(self.server.requests) == 1:
+            self.send_response(500)
+            self.end_headers()
+            return
+        good = "GOOD" in prompt  # the canned responses carry the verdict
+        if "Grade: A" in prompt:
+            reply = "Grade: A" if good else "Grade: C"
+        elif "[[N]]" in prompt:
+            reply = "[[8]]" if good else "[[2]]"
+        elif "Score: x" in prompt:
+            reply = "Score: 1.0" if good else "Score: 0.25"
+        else:
+            reply = "Verdict: CORRECT" if good else "Verdict: INCORRECT"
+        data = json.dumps({"choices": [{"message": {"content": "thinking...\n" + reply}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture
+def judge_server():
+    srv = HTTPServer(("127.0.0.1", 0), _JudgeHandler)
+    srv.requests = []
+    srv.fail_first = False
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
