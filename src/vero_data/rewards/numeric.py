@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from functools import lru_cache
 
 from vero_data.rewards import _mv
@@ -13,6 +14,50 @@ from vero_data.rewards.base import register
 # Plain decimals decided without sympy: with ≤15 significant characters Python floats and sympy Floats agree.
 _PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,13})(?:\.\d{1,8})?")
 _PLAIN_INT = re.compile(r"-?(?:0|[1-9]\d{0,14})")
+# Forms math-verify reads as exactly one number (an Integer or a 53-bit Float) and its own digits: a decimal with
+# optional leading zeros, ``.5`` (not ``-.5``), strict thousands commas (``1,234.5``), optionally wrapped in ``$...$``.
+_SIMPLE_NUMBER = re.compile(r"(\$?)(-?)((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)\1")
+# An answer decorated with a variable (``x = 5``) or one trailing word (``5 units``): math-verify extracts the same
+# number from it (same parse list), checked on random samples in tests/vero_data/rewards/test_fast_paths.py.
+_DECORATED_NUMBER = re.compile(r"(?:[A-Za-z] ?= ?)?(-?\d+(?:\.\d+)?)(?: [a-z]{2,12})?")
+_MAX_SIG_DIGITS = 15
+
+
+@lru_cache(maxsize=16384)
+def simple_number(text: str) -> Decimal | None:
+    """The exact value of a :data:`_SIMPLE_NUMBER` with at most 15 significant digits, else None."""
+    m = _SIMPLE_NUMBER.fullmatch(text)
+    if m is None:
+        d = _DECORATED_NUMBER.fullmatch(text)
+        return simple_number(d.group(1)) if d is not None and d.group(1) != text else None
+    digits = m.group(3).replace(",", "")
+    if m.group(2) and digits[0] == ".":
+        return None  # math-verify does not read ``-.5``
+    if len(digits.replace(".", "").lstrip("0")) > _MAX_SIG_DIGITS:
+        return None
+    return Decimal(m.group(2) + digits)
+
+
+def simple_verdict(gold: str, pred: str) -> bool | None:
+    """math-verify's verdict on two simple numbers when it is certain, else None.
+
+    Equal values are equal under any rounding; values more than 1e-5 apart differ after rounding to 6 places (the
+    ``float_rounding`` Vero passes). Values in between are left to math-verify.
+    """
+    g = simple_number(gold)
+    if g is None:
+        return None
+    p = simple_number(pred)
+    if p is None:
+        return None
+    if g == p:
+        return True
+    if abs(g - p) > _CLEARLY_DIFFERENT:
+        return False
+    return None
+
+
+_CLEARLY_DIFFERENT = Decimal("1e-5")
 
 
 def tolerance_of(extra_info) -> float | None:
@@ -49,6 +94,9 @@ def candidates(text: str) -> tuple[float, ...]:
     """Float readings of ``text``: direct ``float()``, safe arithmetic, and math-verify's parse."""
     if _PLAIN_NUMBER.fullmatch(text):
         return (float(text),)  # math-verify reads a plain decimal as the same float: skip sympy
+    value = simple_number(text)
+    if value is not None:
+        return (float(value),)  # ``$12$``, ``1,234.5``: float() and safe arithmetic refuse them, math-verify reads this
     found: list[float] = []
     direct = _to_float(text)
     if direct is not None:
@@ -92,6 +140,9 @@ def _exact_equal_cached(gold: str, pred: str, main_thread: bool) -> bool:
 
 
 def _exact_equal(gold: str, pred: str) -> bool:
+    verdict = simple_verdict(gold, pred)
+    if verdict is not None:
+        return verdict
     if _PLAIN_NUMBER.fullmatch(gold) and _PLAIN_NUMBER.fullmatch(pred):
         if _PLAIN_INT.fullmatch(gold) and _PLAIN_INT.fullmatch(pred):
             return int(gold) == int(pred)

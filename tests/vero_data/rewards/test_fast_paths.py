@@ -1,0 +1,124 @@
+"""The sympy-free fast paths must give math-verify's verdict bit for bit (randomised, seeded)."""
+
+import random
+
+import pytest
+
+from vero_data.rewards import _mv
+from vero_data.rewards import numeric as N
+
+EDGE = ["0", "-0", "0.0", "00", ".5", "-.5", "0.5", "1", "1.0", "1.000000", "0.000001", "0.0000001", "1.5",
+        "01.50", "1,000", "1,234.5", "12,345,678", "-1,000.25", "999999999999999", "123456789012345.0",
+        "0.100000000000000", "1e3", "12,34", "$5$", "$-3.25$", "$1,234$", "$5", "-$5$"]
+
+
+def _number(rng: random.Random) -> str:
+    k = rng.random()
+    if k < 0.3:
+        return str(rng.randint(-(10 ** rng.randint(0, 15)), 10 ** rng.randint(0, 15)))
+    if k < 0.7:
+        return f"{rng.uniform(-(10 ** rng.randint(0, 8)), 10 ** rng.randint(0, 8)):.{rng.randint(0, 9)}f}"
+    if k < 0.8:
+        return repr(rng.uniform(-1000, 1000))
+    return rng.choice(EDGE)
+
+
+def _form(rng: random.Random, v: str) -> str:
+    r = rng.random()
+    if r < 0.6 or "," in v or "$" in v:
+        return v
+    if r < 0.8:
+        return f"${v}$"
+    neg, body = v.startswith("-"), v.lstrip("-")
+    head, _, frac = body.partition(".")
+    if not head.isdigit():
+        return v
+    return ("-" if neg else "") + f"{int(head):,}" + ("." + frac if frac else "")
+
+
+def _variant(rng: random.Random, v: str) -> str:
+    r = rng.random()
+    if r < 0.3:
+        return v
+    if r < 0.5:
+        return v + "0" if "." in v else v + ".0"
+    if r < 0.7:
+        try:
+            d = float(v.replace(",", "").strip("$"))
+        except ValueError:
+            return v
+        return repr(d + rng.choice([1e-7, 1e-6, 5e-7, 2e-5, 1e-4, 1, -1, 0.1]))
+    return _number(rng)
+
+
+def _pairs(n: int, seed: int):
+    rng = random.Random(seed)
+    for _ in range(n):
+        a = _number(rng)
+        g, p = _form(rng, a), _form(rng, _variant(rng, a))
+        yield (p, g) if rng.random() < 0.5 else (g, p)
+
+
+def _slow_candidates(text: str) -> tuple[float, ...]:
+    found = [] if N._to_float(text) is None else [N._to_float(text)]
+    found += [x for x in map(N._to_float, _mv.parse(text, _mv.numeric_targets())) if x is not None]
+    unique: list[float] = []
+    for x in found:
+        if not any(abs(x - u) <= 1e-12 for u in unique):
+            unique.append(x)
+    return tuple(unique)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_simple_number_verdict_matches_math_verify(seed):
+    decided = 0
+    for gold, pred in _pairs(250, seed):
+        fast = N.simple_verdict(gold, pred)
+        if fast is None:
+            continue
+        decided += 1
+        g, p = _mv.parse(gold, _mv.numeric_targets()), _mv.parse(pred, _mv.numeric_targets())
+        slow = bool(g) and bool(p) and _mv.verify(g, p)
+        assert fast == slow, (gold, pred)
+    assert decided > 150
+
+
+@pytest.mark.parametrize("text", EDGE)
+def test_edge_verdicts_match_math_verify(text):
+    for other in EDGE:
+        fast = N.simple_verdict(text, other)
+        if fast is not None:
+            g, p = _mv.parse(text, _mv.numeric_targets()), _mv.parse(other, _mv.numeric_targets())
+            assert fast == (bool(g) and bool(p) and _mv.verify(g, p)), (text, other)
+
+
+def test_simple_number_candidates_match_math_verify():
+    rng = random.Random(5)
+    texts = EDGE + [_form(rng, _number(rng)) for _ in range(300)]
+    for t in texts:
+        if N.simple_number(t) is not None and not N._PLAIN_NUMBER.fullmatch(t):
+            N.candidates.cache_clear()
+            assert N.candidates(t) == _slow_candidates(t), t
+
+
+def test_decorated_numbers_parse_like_the_bare_number():
+    rng = random.Random(11)
+    words = ["units", "apples", "cm", "degrees", "meters", "is", "pi", "e", "sin", "dollars", "kg", "items"]
+    checked = 0
+    for _ in range(150):
+        n = rng.choice([str(rng.randint(-5000, 5000)), f"{rng.uniform(-1000, 1000):.{rng.randint(1, 6)}f}"])
+        r = rng.random()
+        if r < 0.4:
+            t = f"{rng.choice('xyzaXn')}{rng.choice(['=', ' = ', ' ='])}{n}"
+        elif r < 0.8:
+            t = f"{n} {rng.choice(words)}"
+        else:
+            t = f"x = {n} {rng.choice(words)}"
+        if N.simple_number(t) is None:
+            continue
+        checked += 1
+        assert N.simple_number(t) == N.simple_number(n)
+        assert _mv.parse(t, _mv.numeric_targets()) == _mv.parse(n, _mv.numeric_targets()), t
+        N.candidates.cache_clear()
+        assert N.candidates(t) == _slow_candidates(t), t
+    assert checked > 80
