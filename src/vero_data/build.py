@@ -251,6 +251,26 @@ def mix_keys(ids: pl.Series, seed: int) -> pl.Series:
     )
 
 
+class RowImageLoader:
+    """Fetch a few rows' image bytes from the ingest parts (for pixel confirmation of pHash matches)."""
+
+    def __init__(self, run: Run, meta: pl.DataFrame):
+        self.run = run
+        self.where = {i: (m, p) for i, m, p in meta.select("id", "manifest", "part").iter_rows()}
+
+    def __call__(self, wanted: list[tuple[str, int]]) -> list[bytes]:
+        by_file: dict[tuple[str, int], set[str]] = defaultdict(set)
+        for i, _ in wanted:
+            by_file[self.where[i]].add(i)
+        found: dict[str, list[bytes]] = {}
+        for (manifest, part), ids in sorted(by_file.items()):
+            path = part_dir(self.run.dir, manifest) / f"rows-{part:05d}.parquet"
+            t = pq.read_table(path, columns=["id", "images"], filters=[("id", "in", sorted(ids))])
+            for row in t.to_pylist():
+                found[row["id"]] = [im["bytes"] for im in row["images"]]
+        return [found[i][pos] for i, pos in wanted]
+
+
 def _embedder(recipe: Recipe):
     from vero_data.stages.dedup import MiniLMEmbedder
 
@@ -338,7 +358,8 @@ def build(cfg: BuildConfig) -> BuildResult:
     if cfg.resume and run.done("dedup") and dedup_file.exists():
         removed = pl.read_parquet(dedup_file)
     else:
-        removed = deduplicate(kept, dcfg, _embedder(recipe) if dd.questions else None)
+        removed = deduplicate(kept, dcfg, _embedder(recipe) if dd.questions else None,
+                              load_images=RowImageLoader(run, kept))
         removed.write_parquet(dedup_file)
         run.mark("dedup", {"removed": removed.height})
     q_dedup = _quarantine_from(

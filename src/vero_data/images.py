@@ -132,3 +132,22 @@ def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInf
 
 def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
+
+
+def _normalised_thumb(data: bytes, size: int = 128) -> np.ndarray:
+    img = _flatten(Image.open(io.BytesIO(data))).convert("L").resize((size, size), Image.Resampling.BOX)
+    a = np.asarray(img, dtype=np.float32)
+    return (a - a.mean()) / (a.std() + 1e-6)
+
+
+def block_difference(a: bytes, b: bytes, size: int = 128, block: int = 8) -> float:
+    """Largest mean absolute difference over 8×8 blocks of brightness/contrast-normalised 128² thumbnails.
+
+    Confirms a pHash match: re-encodes, resizes and mild brightness shifts stay below ~0.35, while two different
+    charts or equations on the same template (text changes that a 64-bit pHash cannot see) score ~0.7 to 3. It errs
+    on the side of keeping: a strong brightness change that clips a white background can fail confirmation, and
+    then both rows are kept (a duplicate left in costs less than a distinct task removed).
+    """
+    d = np.abs(_normalised_thumb(a, size) - _normalised_thumb(b, size))
+    n = size // block
+    return float(d.reshape(n, block, n, block).mean(axis=(1, 3)).max())

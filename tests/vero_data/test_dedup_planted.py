@@ -36,6 +36,13 @@ def _jpeg(img: Image.Image, q=90) -> bytes:
 def planted(tmp_path, write_manifest):
     a = chart_image([50, 120, 80, 160], seed=1)
     look = chart_image([160, 40, 130, 60], seed=2)  # same style, different values: a distinct look-alike
+    def labelled(text: str) -> Image.Image:  # same template, a small label differs: pHash can't see it
+        from PIL import ImageDraw, ImageFont
+
+        im = a.copy()
+        ImageDraw.Draw(im).text((200, 20), text, fill=(0, 0, 0), font=ImageFont.load_default(size=20))
+        return im
+
     q, q_para, q_other = ("What is the value of the blue bar?", "What's the value of the blue bar?",
                           "What is the value of the red bar?")
     rows = [
@@ -50,6 +57,8 @@ def planted(tmp_path, write_manifest):
         _row(8, png_bytes(a)[:300], q, "12"),                                        # truncated → quarantine
         _row(9, png_bytes(look), q, ""),                                             # empty answer
         _row(10, png_bytes(look), "<image> two placeholders", "3"),                 # placeholder mismatch
+        _row(11, png_bytes(labelled("x = 12")), q, "12"),                            # look-alike: small text
+        _row(12, png_bytes(labelled("y = 47")), q, "12"),                            # look-alike: small text
     ]
     data = tmp_path / "planted.parquet"
     pq.write_table(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA), data)
@@ -75,5 +84,16 @@ def test_planted_duplicates(planted, tmp_path):
     kept_id = next(r for r in by_upstream.values() if r["reason"] == "dup_exact")["dup_of"]
     assert all(by_upstream[u]["dup_of"] == kept_id for u in ("up1", "up2", "up3", "up4", "up5"))
     exported = pl.read_parquet(res.shards[0]).select(pl.col("lineage").struct.field("upstream_id"))
-    assert sorted(exported.to_series().to_list()) == ["up0", "up6", "up7"]
-    assert rep["read"] == 11 and rep["rows"] == 3
+    assert sorted(exported.to_series().to_list()) == ["up0", "up11", "up12", "up6", "up7"]
+    assert rep["read"] == 13 and rep["rows"] == 5
+
+
+def test_block_difference_separates_reencodes_from_lookalikes():
+    from vero_data.images import block_difference
+
+    a = chart_image([50, 120, 80, 160], seed=1)
+    pa_ = png_bytes(a)
+    assert block_difference(pa_, _jpeg(a, 60)) < 0.2
+    assert block_difference(pa_, png_bytes(ImageEnhance.Brightness(a).enhance(1.1))) < 0.5
+    assert block_difference(pa_, png_bytes(a.resize((300, 220)))) < 0.3
+    assert block_difference(pa_, png_bytes(chart_image([160, 40, 130, 60], seed=2))) > 1.0

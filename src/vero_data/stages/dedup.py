@@ -33,19 +33,29 @@ class DedupConfig:
     phash: bool = True
     phash_threshold: int = 6
     dhash_threshold: int = 12
+    block_threshold: float = 0.5  # pixel confirmation of pHash matches (images.block_difference)
     questions: bool = True
     question_threshold: float = 0.95
     require_same_answer: bool = True
 
 
-def image_clusters(meta: pl.DataFrame, cfg: DedupConfig) -> np.ndarray:
-    """Cluster every image of every row; return, per row, a key of its images' cluster ids (-1: no match)."""
+ImageLoader = Callable[[list[tuple[str, int]]], list[bytes]]  # (row id, image index) → encoded bytes
+
+
+def image_clusters(meta: pl.DataFrame, cfg: DedupConfig, load_images: ImageLoader | None = None) -> np.ndarray:
+    """Cluster every image of every row; return, per row, a key of its images' cluster ids.
+
+    Edges: identical decoded pixels; or pHash within ``phash_threshold`` confirmed by dHash and — when
+    ``load_images`` is given — by a pixel check on the two images (`images.block_difference`), which only runs
+    on the few candidate pairs.
+    """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     img = meta.select(
-        pl.int_range(pl.len()).alias("row"), "img_sha", "phash", "dhash", "lowvar"
-    ).explode(["img_sha", "phash", "dhash", "lowvar"])
+        pl.int_range(pl.len()).alias("row"), "id", "img_sha", "phash", "dhash", "lowvar",
+        pl.col("img_sha").list.len().alias("_n"),
+    ).with_columns(pl.int_ranges(0, pl.col("_n")).alias("pos")).explode(["img_sha", "phash", "dhash", "lowvar", "pos"])
     n = img.height
     if n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -61,7 +71,12 @@ def image_clusters(meta: pl.DataFrame, cfg: DedupConfig) -> np.ndarray:
             if len(p):
                 a, b = cand[p[:, 0]], cand[p[:, 1]]
                 confirmed = np.bitwise_count(dh[a] ^ dh[b]) <= cfg.dhash_threshold
-                edges.append(np.stack([a[confirmed], b[confirmed]], axis=1))
+                a, b = a[confirmed], b[confirmed]
+                same = sha_codes[a] == sha_codes[b]  # already linked as identical: no pixel check needed
+                a, b = a[~same], b[~same]
+                if load_images is not None and len(a):
+                    a, b = _pixel_confirmed(img, a, b, load_images, cfg.block_threshold)
+                edges.append(np.stack([a, b], axis=1))
     e = np.concatenate(edges)
     g = coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
     _, labels = connected_components(g, directed=False)
@@ -71,6 +86,21 @@ def image_clusters(meta: pl.DataFrame, cfg: DedupConfig) -> np.ndarray:
     return keys.to_series().cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
 
 
+def _pixel_confirmed(img: pl.DataFrame, a: np.ndarray, b: np.ndarray, load_images: ImageLoader, threshold: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    from vero_data.images import block_difference
+
+    ids, pos = img["id"].to_list(), img["pos"].to_numpy()
+    need = sorted({(ids[i], int(pos[i])) for i in np.concatenate([a, b])})
+    data = dict(zip(need, load_images(need), strict=True))
+    ok = np.array([
+        block_difference(data[(ids[i], int(pos[i]))], data[(ids[j], int(pos[j]))]) <= threshold
+        for i, j in zip(a, b, strict=True)
+    ], dtype=bool)
+    log.info("pixel check confirmed %d of %d pHash candidate pairs", int(ok.sum()), len(ok))
+    return a[ok], b[ok]
+
+
 def _same_value_edges(codes: np.ndarray) -> np.ndarray:
     order = np.argsort(codes, kind="stable")
     c = codes[order]
@@ -78,14 +108,15 @@ def _same_value_edges(codes: np.ndarray) -> np.ndarray:
     return np.stack([order[same], order[same + 1]], axis=1) if len(same) else np.zeros((0, 2), dtype=np.int64)
 
 
-def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]], np.ndarray] | None = None
-                ) -> pl.DataFrame:
+def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]], np.ndarray] | None = None,
+                load_images: ImageLoader | None = None) -> pl.DataFrame:
     """Return removals ``(id, dup_of, rule, score)`` for rows of ``meta`` (which must carry a `rank` column).
 
     Args:
         meta: one row per sample with id, img_sha, phash, dhash, lowvar, question, question_norm, answer_norm, rank.
         cfg: thresholds and which levels run.
         embed: texts → L2-normalised embeddings (MiniLM); required when ``cfg.questions``.
+        load_images: fetches image bytes for pixel confirmation of pHash matches (rows index ``meta`` sorted by rank).
     """
     if meta.height == 0:
         return pl.DataFrame(schema=DEDUP_SCHEMA)
@@ -107,7 +138,7 @@ def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]
     if cfg.exact:
         keep_first(["_sha_key", "question_norm", "answer_norm"], "exact", frame)
     if cfg.phash or cfg.questions:
-        frame = frame.with_columns(pl.Series("_img_key", image_clusters(meta, cfg)))
+        frame = frame.with_columns(pl.Series("_img_key", image_clusters(meta, cfg, load_images)))
     if cfg.phash:
         keep_first(["_img_key", "question_norm", "answer_norm"], "phash", frame)
     if cfg.questions:
