@@ -34,6 +34,7 @@ from vero_data.config import BuildConfig
 from vero_data.errors import ConfigError, SourceUnavailableError, VeroError
 from vero_data.manifest import Manifest, Recipe, load_manifest, load_recipe, recipe_manifests
 from vero_data.progress import progress_bar
+from vero_data.rowstore import RowStore
 from vero_data.schema import CATEGORIES
 from vero_data.sql import load_sql
 from vero_data.stages.base import QUARANTINE_SCHEMA
@@ -251,26 +252,6 @@ def mix_keys(ids: pl.Series, seed: int) -> pl.Series:
     )
 
 
-class RowImageLoader:
-    """Fetch a few rows' image bytes from the ingest parts (for pixel confirmation of pHash matches)."""
-
-    def __init__(self, run: Run, meta: pl.DataFrame):
-        self.run = run
-        self.where = {i: (m, p) for i, m, p in meta.select("id", "manifest", "part").iter_rows()}
-
-    def __call__(self, wanted: list[tuple[str, int]]) -> list[bytes]:
-        by_file: dict[tuple[str, int], set[str]] = defaultdict(set)
-        for i, _ in wanted:
-            by_file[self.where[i]].add(i)
-        found: dict[str, list[bytes]] = {}
-        for (manifest, part), ids in sorted(by_file.items()):
-            path = part_dir(self.run.dir, manifest) / f"rows-{part:05d}.parquet"
-            t = pq.read_table(path, columns=["id", "images"], filters=[("id", "in", sorted(ids))])
-            for row in t.to_pylist():
-                found[row["id"]] = [im["bytes"] for im in row["images"]]
-        return [found[i][pos] for i, pos in wanted]
-
-
 def _embedder(recipe: Recipe):
     from vero_data.stages.dedup import MiniLMEmbedder
 
@@ -359,7 +340,7 @@ def build(cfg: BuildConfig) -> BuildResult:
         removed = pl.read_parquet(dedup_file)
     else:
         removed = deduplicate(kept, dcfg, _embedder(recipe) if dd.questions else None,
-                              load_images=RowImageLoader(run, kept))
+                              load_images=RowStore(run.dir, kept).images)
         removed.write_parquet(dedup_file)
         run.mark("dedup", {"removed": removed.height})
     q_dedup = _quarantine_from(
@@ -430,7 +411,7 @@ def build(cfg: BuildConfig) -> BuildResult:
     report["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
     report["wall_s"] = round(time.perf_counter() - t_start, 3)
     report["catalog"] = str(catalog_path)
-    html = write_report(cfg.out, report, run=run, manifests=manifests)
+    html = write_report(cfg.out, report, run=run, manifests=manifests, store=RowStore(run.dir, meta))
     run.mark("report", {"rows": mixture.height})
     return BuildResult(cfg.out, shards, mixture.height, report, html, card)
 

@@ -108,18 +108,6 @@ def _thumb(data: bytes, size: int = 220) -> str:
         return ""
 
 
-def _lookup_rows(run_dir: Path, manifests: list[Manifest], ids: set[str]) -> dict[str, dict]:
-    found: dict[str, dict] = {}
-    if not ids:
-        return found
-    for m in manifests:
-        for f in sorted((run_dir / "ingest" / m.name).glob("rows-*.parquet")):
-            t = pq.read_table(f, filters=[("id", "in", list(ids))])
-            for r in t.to_pylist():
-                found[r["id"]] = r
-    return found
-
-
 def _card(row: dict, caption: str) -> str:
     img = row["images"][0]["bytes"] if row.get("images") else b""
     src = _thumb(img) if img else ""
@@ -129,7 +117,7 @@ def _card(row: dict, caption: str) -> str:
             f" ({html.escape(row['reward_type'])})</div></div>")
 
 
-def write_report(out: Path, report: dict[str, Any], *, run, manifests: list[Manifest]) -> Path:
+def write_report(out: Path, report: dict[str, Any], *, run, manifests: list[Manifest], store) -> Path:
     (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
     parts = [f"<!doctype html><meta charset='utf-8'><title>Vero build report: {html.escape(report['recipe'])}</title>"
              f"<style>{_CSS}</style><h1>Build report: {html.escape(report['recipe'])}</h1>"]
@@ -163,7 +151,7 @@ def write_report(out: Path, report: dict[str, Any], *, run, manifests: list[Mani
     ex = report["dedup"]["examples"]
     parts.append(f"<h2>Deduplication</h2><p>{report['dedup']['removed']:,} removed: "
                  f"{html.escape(json.dumps(report['dedup']['by_rule']))}</p>")
-    rows = _lookup_rows(run.dir, manifests, {e["id"] for e in ex} | {e["dup_of"] for e in ex})
+    rows = store.rows({e["id"] for e in ex} | {e["dup_of"] for e in ex})
     for e in ex[:8]:
         if e["id"] in rows and e["dup_of"] in rows:
             parts.append("<div>" + _card(rows[e["dup_of"]], "kept " + e["dup_of"][:10]) +
