@@ -37,31 +37,39 @@ def _image(rng: np.random.Generator, i: int) -> bytes:
     return buf.getvalue()
 
 
-def make_image_source(n: int, out: Path, seed: int = 0, chunk: int = 2000) -> list[Path]:
-    """Write ``n`` canonical rows (one image each) as Parquet files; returns the files."""
+def _write_chunk(args) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from vero_data.schema import ARROW_SCHEMA
 
+    start, stop, out, seed = args
+    rng = np.random.default_rng([seed, start])
+    rows = []
+    for i in range(start, stop):
+        q = f"What is the value of bar {i % 97} in panel {i}?"
+        rows.append({
+            "id": str(i), "data_source": "bench", "category": "chart_ocr",
+            "prompt": [{"role": "user", "content": "<image>\n" + q}],
+            "images": [{"bytes": _image(rng, i), "path": None}], "answer": str(int(rng.integers(0, 1000))),
+            "reward_type": "numeric", "extra_info": json.dumps({"question": q}), "split": "train",
+            "license": "apache-2.0", "lineage": None, "pass_count": None, "k": None,
+        })
+    p = Path(out) / f"bench-{start:08d}.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA), p, row_group_size=100)
+    return p
+
+
+def make_image_source(n: int, out: Path, seed: int = 0, chunk: int = 2000, workers: int = 1) -> list[Path]:
+    """Write ``n`` canonical rows (one image each) as Parquet files; returns the files."""
     out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    files = []
-    for start in range(0, n, chunk):
-        rows = []
-        for i in range(start, min(n, start + chunk)):
-            q = f"What is the value of bar {i % 97} in panel {i}?"
-            rows.append({
-                "id": str(i), "data_source": "bench", "category": "chart_ocr",
-                "prompt": [{"role": "user", "content": "<image>\n" + q}],
-                "images": [{"bytes": _image(rng, i), "path": None}], "answer": str(int(rng.integers(0, 1000))),
-                "reward_type": "numeric", "extra_info": json.dumps({"question": q}), "split": "train",
-                "license": "apache-2.0", "lineage": None, "pass_count": None, "k": None,
-            })
-        p = out / f"bench-{start // chunk:05d}.parquet"
-        pq.write_table(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA), p, row_group_size=100)
-        files.append(p)
-    return files
+    jobs = [(s, min(n, s + chunk), str(out), seed) for s in range(0, n, chunk)]
+    if workers > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(workers) as pool:
+            return pool.map(_write_chunk, jobs)
+    return [_write_chunk(j) for j in jobs]
 
 
 def _bare_file(path: str) -> int:
@@ -117,7 +125,7 @@ def run_build_bench(n: int = 50_000, workers: int = 2, work: Path | None = None,
     root = Path(tmp.name) if tmp else Path(work)
     try:
         t = time.perf_counter()
-        files = make_image_source(n, root / "src")
+        files = make_image_source(n, root / "src", workers=workers)
         gen_s = time.perf_counter() - t
         manifest = root / "bench.yaml"
         manifest.write_text(yaml.safe_dump({
