@@ -207,4 +207,9 @@ def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict
     (cfg.out / "results.json").write_text(json.dumps(res, indent=1, ensure_ascii=False, default=str))
     (cfg.out / "report.md").write_text(markdown_report(res))
     (cfg.out / "report.html").write_text(html_report(res))
+    # lmms-eval's layout as well: OUT/<sanitised model name>/results.json (+ the report beside it)
+    tag = cfg.out / ("".join(c if c.isalnum() or c in "-_." else "__" for c in cfg.model.strip("/")) or "model")
+    tag.mkdir(exist_ok=True)
+    (tag / "results.json").write_text((cfg.out / "results.json").read_text())
+    (tag / "report.html").write_text((cfg.out / "report.html").read_text())
     return res

@@ -81,6 +81,7 @@ def test_synthetic_suite_end_to_end_resume_and_compare(tmp_path, tiny_model_dir)
                                                    "grounding_counting_search", "captioning_if"}
     assert res["n-samples"]["synthetic_counting"] == {"original": 1, "effective": 1}
     assert (out / "report.html").read_text().count("<svg") == 1 and (out / "report.md").exists()
+    assert len(list(out.glob("*/results.json"))) == 1 and len(list(out.glob("*/report.html"))) == 1
     rec = json.loads((out / "samples" / "synthetic_counting.jsonl").read_text().splitlines()[0])
     assert {"doc_id", "response", "extracted", "score", "prompt"} <= set(rec)
     # resume: a second run generates nothing (a bogus model path would fail if it tried)
