@@ -8,7 +8,7 @@ nox.options.default_venv_backend = "venv"  # plain pip: it takes torch from the 
 
 @nox.session
 def tests(session):
-    session.install("-e", ".[dev,embed]")
+    session.install("-e", ".[dev,embed,train]")
     session.run("pytest", "-q", *session.posargs)
 
 
@@ -21,7 +21,7 @@ def lint(session):
 @nox.session
 def bench(session):
     """Figures, not pass/fail: build throughput vs bare decode+pHash, near-dup search scaling, peak RSS, rewards."""
-    session.install("-e", ".[dev,embed]")
+    session.install("-e", ".[dev,embed,train]")
     n = session.posargs[0] if session.posargs else "50000"
     session.run("vero", "bench", "build", "--n", n)
     session.run("vero", "bench", "rewards")
