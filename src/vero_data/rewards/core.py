@@ -25,6 +25,7 @@ RECOGNISED = (
     "instruction_following_llm_judge",
     "llm_judge",
 )
+_RECOGNISED_SET = frozenset(RECOGNISED)
 BOXED_TYPES = frozenset(
     {"string_match", "multiple_choice", "number_list", "web_action", "numeric", "list_string_match", "counting", "search"}
 )
@@ -71,6 +72,8 @@ def reward_type_of(extra_info: Any) -> str | None:
     if not isinstance(extra_info, dict):
         return None
     rt = extra_info.get("reward_type")
+    if type(rt) is str and rt in _RECOGNISED_SET:
+        return rt
     if not isinstance(rt, str):
         return None
     rt = rt.strip().lower()
@@ -200,8 +203,9 @@ def compute_score_from_data_source(
     >>> compute_score_from_data_source("x", r, "eiffel tower", {"reward_type": "string_match"}, format_score=0.2)
     {'score': 1.0, 'accuracy': 1.0, 'format': 1.0}
     """
-    lenient = bool(kwargs.get("lenient", False))
-    return score_response(solution_str, ground_truth, extra_info, format_score, lenient).as_dict()
+    lenient = bool(kwargs.get("lenient", False)) if kwargs else False
+    s = score_response(solution_str, ground_truth, extra_info, format_score, lenient)
+    return {"score": s.score, "accuracy": s.accuracy, "format": s.format}
 
 
 def compute_score(

@@ -30,6 +30,12 @@ def _verdict_cached(pred: str, truth: str, main_thread: bool) -> float:
 
 
 def _verdict(pred: str, truth: str) -> float:
+    # Simple numbers parse the same under the default targets as under numeric's (tests/…/test_fast_paths.py)
+    from vero_data.rewards.numeric import simple_verdict
+
+    fast = simple_verdict(truth, pred)
+    if fast is not None:
+        return 1.0 if fast else 0.0
     gold = _mv.parse(truth, _mv.default_targets(), timeout=1)
     mcq = False
     if not gold and len(truth.strip()) == 1 and truth.strip().isalpha():

@@ -122,3 +122,20 @@ def test_decorated_numbers_parse_like_the_bare_number():
         N.candidates.cache_clear()
         assert N.candidates(t) == _slow_candidates(t), t
     assert checked > 80
+
+
+def test_simple_numbers_parse_alike_under_fallback_targets():
+    rng = random.Random(3)
+    texts = EDGE + [_form(rng, _number(rng)) for _ in range(120)] + ["x = 5", "12.5 units", "y=-3"]
+    for t in texts:
+        if N.simple_number(t) is not None:
+            assert _mv.parse(t, _mv.default_targets(), timeout=1) == _mv.parse(t, _mv.numeric_targets()), t
+
+
+def test_fallback_fast_verdict_matches_slow_path(monkeypatch):
+    from vero_data.rewards import fallback
+
+    pairs = list(_pairs(120, 9))
+    fast = [fallback._verdict(p, g) for g, p in pairs]
+    monkeypatch.setattr(N, "simple_verdict", lambda gold, pred: None)
+    assert fast == [fallback._verdict(p, g) for g, p in pairs]
