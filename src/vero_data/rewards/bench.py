@@ -110,7 +110,7 @@ def clear_caches() -> None:
     from vero_data.rewards import _mv, _text, fallback, grounding, list_match, multiple_choice, numeric, web_action
     from vero_data.rewards.ifeval import checkers, text
 
-    for fn in (_mv._parse_cached, numeric.candidates, numeric.simple_number, numeric._exact_equal_cached,
+    for fn in (_mv._parse_cached, numeric.candidates, numeric._number_reading, numeric._exact_equal_cached,
                fallback._verdict_cached, multiple_choice.gold_letter, list_match.gold_items, web_action._gold,
                grounding._gold_cached, _text._normalize_cached, text.sentences, text.words, checkers._detect_cached):
         fn.cache_clear()

@@ -24,40 +24,51 @@ _MAX_SIG_DIGITS = 15
 
 
 @lru_cache(maxsize=16384)
-def simple_number(text: str) -> Decimal | None:
-    """The exact value of a :data:`_SIMPLE_NUMBER` with at most 15 significant digits, else None."""
+def _number_reading(text: str) -> tuple[Decimal, int] | None:
+    """(exact value, significant digits) of a :data:`_SIMPLE_NUMBER` (or a decorated one), up to 20 digits."""
     m = _SIMPLE_NUMBER.fullmatch(text)
     if m is None:
         d = _DECORATED_NUMBER.fullmatch(text)
-        return simple_number(d.group(1)) if d is not None and d.group(1) != text else None
+        return _number_reading(d.group(1)) if d is not None and d.group(1) != text else None
     digits = m.group(3).replace(",", "")
     if m.group(2) and digits[0] == ".":
         return None  # math-verify does not read ``-.5``
-    if len(digits.replace(".", "").lstrip("0")) > _MAX_SIG_DIGITS:
+    sig = len(digits.replace(".", "").lstrip("0"))
+    if sig > _MAX_LONG_DIGITS or len(digits.partition(".")[0].lstrip("0")) > _MAX_SIG_DIGITS:
         return None
-    return Decimal(m.group(2) + digits)
+    return Decimal(m.group(2) + digits), sig
+
+
+def simple_number(text: str) -> Decimal | None:
+    """The exact value of a :data:`_SIMPLE_NUMBER` with at most 15 significant digits (a 53-bit Float), else None."""
+    r = _number_reading(text)
+    return r[0] if r is not None and r[1] <= _MAX_SIG_DIGITS else None
 
 
 def simple_verdict(gold: str, pred: str) -> bool | None:
     """math-verify's verdict on two simple numbers when it is certain, else None.
 
-    Equal values are equal under any rounding; values more than 1e-5 apart differ after rounding to 6 places (the
+    Equal values (of at most 15 significant digits, so both are 53-bit Floats or Integers) are equal under any
+    rounding; values more than 1e-5 (and 1e-12 relative) apart differ after rounding to 6 places (the
     ``float_rounding`` Vero passes). Values in between are left to math-verify.
     """
-    g = simple_number(gold)
+    g = _number_reading(gold)
     if g is None:
         return None
-    p = simple_number(pred)
+    p = _number_reading(pred)
     if p is None:
         return None
-    if g == p:
-        return True
-    if abs(g - p) > _CLEARLY_DIFFERENT:
-        return False
+    if g[0] == p[0]:
+        return True if g[1] <= _MAX_SIG_DIGITS and p[1] <= _MAX_SIG_DIGITS else None
+    diff = abs(g[0] - p[0])
+    if diff > _CLEARLY_DIFFERENT and diff > _RELATIVE_GAP * max(abs(g[0]), abs(p[0])):
+        return False  # (math-verify's 53-bit Floats merge values ~1e-16 apart relative: stay well clear of that)
     return None
 
 
+_MAX_LONG_DIGITS = 20
 _CLEARLY_DIFFERENT = Decimal("1e-5")
+_RELATIVE_GAP = Decimal("1e-12")
 
 
 def tolerance_of(extra_info) -> float | None:

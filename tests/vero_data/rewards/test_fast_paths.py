@@ -139,3 +139,34 @@ def test_fallback_fast_verdict_matches_slow_path(monkeypatch):
     fast = [fallback._verdict(p, g) for g, p in pairs]
     monkeypatch.setattr(N, "simple_verdict", lambda gold, pred: None)
     assert fast == [fallback._verdict(p, g) for g, p in pairs]
+
+
+@pytest.mark.parametrize(
+    ("gold", "pred"),
+    [
+        ("-6883242050322.4296875", "-6883242050322.43"),  # 53-bit Floats merge these: math-verify says equal
+        ("123.57345000000001", "123.57345"),
+        ("123456789012345", "123456789012345.0"),
+        ("0.30000000000000004", "0.3"),
+        ("$1,234.5$", "1234.50"),
+    ],
+)
+def test_long_and_large_numbers_match_math_verify(gold, pred):
+    g, p = _mv.parse(gold, _mv.numeric_targets()), _mv.parse(pred, _mv.numeric_targets())
+    slow = bool(g) and bool(p) and _mv.verify(g, p)
+    assert N.simple_verdict(gold, pred) in (None, slow)
+    assert N.exact_equal(gold, pred) == slow
+
+
+def test_large_magnitude_verdicts_match_math_verify():
+    rng = random.Random(21)
+    for _ in range(150):
+        mag = 10 ** rng.randint(6, 14)
+        a = rng.uniform(-mag, mag)
+        b = a + mag * rng.choice([1e-16, 1e-14, 1e-13, 1e-12, 3e-12, 1e-10, 1e-6])
+        ga = rng.choice([repr(a), f"{a:.{rng.randint(0, 8)}f}"])
+        pb = rng.choice([repr(b), f"{b:.{rng.randint(0, 8)}f}", ga + "0"])
+        fast = N.simple_verdict(ga, pb)
+        if fast is not None:
+            g, p = _mv.parse(ga, _mv.numeric_targets()), _mv.parse(pb, _mv.numeric_targets())
+            assert fast == (bool(g) and bool(p) and _mv.verify(g, p)), (ga, pb)
