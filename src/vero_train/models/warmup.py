@@ -69,7 +69,7 @@ def warmup_sft(model, processor, steps: int = 300, seed: int = 0, batch_size: in
             save_strategy="no", report_to=[], seed=seed, data_seed=seed, use_cpu=not torch.cuda.is_available(),
             max_length=None,  # truncation would cut image tokens (pitfalls §1)
             completion_only_loss=True, bf16=False, fp16=False, dataloader_num_workers=0, disable_tqdm=True,
-            remove_unused_columns=False,
+            remove_unused_columns=False, gradient_checkpointing=False,
         )
         model.train()
         trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=processor)
