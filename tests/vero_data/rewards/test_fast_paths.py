@@ -170,3 +170,29 @@ def test_large_magnitude_verdicts_match_math_verify():
         if fast is not None:
             g, p = _mv.parse(ga, _mv.numeric_targets()), _mv.parse(pb, _mv.numeric_targets())
             assert fast == (bool(g) and bool(p) and _mv.verify(g, p)), (ga, pb)
+
+
+def test_numpy_langdetect_gives_langdetects_probabilities():
+    from langdetect import DetectorFactory, detector_factory
+
+    from vero_data.rewards.ifeval import _langdetect
+
+    DetectorFactory.seed = 0
+    factory = _langdetect._factory()
+    rng = random.Random(2)
+    words = "the quick brown fox jumps over lazy dog le chat est noir der Hund ist braun el perro es rojo".split()
+    texts = ["Bonjour tout le monde, comment allez-vous?", "Das ist ein Test.", "这是一个测试", "hola", "a", "123",
+             "Привет мир", "The quick brown fox."] + [" ".join(rng.choices(words, k=rng.randint(1, 40))) for _ in range(40)]
+    for t in texts:
+        out = []
+        for fast in (False, True):
+            d = factory.create()
+            d.append(t)
+            if fast:
+                d._detect_block = _langdetect._detect_block.__get__(d)
+            try:
+                out.append([(x.lang, x.prob) for x in d.get_probabilities()])
+            except Exception as e:  # noqa: BLE001 - the same exception either way
+                out.append(type(e).__name__)
+        assert out[0] == out[1], t
+    assert detector_factory._factory is factory

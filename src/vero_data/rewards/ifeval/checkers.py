@@ -83,8 +83,10 @@ def _detect_cached(text: str) -> str | None:
 
 
 def _detect_uncached(text: str) -> str | None:
-    from langdetect import DetectorFactory, detect
+    from langdetect import DetectorFactory
     from langdetect.lang_detect_exception import LangDetectException
+
+    from vero_data.rewards.ifeval._langdetect import detect
 
     DetectorFactory.seed = 0
     try:
