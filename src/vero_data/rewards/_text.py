@@ -86,6 +86,10 @@ def extract_answer(response: str) -> str:
 
 def _match_close(text: str, start: int, pattern: re.Pattern[str], opener: str) -> int:
     """Index just past the bracket closing the one opened before ``start``, or -1 if unbalanced."""
+    closer = "}" if opener == "{" else "]"
+    close = text.find(closer, start)
+    if close >= 0 and text.find(opener, start, close) < 0:
+        return close + 1  # nothing nested: the first closer is the match
     depth = 1
     for m in pattern.finditer(text, start):
         if m.group() == opener:
@@ -200,15 +204,18 @@ def unbox(answer: str) -> str:
 
 def format_parts(response: str) -> tuple[str, str] | None:
     """(think, answer) bodies when the response is exactly ``<think>…</think> <answer>…</answer>``, else None."""
-    if not response.startswith("<think>"):
+    if not response.startswith("<think>") or response.find("<think>", 7) >= 0:
         return None
-    if response.count("<think>") != 1 or response.count("</think>") != 1:
-        return None
-    if response.count("<answer>") != 1 or response.count("</answer>") != 1:
-        return None
+    # Each tag exactly once (none of them can overlap itself, so "found, and not found again after" is count == 1)
     te = response.find("</think>")
+    if te < 0 or response.find("</think>", te + 8) >= 0:
+        return None
     a = response.find("<answer>")
+    if a < 0 or response.find("<answer>", a + 8) >= 0:
+        return None
     ae = response.find("</answer>")
+    if ae < 0 or response.find("</answer>", ae + 9) >= 0:
+        return None
     if not (te < a < ae):
         return None
     between = response[te + 8 : a]
