@@ -20,6 +20,9 @@ _SIMPLE_NUMBER = re.compile(r"(\$?)(-?)((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\
 # An answer decorated with a variable (``x = 5``) or one trailing word (``5 units``): math-verify extracts the same
 # number from it (same parse list), checked on random samples in tests/vero_data/rewards/test_fast_paths.py.
 _DECORATED_NUMBER = re.compile(r"(?:[A-Za-z] ?= ?)?(-?\d+(?:\.\d+)?)(?: [a-z]{2,12})?")
+# math-verify reads ``2.904000e+02`` as its mantissa ``2.904000`` (the same parse list; so ``1e3`` ≠ ``1000``, as in
+# Vero). Only the exact verdict may use this: the tolerance path also reads the text with float().
+_E_NOTATION = re.compile(r"(-?\d+(?:\.\d+)?)[eE][+-]?\d{1,3}")
 _MAX_SIG_DIGITS = 15
 
 
@@ -39,6 +42,11 @@ def _number_reading(text: str) -> tuple[Decimal, int] | None:
     return Decimal(m.group(2) + digits), sig
 
 
+def _verdict_reading(text: str) -> tuple[Decimal, int] | None:
+    m = _E_NOTATION.fullmatch(text)
+    return _number_reading(m.group(1) if m is not None else text)
+
+
 def simple_number(text: str) -> Decimal | None:
     """The exact value of a :data:`_SIMPLE_NUMBER` with at most 15 significant digits (a 53-bit Float), else None."""
     r = _number_reading(text)
@@ -52,10 +60,10 @@ def simple_verdict(gold: str, pred: str) -> bool | None:
     rounding; values more than 1e-5 (and 1e-12 relative) apart differ after rounding to 6 places (the
     ``float_rounding`` Vero passes). Values in between are left to math-verify.
     """
-    g = _number_reading(gold)
+    g = _verdict_reading(gold)
     if g is None:
         return None
-    p = _number_reading(pred)
+    p = _verdict_reading(pred)
     if p is None:
         return None
     if g[0] == p[0]:

@@ -196,3 +196,22 @@ def test_numpy_langdetect_gives_langdetects_probabilities():
                 out.append(type(e).__name__)
         assert out[0] == out[1], t
     assert detector_factory._factory is factory
+
+
+def test_e_notation_parses_as_its_mantissa_and_verdicts_match():
+    import re
+
+    rng = random.Random(4)
+    for _ in range(120):
+        v = rng.choice([rng.uniform(-1e4, 1e4), rng.uniform(-1, 1), rng.randint(-5000, 5000), rng.uniform(-1e-3, 1e-3)])
+        t = rng.choice([f"{v:e}", f"{v:.2e}", f"{v:E}", f"{v:.0e}", f"{rng.randint(0, 99)}e{rng.randint(0, 12)}"])
+        mant = re.fullmatch(r"(-?\d+(?:\.\d+)?)[eE][+-]?\d+", t).group(1)
+        for targets in (_mv.numeric_targets(), _mv.default_targets()):
+            assert _mv.parse(t, targets) == _mv.parse(mant, targets), t
+        other = rng.choice([mant, repr(v), f"{v:.3f}", str(int(v)), t])
+        fast = N.simple_verdict(other, t)
+        if fast is not None:
+            g, p = _mv.parse(other, _mv.numeric_targets()), _mv.parse(t, _mv.numeric_targets())
+            assert fast == (bool(g) and bool(p) and _mv.verify(g, p)), (other, t)
+        N.candidates.cache_clear()
+        assert N.candidates(t) == _slow_candidates(t), t  # the tolerance path still reads float(t) too
