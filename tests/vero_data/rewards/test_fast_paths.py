@@ -215,3 +215,19 @@ def test_e_notation_parses_as_its_mantissa_and_verdicts_match():
             assert fast == (bool(g) and bool(p) and _mv.verify(g, p)), (other, t)
         N.candidates.cache_clear()
         assert N.candidates(t) == _slow_candidates(t), t  # the tolerance path still reads float(t) too
+
+
+def test_instruction_rng_reseeds_only_when_drawn_from():
+    from vero_data.rewards.ifeval.checkers import RNG
+
+    for draw in (lambda r: r.choice(range(100)), lambda r: r.sample(range(50), 3), lambda r: r.random(),
+                 lambda r: r.randint(1, 20), lambda r: r.gauss(0.0, 1.0), lambda r: r.uniform(0, 1)):
+        RNG.seed_zero()
+        first = [draw(RNG) for _ in range(3)]
+        RNG.seed_zero()
+        assert [draw(RNG) for _ in range(3)] == first
+        ref = random.Random(0)
+        assert first == [draw(ref) for _ in range(3)]
+    RNG.seed(5)
+    RNG.seed_zero()
+    assert RNG.random() == random.Random(0).random()

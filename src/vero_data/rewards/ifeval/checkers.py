@@ -18,7 +18,38 @@ from functools import lru_cache
 
 from vero_data.rewards.ifeval.text import clean, paragraphs, sentences, words
 
-RNG = random.Random(0)
+
+class _TrackedRandom(random.Random):
+    """A ``Random`` that knows whether it is still freshly seeded with 0, so re-seeding can be skipped.
+
+    Every draw goes through ``random()`` or ``getrandbits()`` (``choice``/``randint``/``sample`` use the latter).
+    """
+
+    _fresh_zero = False
+
+    def random(self) -> float:
+        self._fresh_zero = False
+        return super().random()
+
+    def getrandbits(self, k: int) -> int:
+        self._fresh_zero = False
+        return super().getrandbits(k)
+
+    def seed(self, a=None, version=2) -> None:
+        super().seed(a, version)
+        self._fresh_zero = type(a) is int and a == 0 and version == 2
+
+    def setstate(self, state) -> None:
+        super().setstate(state)
+        self._fresh_zero = False
+
+    def seed_zero(self) -> None:
+        """``seed(0)``, skipped when nothing was drawn since the last ``seed(0)``."""
+        if not self._fresh_zero:
+            self.seed(0)
+
+
+RNG = _TrackedRandom(0)
 CHECKERS: dict[str, Callable[..., bool]] = {}
 # Arg names a class declares, where they differ from its parameters (ExcludeWordHarderChecker).
 DECLARED: dict[str, tuple[str, ...]] = {}
