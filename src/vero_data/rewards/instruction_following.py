@@ -8,9 +8,19 @@ from vero_data.rewards.base import register
 @register("instruction_following", extraction="raw")
 def instruction_following(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """Satisfied / listed constraints of ``{"instructions": [{"class", "args"}, …]}``."""
-    from vero_data.rewards.ifeval.driver import score_instructions
+    return _driver().score_instructions(pred, truth)
 
-    return score_instructions(pred, truth)
+
+def _driver():
+    global _DRIVER
+    if _DRIVER is None:
+        from vero_data.rewards.ifeval import driver
+
+        _DRIVER = driver
+    return _DRIVER
+
+
+_DRIVER = None
 
 
 @register("instruction_following_llm_judge", extraction="raw")

@@ -231,3 +231,17 @@ def test_instruction_rng_reseeds_only_when_drawn_from():
     RNG.seed(5)
     RNG.seed_zero()
     assert RNG.random() == random.Random(0).random()
+
+
+def test_instruction_checkers_leave_the_global_rng_alone():
+    import json
+
+    from vero_data.rewards.ifeval import checkers
+    from vero_data.rewards.ifeval.driver import score_instructions
+
+    items = [{"class": name, "args": {}} for name in sorted(checkers.CHECKERS)]
+    random.seed(123)
+    before = random.getstate()
+    for text in ("Hello world. This is a test, with some words!", "Bonjour tout le monde", "P.S. ok\n\n***\n\nend"):
+        score_instructions(text, json.dumps({"instructions": items}))
+    assert random.getstate() == before

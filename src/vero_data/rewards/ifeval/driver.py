@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import random
 from functools import lru_cache
 from typing import Any
 
@@ -79,8 +78,5 @@ def score_instructions(text: str, truth: Any) -> float:
         return 0.0
     if not text.strip() or len(text) > MAX_TEXT_CHARS or len(items) > MAX_INSTRUCTIONS:
         return 0.0
-    state = random.getstate()
-    try:
-        return sum(1 for item in items if check_entry(item, text)) / len(items)
-    finally:
-        random.setstate(state)
+    # The checkers draw from their own seeded RNG and never touch the global one (test_fast_paths.py checks this).
+    return sum(1 for item in items if check_entry(item, text)) / len(items)
