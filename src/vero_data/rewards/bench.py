@@ -108,11 +108,12 @@ def adversarial_cases() -> list[dict[str, Any]]:
 def clear_caches() -> None:
     """Empty every per-text cache so a measurement never reuses work from an earlier pass over the same cases."""
     from vero_data.rewards import _mv, _text, fallback, grounding, list_match, multiple_choice, numeric, web_action
-    from vero_data.rewards.ifeval import checkers, text
+    from vero_data.rewards.ifeval import checkers, driver, text
 
     for fn in (_mv._parse_cached, numeric.candidates, numeric._number_reading, numeric._exact_equal_cached,
                fallback._verdict_cached, multiple_choice.gold_letter, list_match.gold_items, web_action._gold,
-               grounding._gold_cached, _text._normalize_cached, text.sentences, text.words, checkers._detect_cached):
+               grounding._gold_cached, _text._normalize_cached, text.sentences, text.words, checkers._detect_cached,
+               driver._load_cached):
         fn.cache_clear()
     _text._LAST_BOXED[0] = (None, ())
 

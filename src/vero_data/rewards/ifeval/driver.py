@@ -19,6 +19,22 @@ def load_payload(truth: Any) -> dict | None:
         return truth
     if not isinstance(truth, str):
         return None
+    if len(truth) <= _MAX_CACHED_TRUTH:
+        return _load_cached(truth)
+    return _load(truth)
+
+
+# Parsed payloads are cached per ground truth (every rollout of a prompt shares it). They are shared, read-only:
+# check_entry copies ``args`` and no checker mutates an argument.
+_MAX_CACHED_TRUTH = 20_000
+
+
+@lru_cache(maxsize=4096)
+def _load_cached(truth: str) -> dict | None:
+    return _load(truth)
+
+
+def _load(truth: str) -> dict | None:
     text = truth.strip()
     for json_first in (True, False):
         parsed = literal(text, json_first=json_first)
