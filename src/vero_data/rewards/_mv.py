@@ -99,8 +99,47 @@ def parse(text: str, targets: tuple, timeout: int = 3) -> list:
     return list(_parse_cached(text, targets, timeout if in_main_thread() else 0))
 
 
+# Verdicts cached by the exact structure of the parsed answers (``srepr`` round-trips a sympy expression, Float
+# precision and symbol assumptions included): different texts that parse alike (``5``, ``x = 5``, ``5 units``)
+# are compared once.
+_VERDICTS: dict[tuple, bool] = {}
+_MAX_VERDICTS = 16384
+_MAX_KEY_CHARS = 2_000
+
+
+def _structure(items: list) -> tuple | None:
+    from sympy import srepr
+
+    out = []
+    size = 0
+    for x in items:
+        r = ("s", x) if isinstance(x, str) else (type(x).__name__, srepr(x))
+        size += len(r[1])
+        if size > _MAX_KEY_CHARS:
+            return None
+        out.append(r)
+    return tuple(out)
+
+
 def verify(gold: list, pred: list, timeout: int = 3) -> bool:
     """math-verify ``verify`` with Vero's settings (float rounding 6, strict, no set/relation comparison)."""
+    try:
+        g, p = _structure(gold), _structure(pred)
+    except Exception:
+        g = p = None
+    if g is None or p is None:
+        return _verify(gold, pred, timeout)
+    key = (g, p, timeout, in_main_thread())
+    found = _VERDICTS.get(key)
+    if found is None:
+        found = _verify(gold, pred, timeout)
+        if len(_VERDICTS) >= _MAX_VERDICTS:
+            _VERDICTS.clear()
+        _VERDICTS[key] = found
+    return found
+
+
+def _verify(gold: list, pred: list, timeout: int) -> bool:
     mv, _ = _mv()
     try:
         return bool(

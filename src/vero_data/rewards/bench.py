@@ -116,6 +116,7 @@ def clear_caches() -> None:
                driver._load_cached):
         fn.cache_clear()
     _text._LAST_BOXED[0] = (None, ())
+    _mv._VERDICTS.clear()
 
 
 def run_rewards_bench(n_cases: int = 20000, workers: int | None = None, seed: int = 0) -> dict[str, Any]:

@@ -245,3 +245,17 @@ def test_instruction_checkers_leave_the_global_rng_alone():
     for text in ("Hello world. This is a test, with some words!", "Bonjour tout le monde", "P.S. ok\n\n***\n\nend"):
         score_instructions(text, json.dumps({"instructions": items}))
     assert random.getstate() == before
+
+
+def test_structural_verdict_cache_matches_math_verify():
+    texts = ["0.25", r"\frac{1}{4}", "1/4", "25%", r"25\%", ".25", "0.250", "0.2500001", "x = 0.25", "0.25 units",
+             "5", "x = 5", "5 apples", "5.0", r"\sqrt{25}", "y = 6", "1e3", "1000", "1,000", r"10^3", "-2", "−2",
+             r"90^\circ", "90", "2/3", "0.666667", "0.6666667", r"\pi", "3.14", "abc", "C", "(C)", "Paris", "London",
+             r"2\sqrt{2}", "2.8284271", r"\boxed{0.5}", "0.5", "The answer is 0.5", r"\{1, 2\}", "(1, 2)", "x > 1"]
+    parsed = {t: _mv.parse(t, _mv.default_targets(), timeout=1) for t in texts}
+    _mv._VERDICTS.clear()
+    for _ in range(2):  # cold, then from the cache
+        for g in texts:
+            for p in texts:
+                if parsed[g] and parsed[p]:
+                    assert _mv.verify(parsed[g], parsed[p], timeout=1) == _mv._verify(parsed[g], parsed[p], 1), (g, p)
