@@ -24,6 +24,8 @@ _DECORATED_NUMBER = re.compile(r"(?:[A-Za-z] ?= ?)?(-?\d+(?:\.\d+)?)(?: [a-z]{2,
 # Vero). Only the exact verdict may use this: the tolerance path also reads the text with float().
 _E_NOTATION = re.compile(r"(-?\d+(?:\.\d+)?)[eE][+-]?\d{1,3}")
 _MAX_SIG_DIGITS = 15
+# A plain decimal below 1000 with up to 20 significant digits (``143.76361999999997``, a float's repr).
+_LONG_DECIMAL = re.compile(r"-?(?:0|[1-9]\d{0,2})\.\d{1,19}")
 
 
 @lru_cache(maxsize=16384)
@@ -116,6 +118,15 @@ def candidates(text: str) -> tuple[float, ...]:
     value = simple_number(text)
     if value is not None:
         return (float(value),)  # ``$12$``, ``1,234.5``: float() and safe arithmetic refuse them, math-verify reads this
+    if _LONG_DECIMAL.fullmatch(text):
+        # float() reads it; math-verify's Float (more than 53 bits) rounds to a float at most 1 ulp away, and below
+        # 1000 an ulp is under the 1e-12 that merges readings: the merged tuple is float(text) alone.
+        return (float(text),)
+    m = _E_NOTATION.fullmatch(text)
+    if m is not None:
+        mantissa = simple_number(m.group(1))
+        if mantissa is not None:  # float() reads the whole; math-verify reads only the mantissa (tested)
+            return _merge([float(text), float(mantissa)])
     found: list[float] = []
     direct = _to_float(text)
     if direct is not None:
@@ -124,6 +135,11 @@ def candidates(text: str) -> tuple[float, ...]:
         v = _to_float(value)
         if v is not None:
             found.append(v)
+    return _merge(found)
+
+
+def _merge(found: list[float]) -> tuple[float, ...]:
+    """Readings in order, dropping one within 1e-12 of an earlier one."""
     unique: list[float] = []
     for v in found:
         if not any(abs(v - u) <= 1e-12 for u in unique):

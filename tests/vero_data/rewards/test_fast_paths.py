@@ -259,3 +259,14 @@ def test_structural_verdict_cache_matches_math_verify():
             for p in texts:
                 if parsed[g] and parsed[p]:
                     assert _mv.verify(parsed[g], parsed[p], timeout=1) == _mv._verify(parsed[g], parsed[p], 1), (g, p)
+
+
+def test_long_decimal_and_e_notation_candidates_match_slow_path():
+    rng = random.Random(8)
+    texts = ["0.000000e+00", "-0.000000e+00", "1e3", "2.5E-3", "0.30000000000000004", "-0.1000000000000000055"]
+    for _ in range(300):
+        v = rng.choice([rng.uniform(-1000, 1000), rng.uniform(-1, 1), rng.uniform(-1e-6, 1e-6)])
+        texts.append(rng.choice([repr(v), f"{v:.{rng.randint(10, 19)}f}", f"{v:e}", f"{v:.12e}"]))
+    for t in texts:
+        N.candidates.cache_clear()
+        assert N.candidates(t) == _slow_candidates(t), t

@@ -12,9 +12,15 @@ import numpy as np
 
 @lru_cache(maxsize=1)
 def _factory():
-    from langdetect import detector_factory
+    import random
 
-    detector_factory.init_factory()
+    state = random.getstate()  # (loading must not move the caller's global RNG)
+    try:
+        from langdetect import detector_factory
+
+        detector_factory.init_factory()
+    finally:
+        random.setstate(state)
     return detector_factory._factory
 
 

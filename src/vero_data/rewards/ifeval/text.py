@@ -20,8 +20,14 @@ ABBREVIATIONS = frozenset(
 
 @lru_cache(maxsize=1)
 def _tokenizers():
-    from nltk.tokenize import NLTKWordTokenizer
-    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+    import random
+
+    state = random.getstate()  # importing NLTK draws from the global RNG: leave the caller's sequence alone
+    try:
+        from nltk.tokenize import NLTKWordTokenizer
+        from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+    finally:
+        random.setstate(state)
 
     params = PunktParameters()
     params.abbrev_types = set(ABBREVIATIONS)
