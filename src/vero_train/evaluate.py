@@ -127,7 +127,7 @@ def evaluate_benchmark(spec: BenchmarkSpec, cfg: EvalConfig, gen: _Generator, ju
             with path.open("a") as f:
                 for d, prompt, comps in zip(chunk, prompts, outs, strict=True):
                     c = comps[0]
-                    rec = {"doc_id": d["_id"], "benchmark": spec.name, "sub_task": d.get("sub_task"),
+                    rec = {"doc_id": d["_id"], "benchmark": spec.name, "sub_task": d.get("sub_task"), "category": d.get("category"),
                            "prompt": prompt, "response": c.text, "n_tokens": c.n_tokens,
                            "finish_reason": c.finish_reason, "target": _target(d), "score": None, "metrics": {}}
                     done[d["_id"]] = rec

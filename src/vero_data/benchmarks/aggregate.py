@@ -50,6 +50,11 @@ def benchmark_score(spec: BenchmarkSpec, samples: list[dict]) -> dict[str, Any]:
             if isinstance(v, int | float) and k != spec.metric:
                 extra[k].append(float(v))
     out["metrics"] = {k: 100 * sum(v) / len(v) for k, v in sorted(extra.items())}
+    if spec.metric == "micro_average_score":  # MM-MT-Bench: also the fork's macro (mean of per-category means)
+        cats: dict[str, list[float]] = defaultdict(list)
+        for s in scored:
+            cats[str(s.get("category") or s.get("sub_task"))].append(float(s["score"]))
+        out["metrics"]["macro_average_score"] = _mean(100 * sum(v) / len(v) for v in cats.values())
     return out
 
 

@@ -30,6 +30,8 @@ class _JudgeHandler(BaseHTTPRequestHandler):
             self.send_response(500)
             self.end_headers()
             return
+        if self.server.reply_fn is not None:  # a test's canned reply for this prompt
+            return self._send(self.server.reply_fn(prompt))
         good = "GOOD" in prompt  # the canned responses carry the verdict
         if "Grade: A" in prompt:
             reply = "Grade: A" if good else "Grade: C"
@@ -39,7 +41,10 @@ class _JudgeHandler(BaseHTTPRequestHandler):
             reply = "Score: 1.0" if good else "Score: 0.25"
         else:
             reply = "Verdict: CORRECT" if good else "Verdict: INCORRECT"
-        data = json.dumps({"choices": [{"message": {"content": "thinking...\n" + reply}}]}).encode()
+        self._send("thinking...\n" + reply)
+
+    def _send(self, reply: str) -> None:
+        data = json.dumps({"choices": [{"message": {"content": reply}}]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -55,6 +60,7 @@ def judge_server():
     srv = HTTPServer(("127.0.0.1", 0), _JudgeHandler)
     srv.requests = []
     srv.fail_first = False
+    srv.reply_fn = None
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     yield srv
