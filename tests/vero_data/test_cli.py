@@ -96,8 +96,10 @@ def _commands(group, prefix=""):
     return out
 
 
-def test_every_command_has_help_and_is_in_the_readme():
+def test_every_command_has_help_and_is_in_the_readme_and_cli_docs():
     readme = (ROOT / "README.md").read_text()
+    cli_doc = (ROOT / "docs" / "cli.md").read_text()
     for path, cmd in _commands(app):
         assert (cmd.help or "").strip(), f"`vero {path}` has no help"
         assert f"vero {path}" in readme, f"`vero {path}` is not documented in README.md"
+        assert f"## vero {path}\n" in cli_doc, f"`vero {path}` missing from docs/cli.md (python scripts/gen_cli_docs.py)"
