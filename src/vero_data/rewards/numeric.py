@@ -22,7 +22,7 @@ _SIMPLE_NUMBER = re.compile(r"(\$?)(-?)((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\
 _DECORATED_NUMBER = re.compile(r"(?:[A-Za-z] ?= ?)?(-?\d+(?:\.\d+)?)(?: [a-z]{2,12})?")
 # math-verify reads ``2.904000e+02`` as its mantissa ``2.904000`` (the same parse list; so ``1e3`` ≠ ``1000``, as in
 # Vero). Only the exact verdict may use this: the tolerance path also reads the text with float().
-_E_NOTATION = re.compile(r"(-?\d+(?:\.\d+)?)[eE][+-]?\d{1,3}")
+_E_NOTATION = re.compile(r"(-?\d+(?:\.\d+)?)[eE][+-]?\d{1,2}")
 _MAX_SIG_DIGITS = 15
 # A plain decimal below 1000 with up to 20 significant digits (``143.76361999999997``, a float's repr).
 _LONG_DECIMAL = re.compile(r"-?(?:0|[1-9]\d{0,2})\.\d{1,19}")
