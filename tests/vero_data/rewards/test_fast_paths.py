@@ -172,11 +172,13 @@ def test_large_magnitude_verdicts_match_math_verify():
             assert fast == (bool(g) and bool(p) and _mv.verify(g, p)), (ga, pb)
 
 
-def test_numpy_langdetect_gives_langdetects_probabilities():
+@pytest.mark.parametrize("inline_draws", [True, False])
+def test_numpy_langdetect_gives_langdetects_probabilities(inline_draws, monkeypatch):
     from langdetect import DetectorFactory, detector_factory
 
     from vero_data.rewards.ifeval import _langdetect
 
+    monkeypatch.setattr(_langdetect, "_INLINE_CHOICE", inline_draws and _langdetect._INLINE_CHOICE)
     DetectorFactory.seed = 0
     factory = _langdetect._factory()
     rng = random.Random(2)

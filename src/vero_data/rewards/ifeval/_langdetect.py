@@ -75,34 +75,58 @@ def _detect_block(self) -> None:
     n_grams = len(ngrams)
     k = n_grams.bit_length()
     inline = _INLINE_CHOICE
+    codes = None
+    if inline:
+        index: dict[str, int] = {}
+        codes = [index.setdefault(w, len(index)) for w in ngrams]  # n-gram position -> distinct n-gram
+        rows = [_row(w, table) for w in index]  # (the extractor keeps only n-grams present in the table)
+    mul = np.multiply
+    conv, limit = self.CONV_THRESHOLD, self.ITERATION_LIMIT
     for _ in range(self.n_trial):
         prob = np.array(self.prior_map, dtype=np.float64) if self.prior_map is not None else np.full(n, 1.0 / n)
         alpha = self.alpha + rng.gauss(0.0, 1.0) * self.ALPHA_WIDTH
         weight = alpha / self.BASE_FREQ
-        factors: dict[str, np.ndarray] = {}  # weight + row, per n-gram (the same IEEE sums, computed once)
-        mul = np.multiply
-        i = 0
-        while True:
-            if inline:  # Random.choice's draw, without two Python calls per iteration
-                r = getrandbits(k)
-                while r >= n_grams:
-                    r = getrandbits(k)
-                word = ngrams[r]
-            else:
-                word = choice(ngrams)
-            f = factors.get(word)
-            if f is None and word is not None and word in table:
-                f = factors[word] = weight + _row(word, table)
-            if f is not None:
-                mul(prob, f, out=prob)
-            if i % 5 == 0:
+        if codes is not None:
+            factors: list = [None] * len(rows)  # weight + row per distinct n-gram (the same IEEE sums, once)
+            i = 0
+            todo = 1  # iteration 0 is followed by a normalisation, then every 5th
+            while True:
+                for _ in range(todo):
+                    r = getrandbits(k)  # Random.choice's draw, without two Python calls
+                    while r >= n_grams:
+                        r = getrandbits(k)
+                    c = codes[r]
+                    f = factors[c]
+                    if f is None:
+                        f = factors[c] = weight + rows[c]
+                    mul(prob, f, out=prob)
+                i += todo - 1  # the iteration just done, a multiple of 5
                 total = sum(prob.tolist())
                 if total == 0.0:
                     raise ZeroDivisionError("float division by zero")  # as the pure-Python loop would
                 prob /= total
-                if prob.max() > self.CONV_THRESHOLD or i >= self.ITERATION_LIMIT:
+                if prob.max() > conv or i >= limit:
                     break
-            i += 1
+                i += 1
+                todo = 5
+        else:
+            fdict: dict[str, np.ndarray] = {}
+            i = 0
+            while True:
+                word = choice(ngrams)
+                f = fdict.get(word)
+                if f is None and word is not None and word in table:
+                    f = fdict[word] = weight + _row(word, table)
+                if f is not None:
+                    mul(prob, f, out=prob)
+                if i % 5 == 0:
+                    total = sum(prob.tolist())
+                    if total == 0.0:
+                        raise ZeroDivisionError("float division by zero")
+                    prob /= total
+                    if prob.max() > conv or i >= limit:
+                        break
+                i += 1
         langprob += prob / self.n_trial
     self.langprob = langprob.tolist()
 
