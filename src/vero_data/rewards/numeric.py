@@ -17,9 +17,12 @@ _PLAIN_INT = re.compile(r"-?(?:0|[1-9]\d{0,14})")
 # Forms math-verify reads as exactly one number (an Integer or a 53-bit Float) and its own digits: a decimal with
 # optional leading zeros, ``.5`` (not ``-.5``), strict thousands commas (``1,234.5``), optionally wrapped in ``$...$``.
 _SIMPLE_NUMBER = re.compile(r"(\$?)(-?)((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)\1")
-# An answer decorated with a variable (``x = 5``) or one trailing word (``5 units``): math-verify extracts the same
-# number from it (same parse list), checked on random samples in tests/vero_data/rewards/test_fast_paths.py.
-_DECORATED_NUMBER = re.compile(r"(?:[A-Za-z] ?= ?)?(-?\d+(?:\.\d+)?)(?: [a-z]{2,12})?")
+# An answer decorated with a variable (``x = 5``) or ``The (final) answer is``, and/or one trailing word
+# (``5 units``): math-verify extracts the same number from it (same parse list, under both the numeric and the
+# default targets), checked on random samples in tests/vero_data/rewards/test_fast_paths.py.
+_DECORATED_NUMBER = re.compile(
+    r"(?:[A-Za-z] ?= ?|[Tt]he (?:final )?answer is:? )?(-?\d+(?:\.\d+)?)(?: [a-z]{2,12})?"
+)
 # math-verify reads ``2.904000e+02`` as its mantissa ``2.904000`` (the same parse list; so ``1e3`` ≠ ``1000``, as in
 # Vero). Only the exact verdict may use this: the tolerance path also reads the text with float().
 _E_NOTATION = re.compile(r"(-?\d+(?:\.\d+)?)[eE][+-]?\d{1,2}")

@@ -106,19 +106,23 @@ def test_decorated_numbers_parse_like_the_bare_number():
     words = ["units", "apples", "cm", "degrees", "meters", "is", "pi", "e", "sin", "dollars", "kg", "items"]
     checked = 0
     for _ in range(150):
-        n = rng.choice([str(rng.randint(-5000, 5000)), f"{rng.uniform(-1000, 1000):.{rng.randint(1, 6)}f}"])
+        n = rng.choice([str(rng.randint(-5000, 5000)), f"{rng.uniform(-1000, 1000):.{rng.randint(1, 6)}f}",
+                        "0", "-0", "0.5", "0.25", "1"])
         r = rng.random()
-        if r < 0.4:
+        if r < 0.3:
             t = f"{rng.choice('xyzaXn')}{rng.choice(['=', ' = ', ' ='])}{n}"
-        elif r < 0.8:
+        elif r < 0.6:
             t = f"{n} {rng.choice(words)}"
+        elif r < 0.8:
+            t = rng.choice(["The answer is ", "the final answer is ", "The answer is: "]) + n
         else:
-            t = f"x = {n} {rng.choice(words)}"
+            t = rng.choice(["x = ", "The final answer is "]) + f"{n} {rng.choice(words)}"
         if N.simple_number(t) is None:
             continue
         checked += 1
         assert N.simple_number(t) == N.simple_number(n)
-        assert _mv.parse(t, _mv.numeric_targets()) == _mv.parse(n, _mv.numeric_targets()), t
+        for targets in (_mv.numeric_targets(), _mv.default_targets()):
+            assert _mv.parse(t, targets) == _mv.parse(n, targets), t
         N.candidates.cache_clear()
         assert N.candidates(t) == _slow_candidates(t), t
     assert checked > 80
