@@ -23,61 +23,77 @@ def _options(value) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------- MMMU-Pro
-_BOX_LETTERS = re.compile(r"\\(?:boxed|fbox)\{([^{}]*)\}")
-_PHRASES = ("the correct answer is", "the final answer is", "the answer is", "correct answer is", "answer is",
-            "the best answer is", "best answer is", "i choose", "i would choose", "i select", "final answer",
-            "answer:", "answer")
+# mmmu_pro/utils.py parse_mcq, pattern 9 (zlab-princeton/vero @ 995e475b, vero-eval/lmms_eval/tasks/), in its order.
+MMMU_ANSWER_PHRASES = (
+    "the answer is", "answer is", "the correct answer is", "correct answer is", "the answer", "answer",
+    "correct answer", "the correct answer", "the best answer is", "best answer is", "the best answer", "best answer",
+    "the option is", "option is", "the correct option is", "correct option is", "the choice is", "choice is",
+    "the correct choice is", "correct choice is", "i choose", "i select", "i pick", "my answer is", "my choice is",
+)
+_BOX_OPEN = re.compile(r"\\boxed\s*\{|\\fbox\s*\{")
+# (suffix after the letter, priority) for the plain "letter + marker" patterns, searched at the LAST occurrence
+_MARKS = (("(", ")", 6), ("", ".", 5), ("", ":", 4), ("", ")", 3), ("", " ", 2), ("", "-", 1), ("", "_", 1),
+          ("", "=", 1))
+
+
+def _boxed_choice(text: str, labels: list[str]) -> str:
+    """Letters standing as whole words (any case) inside balanced ``\\boxed{}``/``\\fbox{}``; the one with the
+    largest (box start + offset in the box) wins."""
+    word = re.compile(r"\b(" + "|".join(map(re.escape, labels)) + r")\b", re.I)
+    best: tuple[int, str] | None = None
+    for m in _BOX_OPEN.finditer(text):
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        if depth:
+            continue
+        for w in word.finditer(text[m.end(): i - 1]):
+            key = m.start() + w.start()
+            if best is None or key > best[0]:
+                best = (key, w.group(1).upper())
+    return best[1] if best else ""
 
 
 def mmmu_letter(text: str, option_texts: list[str]) -> str:
-    """The MMMU-Pro letter parser: boxed letters, MV-letter, then the prioritised heuristic scan (§5–6)."""
+    """The MMMU-Pro letter parser (§5–6, the fork's parse_mcq): boxed letters, MV-letter, then the prioritised scan
+    over the space-padded, upper-cased text (start 10, end 9, ``k. X`` 8, after an answer phrase 7, ``(X)`` 6, ``X.``
+    5, ``X:`` 4, ``X)`` 3, ``X␠`` 2, ``X-``/``X_``/``X=`` 1, option text 1 (only with no other candidate and > 5
+    words), any occurrence 0). Positions are last occurrences; highest priority wins, ties go to the earliest."""
     labels = letters(len(option_texts)) or letters(4)
-    last = None
-    for m in _BOX_LETTERS.finditer(text):
-        for lab in labels:
-            for w in re.finditer(rf"\b{lab}\b", m.group(1)):
-                if last is None or (m.start(), w.start()) > last[0]:
-                    last = ((m.start(), w.start()), lab)
-    if last:
-        return last[1]
-    got = mv_letter(text, labels)
+    if not text or not text.strip():
+        return ""
+    got = _boxed_choice(text, labels) or mv_letter(text, labels)
     if got:
-        return got
-    resp = text.strip().strip(",.!?;:'\"").strip()
-    if not resp:
-        return ""
-    up = resp.upper()
-    low = resp.lower()
-    phrase_at = next((i for p in _PHRASES if (i := low.find(p)) >= 0), -1)
-    best: dict[str, tuple[int, int]] = {}
-
-    def add(lab: str, prio: int, pos: int) -> None:
-        cur = best.get(lab)
-        if cur is None or (prio, -pos) > (cur[0], -cur[1]):
-            best[lab] = (prio, pos)
-
+        return got.upper()
+    resp = text.strip()
+    for ch in ",.!?;:'\"":  # one character class at a time, as the fork strips
+        resp = resp.strip(ch)
+    resp = f" {resp} "
+    up, low = resp.upper(), resp.lower()
+    cands: list[tuple[int, int, str]] = []  # (priority, position, letter)
     for lab in labels:
-        e = re.escape(lab)
-        if re.match(rf"{e}(?![A-Za-z0-9])", resp):
-            add(lab, 10, 0)
-        if m := re.search(rf"(?<![A-Za-z0-9]){e}$", resp):
-            add(lab, 9, m.start())
-        if m := re.search(rf"\b\d+\.\s*{e}\b", resp):
-            add(lab, 8, m.end() - 1)
-        if phrase_at >= 0 and (i := up.find(lab, phrase_at)) >= 0:
-            add(lab, 7, i)
-        for prio, pat in ((6, rf"\({e}\)"), (5, rf"(?<![A-Za-z0-9]){e}\."), (4, rf"(?<![A-Za-z0-9]){e}:"),
-                          (3, rf"(?<![A-Za-z0-9(]){e}\)"), (2, rf"(?<![A-Za-z0-9]){e} "),
-                          (1, rf"(?<![A-Za-z0-9]){e}[-_=]"), (0, rf"(?<![A-Za-z0-9]){e}(?![A-Za-z0-9])")):
-            if m := re.search(pat, resp):
-                add(lab, prio, m.start())
-    if not best and len(resp.split()) > 5:
+        for pre, post, prio in _MARKS:
+            if (i := up.rfind(pre + lab + post)) >= 0:
+                cands.append((prio, i, lab))
+    for phrase in MMMU_ANSWER_PHRASES:
+        if (start := low.find(phrase)) >= 0:
+            cands += [(7, i, lab) for lab in labels if (i := up.find(lab, start)) >= 0]
+    core = up.strip()
+    cands += [(10, 0, lab) for lab in labels if core.startswith(lab)]
+    cands += [(9, len(resp) - 1, lab) for lab in labels if core.endswith(lab)]
+    for k, lab in enumerate(labels):
+        if (i := up.rfind(f"{k + 1}. {lab}")) >= 0:
+            cands.append((8, i, lab))
+    if not cands and len(resp.split()) > 5:
         for lab, opt in zip(labels, option_texts, strict=False):
-            if opt and (i := low.find(str(opt).lower())) >= 0:
-                add(lab, 1, i)
-    if not best:
+            if (i := low.rfind(str(opt).lower())) >= 0:
+                cands.append((1, i, lab))
+    if not cands:
+        cands = [(0, i, lab) for lab in labels if (i := up.rfind(lab)) >= 0]
+    if not cands:
         return ""
-    return min(best.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[0]
+    return max(cands, key=lambda c: (c[0], -c[1]))[2]
 
 
 @scorer("mmmu_pro")

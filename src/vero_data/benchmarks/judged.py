@@ -145,11 +145,22 @@ def score_chartmuseum(doc: dict, response: str, ctx: ScoreContext) -> dict[str, 
     return {"judge_accuracy": _judge(ctx, prompt, parse_equivalence)}
 
 
+def parse_visual_probe(reply: str) -> float:
+    """visual_probe/utils.py _parse_judge_output: JSON under is_equivalent / equivalent / match / result / answer /
+    decision (bool, or text starting y/t or n/f), else the yes/true – no/false text rules; anything else → 0."""
+    return _yes_no(reply, ("is_equivalent", "equivalent", "match", "result", "answer", "decision"),
+                   ("y", "t"), ("n", "f"), ("yes", '"yes"', "'yes'", "true"), ("no", '"no"', "'no'", "false"))
+
+
 @scorer("visual_probe")
 def score_visual_probe(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float | None]:
-    prompt = (P.VISUAL_PROBE.replace("[QUESTION]", _q(doc, "question").strip())
-              .replace("[REFERENCE]", _q(doc, "answer", "label").strip()).replace("[PREDICTION]", final_answer(response)))
-    return {"judge_accuracy": _judge(ctx, prompt, parse_equivalence_tf)}
+    """The question as the prompt builder reads it, reference ``solution`` else ``answer``, FAE prediction."""
+    from vero_data.benchmarks.prompts import visual_probe_question
+
+    reference = str(doc.get("solution") or doc.get("answer") or doc.get("label") or "").strip()
+    prompt = (P.VISUAL_PROBE.replace("[QUESTION]", visual_probe_question(doc)).replace("[REFERENCE]", reference)
+              .replace("[PREDICTION]", final_answer(response)))
+    return {"judge_accuracy": _judge(ctx, prompt, parse_visual_probe)}
 
 
 def _fvqa_fields(doc: dict) -> tuple[str, str, list]:
@@ -197,21 +208,46 @@ def score_charxiv(doc: dict, response: str, ctx: ScoreContext) -> dict[str, floa
 
 
 # ---------------------------------------------------------------------------------------------- MM-Vet v2
-MMVET = (
-    "Compare the ground truth and the prediction from an AI model, and give a correctness score for the "
-    "prediction between 0.0 and 1.0 (1.0 fully correct, partial credit allowed). `<AND>` in the ground truth means "
-    "all listed elements are needed, `<OR>` means any one suffices.\n\nQuestion:\n{question}\n\n"
-    "Ground truth:\n{reference}\n\nPrediction:\n{response}\n\nEnd with exactly one line: `Score: x`."
-)
+_UNIT = re.compile(r"\b(?:0(?:\.\d+)?|1(?:\.0+)?)\b")
+
+
+def _unit(value) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if 0.0 <= v <= 1.0 else None
+
+
+def parse_mmvet(reply: str) -> float | None:
+    """mmvetv2/utils.py _extract_score: a JSON object's ``score`` / ``correctness`` / ``result`` / ``value`` in [0, 1];
+    else the reply's first space-separated token as a number in [0, 1]; else the first standalone ``0``, ``0.x``, ``1``
+    or ``1.0…`` in the text; None (asked again; 0 once the retries are spent) when none is there."""
+    text = (reply or "").strip()
+    if not text:
+        return None
+    obj = json_candidate(text)
+    if obj is not None:
+        for key in ("score", "correctness", "result", "value"):
+            if key in obj and (v := _unit(obj[key])) is not None:
+                return v
+    if (v := _unit(text.split(" ")[0].strip())) is not None:
+        return v
+    for m in _UNIT.findall(text):
+        if (v := _unit(m)) is not None:
+            return v
+    return None
 
 
 @scorer("mmvet")
 def score_mmvet(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float | None]:
-    """Still our own wording (the fork's mmvetv2 prompt was not reviewed; see docs/benchmarks.md)."""
-    from vero_data.benchmarks.judge import parse_unit_score
-
-    prompt = MMVET.format(question=_q(doc, "question"), reference=_q(doc, "answer"), response=final_answer(response))
-    return {"gpt_eval_score": _judge(ctx, prompt, parse_unit_score)}
+    """mmvetv2 judge: the fork's prompt with the raw question, ``<AND>``/``<OR>`` spaced out in the ground truth and
+    the FAE answer without box unwrapping (``parse_boxed=False``) as the prediction; unparsed after retries → 0."""
+    answer = _q(doc, "answer").replace("<AND>", " <AND> ").replace("<OR>", " <OR> ")
+    prompt = (P.MMVET.replace("[QUESTION]", _q(doc, "question")).replace("[GROUND_TRUTH]", answer)
+              .replace("[PREDICTION]", final_answer(response, boxed=False)))
+    v = _judge(ctx, prompt, parse_mmvet)
+    return {"gpt_eval_score": None if ctx.judge is None else (v or 0.0)}
 
 
 # ---------------------------------------------------------------------------------------------- MIA-Bench

@@ -116,11 +116,16 @@ def _as_images(value: Any, base_dir: Path | None) -> list[Any]:
 
 def build_turn(spec: BenchmarkSpec, doc: dict, base_dir: Path | None = None) -> tuple[list[dict], list[Any]]:
     """The user message (OpenAI-style content parts, images first) and its images (PIL or bytes)."""
-    fields = _Fields({k: v for k, v in doc.items() if isinstance(v, str | int | float)})
-    fields["options"] = _option_lines(doc)
-    text = string.Formatter().vformat(spec.prompt.template, (), fields).strip()
+    image_fields = spec.prompt.image_fields
+    if spec.prompt.builder:  # the fork's doc_to_text, verbatim (no stripping)
+        built = _import(spec.prompt.builder)(doc)
+        text, image_fields = built if isinstance(built, tuple) else (built, image_fields)
+    else:
+        fields = _Fields({k: v for k, v in doc.items() if isinstance(v, str | int | float)})
+        fields["options"] = _option_lines(doc)
+        text = string.Formatter().vformat(spec.prompt.template, (), fields).strip()
     images: list[Any] = []
-    for f in spec.prompt.image_fields:
+    for f in image_fields:
         images += _as_images(doc.get(f), base_dir)
     content = [{"type": "image"} for _ in images] + [{"type": "text", "text": text}]
     return [{"role": "user", "content": content}], images

@@ -45,9 +45,11 @@ class PromptSpec(_Strict):
     """How a row becomes a user turn: ``template`` is ``str.format`` over the row plus computed fields
     (``{options}``: lettered option lines), images come from ``image_fields`` in order."""
 
-    template: str
+    template: str = ""
     image_fields: list[str] = Field(default_factory=lambda: ["image"])
     system: Literal["vero", "none"] = "vero"
+    builder: str | None = Field(None, description="'module:function' building the text from the row instead of "
+                                "``template`` (the fork's per-row doc_to_text); it may also return the image fields")
 
 
 class SubtaskSpec(_Strict):

@@ -37,8 +37,8 @@ class _JudgeHandler(BaseHTTPRequestHandler):
             reply = "Grade: A" if good else "Grade: C"
         elif "[[N]]" in prompt:
             reply = "[[8]]" if good else "[[2]]"
-        elif "Score: x" in prompt:
-            reply = "Score: 1.0" if good else "Score: 0.25"
+        elif "single key `score`" in prompt:  # MM-Vet v2
+            reply = '{"score": 1.0}' if good else '{"score": 0.2}'
         else:
             reply = "Verdict: CORRECT" if good else "Verdict: INCORRECT"
         self._send("thinking...\n" + reply)

@@ -48,6 +48,12 @@ def test_visual_probe_and_fvqa(judge_server, judge):
     assert r["judge_accuracy"] == 1.0
     assert "Question: Colour?\nReference answer: red\nModel answer: GOOD\n\nRespond with a JSON object only" in \
         _sent(judge_server)
+    # the fork's question keys (problem first, <image> removed) and reference (solution first); "match" is a key too
+    judge_server.reply_fn = lambda p: '{"match": "true"}' if "GOOD" in p else '{"match": "false"}'
+    doc = {"problem": "<image>Colour of the sign?", "solution": "blue", "answer": "ignored"}
+    assert score_sample("VisualProbe", doc, "\\boxed{GOOD}", ScoreContext(judge=judge))["judge_accuracy"] == 1.0
+    assert "Question: Colour of the sign?\nReference answer: blue\nModel answer: GOOD\n" in _sent(judge_server)
+    assert score_sample("VisualProbe", doc, "\\boxed{x}", ScoreContext(judge=judge))["judge_accuracy"] == 0.0
     doc = {"prompt": [{"content": "<image>What is it used for?"}],
            "reward_model": {"ground_truth": "cutting", "candidate_answers": ["cut", "slicing"]}}
     assert score_sample("FVQA", doc, "bad", ScoreContext(judge=judge))["judge_accuracy"] == 0.0
@@ -80,11 +86,31 @@ def test_charxiv(judge_server, judge):
     assert score_sample("CharXiv", doc, "\\boxed{4}", ScoreContext(judge=judge))["reasoning_acc"] == 0.0
 
 
-def test_mmvet_still_scores(judge_server, judge):
-    judge_server.reply_fn = lambda p: "Score: 1.0" if "GOOD" in p else "Score: 0.25"
-    doc = {"question": "What is written?", "answer": "hello<AND>world"}
-    assert score_sample("MM-Vet v2", doc, "GOOD", ScoreContext(judge=judge))["gpt_eval_score"] == 1.0
-    assert score_sample("MM-Vet v2", doc, "x", ScoreContext(judge=judge))["gpt_eval_score"] == 0.25
+def test_mmvet_fork_prompt_and_score_parsing(judge_server, judge):
+    judge_server.reply_fn = lambda p: '{"score": 0.7}' if "GOOD" in p else "0.2 partially right"
+    doc = {"question": "<image_0> What is written?<IMG>", "answer": "hello<AND>world"}
+    r = score_sample("MM-Vet v2", doc, "<think>x</think>\\boxed{GOOD}", ScoreContext(judge=judge))
+    assert r["gpt_eval_score"] == 0.7
+    sent = _sent(judge_server)  # mmvetv2/prompts/judge_score_prompt.txt, raw question, spaced <AND>, unboxed FAE
+    assert sent == (P.MMVET.replace("[QUESTION]", "<image_0> What is written?<IMG>")
+                    .replace("[GROUND_TRUTH]", "hello <AND> world").replace("[PREDICTION]", "\\boxed{GOOD}"))
+    assert sent.startswith("Compare the ground truth and prediction from AI models to give a correctness score.")
+    assert sent.endswith("Return JSON only with a single key `score`, for example: {\"score\": 0.7}\n"
+                         "Do not output any other text.\n")
+    assert score_sample("MM-Vet v2", doc, "x", ScoreContext(judge=judge))["gpt_eval_score"] == 0.2
+    judge_server.reply_fn = lambda p: "no number here"  # unparsed after the retries: 0, as the fork
+    assert score_sample("MM-Vet v2", doc, "y", ScoreContext(judge=judge))["gpt_eval_score"] == 0.0
+
+
+@pytest.mark.parametrize("reply,want", [
+    ('{"score": 0.7}', 0.7), ('{"correctness": "1.0"}', 1.0), ('{"score": 3, "value": 0.4}', 0.4),
+    ("0.5", 0.5), ("Score: 0.3", 0.3), ("score 1.0 (all elements)", 1.0), ("7/10", None), ("", None),
+    ("2.5 then 0.6", 0.6),
+])
+def test_parse_mmvet(reply, want):
+    from vero_data.benchmarks.judged import parse_mmvet
+
+    assert parse_mmvet(reply) == want
 
 
 def test_mia_bench(judge_server, judge):

@@ -1,0 +1,111 @@
+"""Prompts built for fixture rows against the fork's doc_to_text (zlab-princeton/vero @ 995e475b), and the MMMU-Pro
+letter parser against the fork's parse_mcq behaviour."""
+
+from __future__ import annotations
+
+import pytest
+
+from vero_data.benchmarks import get_benchmark, score_sample
+from vero_data.benchmarks.choice import MMMU_ANSWER_PHRASES, mmmu_letter
+from vero_data.benchmarks.loader import build_turn
+
+from .conftest import png
+
+CURLY = "[\u2019Answer1\u2019, \u2019Answer2\u2019]"
+
+
+def _text(name: str, doc: dict) -> str:
+    msgs, _ = build_turn(get_benchmark(name), doc)
+    return msgs[0]["content"][-1]["text"]
+
+
+def test_chartqa_pro_factoid_alt_template():
+    doc = {"Question": ["Which year had the highest sales?"], "Question Type": "Factoid", "Answer": ["2010"],
+           "image": {"bytes": png()}}
+    assert _text("ChartQA-Pro", doc) == (
+        "Which year had the highest sales? If the question is unanswerable based on the information in the provided "
+        f"image, your boxed answer should be \"unanswerable\". If there are multiple answers, put them in brackets "
+        f"using this format {CURLY}.")
+
+
+def test_chartqa_pro_fact_checking_alt_template():
+    doc = {"Question": ["Sales doubled."], "Question Type": "Fact Checking", "Answer": ["true"]}
+    assert _text("ChartQA-Pro", doc) == (
+        "You are given a fact statement that you need to assess based on the provided image.\n\n"
+        "Statement: Sales doubled. \nYour boxed answer should be either \"true\" or \"false\", or if the question is "
+        "unanswerable based on the information in the provided image, your boxed answer should be \"unanswerable\".")
+
+
+def test_chartqa_pro_conversational_alt_template_and_score():
+    doc = {"Question": ["What is the max?", "And the min?", "Difference?"], "Question Type": "Conversational",
+           "Answer": ["10", "2", "8"], "Year": ["NO", "NO", "NO"]}
+    assert _text("ChartQA-Pro", doc) == (
+        "Conversation history: \nQuestion: What is the max?\n\nAnswer: 10Question: And the min?\n\nAnswer: 2 \n\n"
+        "Question: Difference? \nIf the question is unanswerable based on the information in the provided image, "
+        f"your boxed answer should be \"unanswerable\". If there are multiple answers, your boxed answer should use "
+        f"format {CURLY}.")
+    assert score_sample("ChartQA-Pro", doc, "<think>10-2</think>\\boxed{8}")["relaxed_overall"] == 1.0
+
+
+@pytest.mark.parametrize("qtype,head,tail", [
+    ("Multi Choice", "You are given a question along with different possible answers.",
+     "\n\nQuestion: Which bar is tallest? a) x b) y"),
+    ("Hypothetical", "You are given a hypothetical question that you need to answer based on the provided image.",
+     "\n\nQuestion: Which bar is tallest? a) x b) y"),
+])
+def test_chartqa_pro_other_types_use_the_forks_original_files(qtype, head, tail):
+    text = _text("ChartQA-Pro", {"Question": ["Which bar is tallest? a) x b) y"], "Question Type": qtype})
+    assert text.startswith(head) and text.endswith(tail) and CURLY in text
+
+
+def test_chartqa_pro_unknown_type_is_an_error():
+    with pytest.raises(ValueError, match="Question Type"):
+        _text("ChartQA-Pro", {"Question": ["q"], "Question Type": "Riddle"})
+
+
+def test_mmmu_pro_vision_fixed_text():
+    msgs, imgs = build_turn(get_benchmark("MMMU-Pro Vision"), {"image": {"bytes": png()}, "options": "['a', 'b']"})
+    assert len(imgs) == 1
+    assert msgs[0]["content"][-1]["text"] == ("Solve this math problem. Your final answer should be the option "
+                                              "letter from the given choices.")
+
+
+def test_mmvet_v2_prompt_and_images():
+    doc = {"question": "<image_0>Compare <image_1> with the first.<IMG>", "image_0": {"bytes": png()},
+           "image_1": {"bytes": png(w=6)}, "image_2": {"bytes": png()}}
+    msgs, imgs = build_turn(get_benchmark("MM-Vet v2"), doc)
+    assert msgs[0]["content"][-1]["text"] == "<image_0>Compare <image_1> with the first."
+    assert len(imgs) == 2
+
+
+def test_visual_probe_prompt_is_the_question_alone():
+    assert _text("VisualProbe", {"problem": "<image>What colour is the flag on the boat?"}) == \
+        "What colour is the flag on the boat?"
+
+
+def test_mmmu_answer_phrases_are_the_forks():
+    assert MMMU_ANSWER_PHRASES[:4] == ("the answer is", "answer is", "the correct answer is", "correct answer is")
+    assert MMMU_ANSWER_PHRASES[-3:] == ("i pick", "my answer is", "my choice is") and len(MMMU_ANSWER_PHRASES) == 25
+
+
+OPTS = ["red", "green", "blue", "yellow"]
+
+
+@pytest.mark.parametrize("text,want", [
+    ("\\boxed{\\text{(d)}}", "D"),                 # boxed, nested braces, any case
+    ("\\boxed{A} or \\boxed{C}", "C"),             # the last boxed letter
+    ("B", "B"),
+    ("Because the sky is blue", "B"),               # starts-with rule fires on the first letter, as upstream
+    ("The answer is (C) 20 m/s.", "A"),             # phrase rule: earliest letter after "the answer is" = A of ANSWER
+    ("I think it is x, option D.", "D"),            # ends with the letter (after the '.' is stripped)
+    ("so maybe the colour green fits here", "B"),   # option text, > 5 words, no other candidate
+    ("", ""),
+])
+def test_mmmu_letter_fork_behaviour(text, want):
+    assert mmmu_letter(text, OPTS) == want
+
+
+def test_mmmu_pro_scores_through_fae():
+    doc = {"options": str(OPTS), "answer": "C", "subject": "Art", "id": "x"}
+    assert score_sample("MMMU-Pro Standard", doc, "<think>..</think>Final: \\boxed{C}")["mmmu_acc"] == 1.0
+    assert score_sample("MMMU-Pro Standard", doc, "<think>..</think>\\boxed{B}")["mmmu_acc"] == 0.0
