@@ -26,10 +26,10 @@ def load_payload(truth: Any) -> dict | None:
 
 # Parsed payloads are cached per ground truth (every rollout of a prompt shares it). They are shared, read-only:
 # check_entry copies ``args`` and no checker mutates an argument.
-_MAX_CACHED_TRUTH = 20_000
+_MAX_CACHED_TRUTH = 8_000
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _load_cached(truth: str) -> dict | None:
     return _load(truth)
 
