@@ -109,3 +109,9 @@ def test_mmmu_pro_scores_through_fae():
     doc = {"options": str(OPTS), "answer": "C", "subject": "Art", "id": "x"}
     assert score_sample("MMMU-Pro Standard", doc, "<think>..</think>Final: \\boxed{C}")["mmmu_acc"] == 1.0
     assert score_sample("MMMU-Pro Standard", doc, "<think>..</think>\\boxed{B}")["mmmu_acc"] == 0.0
+
+
+@pytest.mark.parametrize("name", ["ChartQA", "EvoChart", "CountBenchQA"])
+def test_question_only_prompts(name):
+    # the fork's *_reasoning tasks set empty pre/post prompts: the user text is the question itself
+    assert _text(name, {"question": "How many bars are red?"}) == "How many bars are red?"
