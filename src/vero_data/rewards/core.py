@@ -9,26 +9,12 @@ from typing import Any
 from vero_data.rewards._text import extract_answer, format_score, unbox
 from vero_data.rewards.base import REWARDS
 from vero_data.rewards.fallback import fallback_accuracy
+from vero_data.schema import BOXED_REWARD_TYPES, REWARD_TYPES
 
-RECOGNISED = (
-    "string_match",
-    "multiple_choice",
-    "number_list",
-    "web_action",
-    "numeric",
-    "list_string_match",
-    "counting",
-    "search",
-    "grounding",
-    "clicking",
-    "instruction_following",
-    "instruction_following_llm_judge",
-    "llm_judge",
-)
+# The reward types Vero's compute_score recognises, defined once in vero_data.schema.
+RECOGNISED = REWARD_TYPES
 _RECOGNISED_SET = frozenset(RECOGNISED)
-BOXED_TYPES = frozenset(
-    {"string_match", "multiple_choice", "number_list", "web_action", "numeric", "list_string_match", "counting", "search"}
-)
+BOXED_TYPES = BOXED_REWARD_TYPES
 # Responses longer than this are refused (score 0, reason ``response_too_large``); 16k tokens is about 80k chars.
 MAX_RESPONSE_CHARS = 1_000_000
 MAX_TRUTH_CHARS = 1_000_000
