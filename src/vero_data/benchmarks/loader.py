@@ -105,13 +105,29 @@ def _as_images(value: Any, base_dir: Path | None) -> list[Any]:
     if isinstance(value, str):
         from vero_data.benchmarks.scoring import resolve_path
 
-        p = resolve_path(value, base_dir)
-        if p is None:
-            return []
-        return [p.read_bytes()]
+        try:
+            p = resolve_path(value, base_dir) if len(value) < 4096 else None
+        except OSError:  # e.g. a base64 string too long for a file name
+            p = None
+        if p is not None:
+            return [p.read_bytes()]
+        return _base64_image(value)
     if isinstance(value, bytes | bytearray):
         return [bytes(value)]
     return [value]  # PIL image
+
+
+def _base64_image(value: str) -> list[bytes]:
+    """A base64-encoded image held in a string field (MME-RealWorld's ``bytes``), else nothing."""
+    import base64
+    import binascii
+
+    if len(value) < 64:
+        return []
+    try:
+        return [base64.b64decode(value, validate=True)]
+    except (binascii.Error, ValueError):
+        return []
 
 
 def build_turn(spec: BenchmarkSpec, doc: dict, base_dir: Path | None = None) -> tuple[list[dict], list[Any]]:

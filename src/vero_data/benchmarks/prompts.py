@@ -128,3 +128,141 @@ def visual_probe_question(doc: dict) -> str:
 def visual_probe(doc: dict) -> str:
     """The reasoning tasks set empty pre/post prompts, so the text is the question alone."""
     return visual_probe_question(doc)
+
+
+# ------------------------------------------------------------------------------------- multiple-choice builders
+# The *_reasoning tasks below all set empty pre/post prompts (except MME-RealWorld); the texts are the fork's
+# doc_to_text output for that setting. Paths are under vero-eval/lmms_eval/tasks/.
+def _options(value) -> list:
+    if value is None:
+        return []
+    return _option_list(value) if not isinstance(value, list | tuple) else list(value)
+
+
+def blink(doc: dict) -> tuple[str, list[str]]:
+    """blink/utils.py blink_doc_to_text: ``prompt + "\\n" + post_prompt`` stripped (the hub ``prompt`` already holds
+    the lettered choices); images = every ``image_N`` field that is set, in field order (blink_doc_to_visual)."""
+    fields = [k for k in doc if re.fullmatch(r"image_\d+", k) and doc[k] is not None]
+    return (str(doc.get("prompt", "")) + "\n").strip(), fields
+
+
+def cv_bench(doc: dict) -> str:
+    """cv_bench/utils.py cv_bench_doc_to_text: ``pre + "\\n" + prompt + "\\n" + post`` stripped = the hub prompt."""
+    return ("\n" + str(doc.get("prompt", "")) + "\n").strip()
+
+
+def embspatial(doc: dict) -> str:
+    """embspatial/utils.py embspatial_doc_to_text: ``question\\nOptions:\\nA. …\\nB. …`` (stripped)."""
+    lines = ["Options:"] + [f"{chr(65 + i)}. {o}" for i, o in enumerate(_options(doc.get("answer_options")))]
+    return (str(doc.get("question", "")) + "\n" + "\n".join(lines) + "\n").strip()
+
+
+# realworldqa/utils.py and erqa/utils.py: REPLACE_PROMPT and the option-marker pattern of _extract_mcq_from_question.
+MCQ_DIRECT_INSTRUCTION = "Please answer directly with only the letter of the correct option and nothing else."
+RWQA_SHORT_INSTRUCTION = "Please answer directly with a single word or number."
+_MCQ_OPTION = re.compile(r"(?:^|\s)[\(\[]?([A-D])[\)\]]?\s*[\.:\)]\s*", re.IGNORECASE)
+
+
+def _split_mcq(question: str, drop_choices_label: bool) -> tuple[str, list[tuple[str, str]]] | None:
+    """Question text and (letter, option) pairs found in the question, from the first ``A`` marker on; None when
+    fewer than two options are found (the fork then leaves the question as it is)."""
+    marks = list(_MCQ_OPTION.finditer(question))
+    first = next((i for i, m in enumerate(marks) if m.group(1).upper() == "A"), None)
+    if first is None:
+        return None
+    marks = marks[first:]
+    opts = []
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(question)
+        text = question[m.end():end].strip()
+        if text:
+            opts.append((m.group(1).upper(), text))
+    if len(opts) < 2:
+        return None
+    head = question[: marks[0].start()].strip()
+    if drop_choices_label:
+        head = re.sub(r"\bChoices:?\s*$", "", head, flags=re.IGNORECASE).strip()
+    return head, opts
+
+
+def _format_mcq(question: str, drop_choices_label: bool = False) -> str:
+    got = _split_mcq(question, drop_choices_label)
+    if got is None:
+        return question
+    head, opts = got
+    body = "Choices:\n" + "\n".join(f"{letter}. {text}" for letter, text in opts)
+    return f"{head}\n{body}" if head else body
+
+
+def realworldqa(doc: dict) -> str:
+    """realworldqa/utils.py realworldqa_doc_to_text_removepost (empty pre/post): the question stripped, its two
+    answer-instruction sentences removed, options found in the text rewritten as ``Choices:\\nA. …``; then ``\\n``."""
+    q = str(doc.get("question", "")).strip()
+    for sentence in (RWQA_SHORT_INSTRUCTION, MCQ_DIRECT_INSTRUCTION):
+        if sentence in q:
+            q = q.replace(sentence, "").strip()
+    return f"{_format_mcq(q)}\n"
+
+
+def erqa(doc: dict) -> str:
+    """erqa/utils.py erqa_doc_to_text_removepost (empty pre/post): the instruction sentence removed, options in the
+    text rewritten as ``Choices:\\nA. …`` (a trailing ``Choices:`` label in the question is dropped first)."""
+    q = str(doc.get("question", "")).strip().replace(MCQ_DIRECT_INSTRUCTION, "").strip()
+    return _format_mcq(q, drop_choices_label=True).strip()
+
+
+# mme_realworld/mme_realworld_lite_reasoning.yaml post_prompt
+MME_REALWORLD_POST_PROMPT = "\nSelect the best answer to the above multiple-choice question based on the image."
+
+
+def mme_realworld(doc: dict) -> tuple[str, list[str]]:
+    """mme_realworld/utils.py mme_realworld_doc_to_text_cot: ``question The choices are listed below:\\n(A) …\\n``
+    + the reasoning task's post_prompt. The image is the row's ``image`` when set, else its base64 ``bytes`` field
+    (mme_realworld_doc_to_visual)."""
+    opts = "\n".join(str(o) for o in _options(doc.get("multi-choice options")))
+    text = f"{doc.get('question', '')} The choices are listed below:\n{opts}\n{MME_REALWORLD_POST_PROMPT}"
+    return text, ["image"] if doc.get("image") is not None else ["bytes"]
+
+
+# vstar_bench/utils.py vstar_doc_to_text (strip_answer_instruction: true in vstar_bench_reasoning.yaml)
+VSTAR_ANSWER_INSTRUCTION = "Answer with the option's letter from the given choices directly."
+_VSTAR_OPTION = re.compile(r"\([A-D]\)\s*([^()]+?)(?=\s*\([A-D]\)|$)")
+
+
+def vstar(doc: dict) -> str:
+    """The answer instruction removed, ``(A) x (B) y`` options rewritten as ``question\\nA. x\\nB. y``."""
+    q = str(doc.get("text", ""))
+    q = q.replace(f"\n{VSTAR_ANSWER_INSTRUCTION}", "").replace(VSTAR_ANSWER_INSTRUCTION, "").strip()
+    found = _VSTAR_OPTION.findall(q)
+    if found:
+        head = q.split("(A)")[0].strip()
+        q = f"{head}\n" + "\n".join(f"{'ABCD'[i]}. {o.strip()}" for i, o in enumerate(found[:4]))
+    return q
+
+
+_MATHVISION_IMAGE_TAGS = tuple(f"<image{i}>" for i in range(1, 9)) + ("<image>",)
+
+
+def mathvision(doc: dict) -> str:
+    """mathvision/utils.py mathvision_doc_to_text_custom (empty mc_prompt): ``question\\nChoices: A. x\\nB. y`` when
+    there are options, else the question; ``<image1>``…``<image8>``/``<image>`` tags removed; stripped."""
+    opts = _options(doc.get("options"))
+    q = str(doc.get("question", ""))
+    if opts:
+        q = f"{q}\nChoices: " + "\n".join(f"{chr(65 + i)}. {o}" for i, o in enumerate(opts))
+    for tag in _MATHVISION_IMAGE_TAGS:
+        q = q.replace(tag, "")
+    return q.strip()
+
+
+def mathvista(doc: dict) -> str:
+    """mathvista/mathvista_evals.py create_one_query with the reasoning task's shot_type ``direct``, 0 shots, no
+    caption/OCR: ``question (Unit: u)`` and ``Choices:\\n(A) x\\n(B) y`` joined by newlines, no hint."""
+    q = str(doc.get("question", ""))
+    if doc.get("unit"):
+        q += f" (Unit: {doc['unit']})"
+    opts = _options(doc.get("choices"))
+    parts = [q]
+    if opts:
+        parts.append("\n".join(["Choices:"] + [f"({chr(65 + i)}) {o}" for i, o in enumerate(opts)]))
+    return "\n".join(p for p in parts if p != "").strip()

@@ -37,7 +37,8 @@ class ScoreContext:
 def resolve_path(value: str, base_dir: Path | None) -> Path | None:
     """An existing file for a row's path: as given, under ``base_dir``, or under its parent; else None."""
     p = Path(value)
-    cands = [p] if p.is_absolute() else [*(b / p for b in (base_dir, base_dir.parent) if base_dir), p]
+    bases = (base_dir, base_dir.parent) if base_dir else ()
+    cands = [p] if p.is_absolute() else [*(b / p for b in bases), p]
     return next((c for c in cands if c.exists()), None)
 
 

@@ -115,3 +115,88 @@ def test_mmmu_pro_scores_through_fae():
 def test_question_only_prompts(name):
     # the fork's *_reasoning tasks set empty pre/post prompts: the user text is the question itself
     assert _text(name, {"question": "How many bars are red?"}) == "How many bars are red?"
+
+
+# --------------------------------------------------------------- multiple-choice and short-answer tasks (fork texts)
+def test_blink_prompt_is_the_hub_prompt_and_set_images():
+    doc = {"idx": "val_Art_Style_1", "question": "Which image shares the style?", "sub_task": "Art_Style",
+           "image_1": {"bytes": png()}, "image_2": {"bytes": png(w=6)}, "image_3": {"bytes": png()}, "image_4": None,
+           "choices": ["(A) the second image", "(B) the third image"], "answer": "(B)",
+           "prompt": "Which image shares the style?\nSelect from the following choices.\n(A) the second image\n"
+                     "(B) the third image"}
+    msgs, imgs = build_turn(get_benchmark("BLINK"), doc)
+    assert msgs[0]["content"][-1]["text"] == doc["prompt"] and len(imgs) == 3
+
+
+def test_cv_bench_prompt_is_the_hub_prompt():
+    doc = {"idx": 0, "type": "2D", "task": "Count", "image": {"bytes": png()}, "question": "How many cars?",
+           "choices": ["3", "2"], "answer": "(B)", "source": "COCO",
+           "prompt": "How many cars are in the image? Select from the following choices.\n(A) 3\n(B) 2"}
+    assert _text("CV-Bench", doc) == doc["prompt"]
+
+
+def test_embspatial_options_block():
+    doc = {"question_id": "q1", "question": "Which object is left of the chair?", "answer_options": ["lamp", "desk"],
+           "answer": 1, "relation": "left", "image": {"bytes": png()}}
+    assert _text("EmbSpatial", doc) == "Which object is left of the chair?\nOptions:\nA. lamp\nB. desk"
+
+
+def test_erqa_removes_instruction_and_reformats_choices():
+    doc = {"question_id": 1, "question_type": "Other", "answer": "B", "images": [{"bytes": png()}],
+           "question": "Where should the gripper go? Choices: A. left B. right C. up D. down. "
+                       "Please answer directly with only the letter of the correct option and nothing else."}
+    assert _text("ERQA", doc) == "Where should the gripper go?\nChoices:\nA. left\nB. right\nC. up\nD. down."
+
+
+def test_realworldqa_removepost():
+    doc = {"question": "Which way is the car turning?\n\nA. Left\nB. Right\nC. Straight\n\nPlease answer directly "
+                       "with only the letter of the correct option and nothing else.", "answer": "A",
+           "image": {"bytes": png()}}
+    assert _text("RealWorldQA", doc) == "Which way is the car turning?\nChoices:\nA. Left\nB. Right\nC. Straight\n"
+    short = {"question": "How many lanes are there? Please answer directly with a single word or number.",
+             "answer": "3"}
+    assert _text("RealWorldQA", short) == "How many lanes are there?\n"
+
+
+def test_mme_realworld_choices_and_post_prompt_base64_image():
+    import base64
+
+    doc = {"index": 7, "question": "What is the colour of the car?", "multi-choice options":
+           ["(A) red", "(B) blue", "(C) green", "(D) white", "(E) This image doesn't feature the color."],
+           "answer": "A", "category": "Perception/Monitoring", "l2-category": "attribute/color",
+           "bytes": base64.b64encode(png()).decode()}
+    msgs, imgs = build_turn(get_benchmark("MME-RealWorld-Lite"), doc)
+    assert msgs[0]["content"][-1]["text"] == (
+        "What is the colour of the car? The choices are listed below:\n(A) red\n(B) blue\n(C) green\n(D) white\n"
+        "(E) This image doesn't feature the color.\n\n"
+        "Select the best answer to the above multiple-choice question based on the image.")
+    assert imgs == [png()]
+
+
+def test_vstar_strips_instruction_and_reformats_options():
+    doc = {"question_id": 3, "category": "direct_attributes", "label": "B", "image": {"bytes": png()},
+           "text": "What is the color of the umbrella?\n(A) red\n(B) black\n(C) white\n(D) blue\n"
+                   "Answer with the option's letter from the given choices directly."}
+    assert _text("V*Bench", doc) == "What is the color of the umbrella?\nA. red\nB. black\nC. white\nD. blue"
+
+
+def test_mathvision_choices_and_image_tags():
+    doc = {"id": "5", "question": "<image1>Which shape comes next?", "options": ["A", "B", "C"], "answer": "C",
+           "decoded_image": {"bytes": png()}}
+    assert _text("MathVision", doc) == "Which shape comes next?\nChoices: A. A\nB. B\nC. C"
+    assert _text("MathVision", {"question": "How long is x? <image1>", "options": []}) == "How long is x?"
+
+
+def test_mathvista_direct_query():
+    doc = {"pid": "1", "question": "What is the value of the red bar?", "unit": "m", "choices": None,
+           "question_type": "free_form", "answer_type": "integer", "precision": None, "answer": "5",
+           "query": "Hint: Please answer the question requiring an integer answer ...\nQuestion: ...",
+           "decoded_image": {"bytes": png()}}
+    assert _text("MathVista", doc) == "What is the value of the red bar? (Unit: m)"
+    mc = {"question": "Which is largest?", "choices": ["3", "5"], "unit": "", "question_type": "multi_choice"}
+    assert _text("MathVista", mc) == "Which is largest?\nChoices:\n(A) 3\n(B) 5"
+
+
+def test_infovqa_question_alone():
+    assert _text("InfoVQA", {"questionId": 1, "question": "What percentage own a car?", "answers": ["40%"]}) == \
+        "What percentage own a car?"
