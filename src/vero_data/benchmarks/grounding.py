@@ -149,3 +149,34 @@ def score_screenspot_pro(doc: dict, response: str, ctx: ScoreContext) -> dict[st
     if size is not None:
         x, y = min(max(x, 0.0), size[0]), min(max(y, 0.0), size[1])
     return {"screenspot_PointInBox_ACC": float(_inside((x, y), b))}
+
+
+def aerialvg_first_region(rows):
+    """process_docs after the fork's aerialvg_process_docs: one doc per image from its first annotated region
+    (``grounding.regions[0]``: phrase, the hub's misspelt ``realation``, bbox) with the image ``caption``; rows
+    without a 4-number box are skipped. Rows already flat (``bbox`` at the top level) pass through. Images come from
+    the row's ``image``; the fork downloads ``images/<filename>`` from the dataset repo when there is none."""
+    for row in rows:
+        if "bbox" in row and "grounding" not in row:
+            yield row
+            continue
+        g = row.get("grounding") or {}
+        regions = g.get("regions") or []
+        if not regions or not regions[0].get("bbox") or len(regions[0]["bbox"]) != 4:
+            continue
+        r = regions[0]
+        d = {k: v for k, v in row.items() if k != "grounding"}
+        d.update(phrase=r.get("phrase", ""), relation=r.get("realation"), caption=g.get("caption", ""),
+                 bbox=r["bbox"], region_idx=0, pred_bbox_format="abs_pixel")
+        if d.get("image") is None and row.get("filename"):
+            d["image"] = _aerialvg_image(row["filename"])
+        yield d
+
+
+def _aerialvg_image(filename: str):
+    try:
+        from huggingface_hub import hf_hub_download
+
+        return hf_hub_download("IPEC-COMMUNITY/AerialVG", filename=f"images/{filename}", repo_type="dataset")
+    except Exception:  # offline: the doc has no image; generation reports it
+        return None

@@ -266,3 +266,32 @@ def mathvista(doc: dict) -> str:
     if opts:
         parts.append("\n".join(["Choices:"] + [f"({chr(65 + i)}) {o}" for i, o in enumerate(opts)]))
     return "\n".join(p for p in parts if p != "").strip()
+
+
+# -------------------------------------------------------------------------------------------------- counting/grounding
+def countqa(doc: dict) -> str:
+    """countqa/utils.py countqa_doc_to_text (empty pre/post): ``question`` (else the first of ``questions``),
+    stripped; without one, the fork's fallback question."""
+    q = doc.get("question")
+    if not q:
+        qs = doc.get("questions") or []
+        q = qs[0] if qs else None
+    return str(q).strip() if q else "How many objects are present?"
+
+
+# aerialvg/aerialvg_bbox_reasoning.yaml post_prompt
+AERIALVG_POST_PROMPT = (
+    ' Output the bounding box(es) in a JSON array format: [{"bbox_2d": [x_min, y_min, x_max, y_max], "label": '
+    '"<class name>"}]. For a single object, return one array element; for multiple objects, return one element per '
+    'object in the array.'
+)
+
+
+def aerialvg(doc: dict) -> str:
+    """aerialvg/utils.py aerialvg_doc_to_text: ``caption Where is the <phrase without a/an/the> located?`` +
+    `` Relation: r.`` when the region has one + the post_prompt (which starts with a space)."""
+    caption = str(doc.get("caption") or "").strip()
+    phrase = re.sub(r"^(?:a|an|the)\s+", "", str(doc.get("phrase") or "").strip(), flags=re.IGNORECASE)
+    relation = doc.get("relation")
+    rel = f" Relation: {relation}." if relation else ""
+    return f"{caption} Where is the {phrase} located?{rel}{AERIALVG_POST_PROMPT}"

@@ -200,3 +200,30 @@ def test_mathvista_direct_query():
 def test_infovqa_question_alone():
     assert _text("InfoVQA", {"questionId": 1, "question": "What percentage own a car?", "answers": ["40%"]}) == \
         "What percentage own a car?"
+
+
+def test_countqa_question_after_expansion():
+    from vero_data.benchmarks.loader import load_docs
+
+    row = {"id": 3, "questions": ["How many mugs are on the shelf? "], "answers": ["4"], "image": {"bytes": png()}}
+    doc = next(load_docs(get_benchmark("CountQA"), rows=[row]))
+    assert _text("CountQA", doc) == "How many mugs are on the shelf?"
+    assert _text("CountQA", {"questions": []}) == "How many objects are present?"
+
+
+def test_aerialvg_first_region_prompt_and_score():
+    from vero_data.benchmarks.loader import load_docs
+
+    row = {"filename": "a.png", "width": 100, "height": 80, "image": {"bytes": png()},
+           "grounding": {"caption": "An aerial view of a parking lot.",
+                         "regions": [{"phrase": "the white car", "realation": "next to the tree",
+                                      "bbox": [10, 10, 30, 30]}, {"phrase": "a bus", "bbox": [1, 1, 2, 2]}]}}
+    docs = list(load_docs(get_benchmark("AerialVG"), rows=[row, {"filename": "b.png", "grounding": {"regions": []}}]))
+    assert len(docs) == 1
+    assert _text("AerialVG", docs[0]) == (
+        "An aerial view of a parking lot. Where is the white car located? Relation: next to the tree. Output the "
+        "bounding box(es) in a JSON array format: [{\"bbox_2d\": [x_min, y_min, x_max, y_max], \"label\": "
+        "\"<class name>\"}]. For a single object, return one array element; for multiple objects, return one "
+        "element per object in the array.")
+    resp = '<think>..</think>[{"bbox_2d": [10, 10, 30, 30], "label": "car"}]'
+    assert score_sample("AerialVG", docs[0], resp)["aerialvg_acc@0.5"] == 1.0
