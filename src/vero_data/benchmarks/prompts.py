@@ -295,3 +295,12 @@ def aerialvg(doc: dict) -> str:
     relation = doc.get("relation")
     rel = f" Relation: {relation}." if relation else ""
     return f"{caption} Where is the {phrase} located?{rel}{AERIALVG_POST_PROMPT}"
+
+
+# ------------------------------------------------------------------------------------------------- judged, open
+def fvqa(doc: dict) -> str:
+    """fvqa/utils.py fvqa_doc_to_text (empty pre/post): the question alone, read as the judge reads it
+    (``prompt[0].content``, else ``question``; ``<image>`` removed)."""
+    from vero_data.benchmarks.judged import _fvqa_fields
+
+    return _fvqa_fields(doc)[0]

@@ -227,3 +227,14 @@ def test_aerialvg_first_region_prompt_and_score():
         "element per object in the array.")
     resp = '<think>..</think>[{"bbox_2d": [10, 10, 30, 30], "label": "car"}]'
     assert score_sample("AerialVG", docs[0], resp)["aerialvg_acc@0.5"] == 1.0
+
+
+def test_fvqa_question_from_prompt_field():
+    doc = {"prompt": [{"role": "user", "content": "<image>Which animal in the image can fly?"}],
+           "reward_model": {"ground_truth": "bird", "candidate_answers": ["bird"]}, "image": {"bytes": png()}}
+    assert _text("FVQA", doc) == "Which animal in the image can fly?"
+
+
+@pytest.mark.parametrize("name", ["ChartMuseum", "SimpleVQA (English)"])
+def test_judged_open_question_alone(name):
+    assert _text(name, {"question": "  What is the peak value? ", "answer": "42"}) == "What is the peak value?"
