@@ -51,7 +51,8 @@ def data_filter(
     temperature: Annotated[float, typer.Option(help="sampling temperature (paper: 1.0)")] = 1.0,
     top_p: Annotated[float, typer.Option(help="nucleus sampling (paper: 1.0)")] = 1.0,
     top_k: Annotated[int | None, typer.Option(help="top-k sampling")] = None,
-    max_tokens: Annotated[int, typer.Option(help="max new tokens per sample")] = 2048,
+    max_tokens: Annotated[int | None, typer.Option(
+        help="max new tokens per sample (default: the model's generation_config, else 2048)")] = None,
     seed: Annotated[int, typer.Option(help="sampling seed")] = 0,
     pass_threshold: Annotated[float, typer.Option(help="a sample passes when accuracy >= this")] = 1.0,
     format_score: Annotated[float, typer.Option(help="format weight in the reward (Vero: 0.2)")] = 0.2,

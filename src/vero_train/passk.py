@@ -61,7 +61,8 @@ class PassAtKConfig:
     temperature: float = field(default=1.0, metadata={"help": "sampling temperature (paper rollouts: 1.0)"})
     top_p: float = field(default=1.0, metadata={"help": "nucleus sampling (paper rollouts: 1.0)"})
     top_k: int | None = field(default=None, metadata={"help": "top-k sampling (off by default)"})
-    max_tokens: int = field(default=2048, metadata={"help": "max new tokens per sample"})
+    max_tokens: int | None = field(default=None, metadata={
+        "help": "max new tokens per sample (default: the model's generation_config max_new_tokens, else 2048)"})
     seed: int = field(default=0, metadata={"help": "sampling seed"})
     pass_threshold: float = field(default=1.0, metadata={"help": "a sample passes when accuracy >= this"})
     format_score: float = field(default=0.2, metadata={"help": "format weight in the reward (Vero training: 0.2)"})
@@ -247,6 +248,28 @@ def score_completion(row: dict, text: str, format_score: float = 0.2) -> dict[st
         return {"score": 0.0, "accuracy": 0.0, "format": 0.0}
 
 
+DEFAULT_MAX_TOKENS = 2048
+
+
+def default_max_tokens(model: str) -> int:
+    """The model's own ``generation_config.max_new_tokens`` when it sets one (the tiny model does: a random
+    policy never stops, so 2048 tokens per sample would only burn CPU), else 2048."""
+    import json as _json
+
+    from vero_train.models.tiny import TINY_ALIASES, resolve_model
+
+    path = Path(resolve_model(model)) if model in TINY_ALIASES or model.startswith("tiny") else Path(model)
+    gc = path / "generation_config.json"
+    if gc.is_file():
+        try:
+            n = _json.loads(gc.read_text()).get("max_new_tokens")
+            if isinstance(n, int) and n > 0:
+                return n
+        except (OSError, ValueError):
+            pass
+    return DEFAULT_MAX_TOKENS
+
+
 # ----------------------------------------------------------------------------------------------------- main
 def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> FilterResult:
     """Run the pass@k filter (see the module docstring); ``kwargs`` build a :class:`PassAtKConfig`."""
@@ -261,6 +284,8 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
         raise ConfigError("--out must differ from the input directory")
     cfg.out.mkdir(parents=True, exist_ok=True)
     cache = CompletionCache(cfg.out / ".cache", cfg.shard_rank)
+    if cfg.max_tokens is None:
+        cfg.max_tokens = default_max_tokens(cfg.model)
     sampling_key = cfg.sampling.key()
     model_key = cfg.model
 

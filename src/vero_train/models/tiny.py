@@ -23,7 +23,7 @@ from vero_train.models.prompts import VERO_SYSTEM_PROMPT, format_response
 log = logging.getLogger(__name__)
 
 # Bump when the architecture, tokenizer corpus or template changes: cached builds with another version are rebuilt.
-BUILD_VERSION = 2
+BUILD_VERSION = 3  # bump when a build changes, so cached tiny models are rebuilt
 TINY_ALIASES = {"tiny"}
 # `tiny-warm` (not part of the stable alias set): the same model after the default warm-up SFT.
 WARM_ALIASES = {"tiny-warm": 60}
@@ -216,6 +216,9 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0, warmup_steps: int = 0, 
     im_end, eot = tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.convert_tokens_to_ids("<|endoftext|>")
     model.generation_config = GenerationConfig(
         eos_token_id=[im_end, eot], pad_token_id=eot, bos_token_id=eot, do_sample=True, temperature=1.0, top_p=1.0,
+        # an untrained policy rarely stops: callers that take their default length from the model (vero data filter,
+        # vero eval) stop a tiny-model sample here instead of at 2048+ tokens
+        max_new_tokens=256,
     )
     if warmup_steps > 0:
         from vero_train.models.warmup import warmup_sft
