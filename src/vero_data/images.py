@@ -73,13 +73,14 @@ def _read_file(path: str) -> bytes:
 
 
 def _flatten(img: Image.Image) -> Image.Image:
-    """Apply EXIF orientation and flatten alpha onto white (blockhash#4), then RGB."""
-    img = ImageOps.exif_transpose(img)
+    """Apply EXIF orientation and flatten alpha onto white (blockhash#4), then RGB. Copies only when needed."""
+    if img.getexif().get(0x0112, 1) != 1:  # orientation tag set: transpose (a copy)
+        img = ImageOps.exif_transpose(img)
     if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
         img = img.convert("RGBA")
         bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
         img = Image.alpha_composite(bg, img)
-    return img.convert("RGB")
+    return img if img.mode == "RGB" else img.convert("RGB")
 
 
 def _hash64(h) -> int:
@@ -87,9 +88,11 @@ def _hash64(h) -> int:
     return int(np.packbits(h.hash.flatten()).view(">u8")[0])
 
 
-def _small(gray: Image.Image) -> Image.Image:
-    """A cheap ≤128-px copy for the confirmation dHash (pHash itself runs on the full image, as imagehash does)."""
-    factor = max(1, min(gray.width, gray.height) // 128)
+def _small(gray: Image.Image, side: int = 128) -> Image.Image:
+    """A cheap box-reduced copy whose shorter side is >= ``side`` px: the hashes resize from it, not from the full
+    image (a 4K photo → 32×32 LANCZOS is the costly step of pHash; after a box reduce the result is the same
+    up to a few bits, and every image of a build is hashed the same way)."""
+    factor = max(1, min(gray.width, gray.height) // side)
     return gray.reduce(factor) if factor > 1 else gray
 
 
@@ -115,14 +118,15 @@ def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInf
     if w == 0 or h == 0:
         raise RowError("empty_image", f"image size {w}x{h}", "images")
     rgb = _flatten(img)
-    arr = np.asarray(rgb)
-    digest = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode() + arr.tobytes()).hexdigest()
-    gray = rgb.convert("L")
-    low_var = float(np.asarray(gray, dtype=np.float32).std()) < LOW_VARIANCE_STD
+    h = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode())
+    h.update(rgb.tobytes())
+    digest = h.hexdigest()
+    small = _small(rgb.convert("L"))
+    low_var = float(np.asarray(small, dtype=np.float32).std()) < LOW_VARIANCE_STD
     return ImageInfo(
         digest,
-        _hash64(imagehash.phash(gray, _HASH_SIZE)),
-        _hash64(imagehash.dhash(_small(gray), _HASH_SIZE)),
+        _hash64(imagehash.phash(small, _HASH_SIZE)),
+        _hash64(imagehash.dhash(small, _HASH_SIZE)),
         rgb.width,
         rgb.height,
         low_var,
