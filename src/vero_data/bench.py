@@ -135,7 +135,7 @@ def run_build_bench(n: int = 50_000, workers: int = 2, work: Path | None = None,
         }))
         bare = bare_decode_phash(files, workers)
         t = time.perf_counter()
-        res = build(out=root / "out", manifests=[str(manifest)], workers=workers, part_rows=2000, overwrite=True)
+        res = build(out=root / "out", manifests=[str(manifest)], workers=workers, part_rows=500, overwrite=True)
         e2e = res.rows / (time.perf_counter() - t) if res.rows else 0.0
         searches = [near_dup_search_seconds(s) for s in (hash_sizes or [100_000, 600_000])]
         self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from vero_data.manifest import Manifest
@@ -91,18 +92,28 @@ def _part_selection(rows_file: Path, sel: pl.DataFrame) -> pl.DataFrame:
 
 
 def _select_part_job(job) -> list[tuple[tuple[str, int], tuple[str, int]]]:
-    """Pass 1 for one ingest part: its selected rows, sorted, one row group per (split, shard)."""
+    """Pass 1 for one ingest part: its selected rows, sorted, one row group per (split, shard).
+
+    Byte-heavy columns stay in Arrow (one `take`, zero-copy slices); only the small id/position columns go
+    through polars.
+    """
     rows_file, hit, stage_dir = job
     if hit.height == 0:
         return []
-    pf = pq.ParquetFile(rows_file)
-    table = pl.from_arrow(pf.read()).join(hit, on="id", how="inner").sort(["split", "shard", "position"])
+    table = pq.read_table(rows_file)
+    ids = pl.from_arrow(table.column("id")).alias("id").to_frame().with_row_index("_row")
+    order = ids.join(hit, on="id", how="inner").sort(["split", "shard", "position"])
+    picked = table.take(pa.array(order["_row"].to_numpy()))
+    picked = picked.append_column("position", pa.array(order["position"].to_numpy()))
     out = stage_dir / f"{rows_file.parent.name}--{rows_file.stem}.parquet"
     tmp = out.with_suffix(".tmp")
     entries = []
-    with pq.ParquetWriter(tmp, table.to_arrow().schema, compression="none") as w:
-        for rg, ((split, shard), grp) in enumerate(table.group_by(["split", "shard"], maintain_order=True)):
-            w.write_table(grp.to_arrow())
+    keys = order.select("split", "shard").with_row_index("_i")
+    bounds = keys.group_by(["split", "shard"], maintain_order=True).agg(pl.col("_i").min().alias("a"),
+                                                                        pl.len().alias("n"))
+    with pq.ParquetWriter(tmp, picked.schema, compression="none", use_dictionary=False) as w:
+        for rg, (split, shard, a, n) in enumerate(bounds.iter_rows()):
+            w.write_table(picked.slice(a, n))
             entries.append(((split, int(shard)), (out.name, rg)))
     os.replace(tmp, out)
     return entries
@@ -113,13 +124,33 @@ def _write_shard_job(job) -> tuple[Path, int]:
     return path, _write_shard(sources, path, arrow_schema_with_features())
 
 
+def _shard_write_options(schema: pa.Schema) -> dict:
+    """zstd for text columns; image bytes are already compressed and unique, so no codec and no dictionary."""
+    leaves = [p for f in schema for p in _leaf_paths(f, f.name)]
+    blobs = {p for p in leaves if p.startswith("images.")}
+    return {"compression": {p: ("none" if p in blobs else "zstd") for p in leaves},
+            "use_dictionary": [p for p in leaves if p not in blobs]}
+
+
+def _leaf_paths(field: pa.Field, prefix: str) -> list[str]:
+    t = field.type
+    if pa.types.is_struct(t):
+        return [p for c in t for p in _leaf_paths(c, f"{prefix}.{c.name}")]
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _leaf_paths(t.value_field, f"{prefix}.list.element")  # parquet's 3-level list naming
+    return [prefix]
+
+
 def _write_shard(sources: list[tuple[str, int]], path: Path, schema: pa.Schema) -> int:
     stage_dir = path.parent.parent / ".run" / "export"
-    frames = [pl.from_arrow(pq.ParquetFile(stage_dir / f).read_row_group(rg)) for f, rg in sources]
-    df = pl.concat(frames, how="vertical_relaxed").sort("position") if frames else pl.DataFrame()
-    table = df.select(COLUMNS).to_arrow().cast(schema) if frames else schema.empty_table()
+    if sources:
+        table = pa.concat_tables([pq.ParquetFile(stage_dir / f).read_row_group(rg) for f, rg in sources])
+        order = pa.compute.sort_indices(table.column("position"))
+        table = table.take(order).select(list(COLUMNS)).cast(schema)
+    else:
+        table = schema.empty_table()
     tmp = path.with_suffix(".tmp")
-    pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+    pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS, **_shard_write_options(schema))
     os.replace(tmp, path)
     return table.num_rows
 

@@ -89,7 +89,9 @@ def read_marker(path: Path) -> PartResult:
 def _write_parquet_atomic(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
     tmp = path.with_suffix(".tmp")
     # intermediate files: image bytes are already compressed, so no codec (it only costs time)
-    pq.write_table(table, tmp, row_group_size=row_group_size, compression="none")
+    blobs = {"images"}  # unique encoded bytes: dictionary encoding would only cost time
+    pq.write_table(table, tmp, row_group_size=row_group_size, compression="none",
+                   use_dictionary=[c for c in table.column_names if c not in blobs])
     os.replace(tmp, path)
 
 
