@@ -79,6 +79,9 @@ def export_shards(run, cfg, manifests: list[Manifest], mixture: pl.DataFrame, pr
     # a previous run with another shard count may have left files: remove what is not part of this build
     for stale in set(data_dir.glob("*.parquet")) - set(expected):
         stale.unlink()
+    # every shard is written: pass-1 files are a second copy of the dataset, free the disk (markers stay)
+    for f in stage_dir.glob("*.parquet"):
+        f.unlink()
     return expected
 
 
