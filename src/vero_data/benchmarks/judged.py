@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from vero_data.benchmarks import judge_prompts as P
-from vero_data.benchmarks.extract import final_answer
+from vero_data.benchmarks.extract import final_answer, strip_reasoning
 from vero_data.benchmarks.scoring import ScoreContext, scorer
 
 
@@ -195,14 +195,16 @@ def score_simplevqa(doc: dict, response: str, ctx: ScoreContext) -> dict[str, fl
 
 @scorer("charxiv_reasoning")
 def score_charxiv(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float | None]:
+    # the fork's inst_category is the row's reasoning_q_source (charxiv/utils.py charxiv_reasoning_process_results);
+    # the graded response is extract_final_answer(parse_boxed=False): reasoning dropped, boxes kept
     try:
-        cat = int(doc.get("inst_category") or doc.get("reasoning_a_type") or 1)
+        cat = int(doc.get("reasoning_q_source") or doc.get("inst_category") or doc.get("reasoning_a_type") or 1)
     except (TypeError, ValueError):
         cat = 1
     inst = P.CHARXIV_INST.get(cat, P.CHARXIV_INST[1])
     prompt = P.CHARXIV_PREFIX + (inst.replace("<|question|>", _q(doc, "reasoning_q", "question"))
                                  .replace("<|ground_truth|>", _q(doc, "reasoning_a", "answer"))
-                                 .replace("<|response|>", final_answer(response)))
+                                 .replace("<|response|>", strip_reasoning(response)))
     v = _judge(ctx, prompt, parse_charxiv)
     return {"reasoning_acc": None if ctx.judge is None else (v or 0.0)}  # unparsed after retries: 0, as the fork
 

@@ -304,3 +304,56 @@ def fvqa(doc: dict) -> str:
     from vero_data.benchmarks.judged import _fvqa_fields
 
     return _fvqa_fields(doc)[0]
+
+
+# ------------------------------------------------------------------------------------------------------- CharXiv
+# charxiv/constant.py REASONING_RESP_INST, used by charxiv/utils.py charxiv_reasoning_doc_to_text_cot (the
+# charxiv_val_reasoning_reasoning task, empty post_prompt); keys are the row's reasoning_q_source.
+CHARXIV_REASONING_RESP_INST = {
+    1: """{}
+    * Your final answer must be grounded to some text that is explicitly written and relevant to the question in the chart.
+    * If you need to answer multiple terms, separate them with commas.
+    * Unless specified in the question (such as answering with a letter), you are required to answer the full names of subplots and/or labels by default.
+    """,  # noqa: E501
+    2: """{}
+    * If there are options in the question, your final answer must conform to one of the options.
+    * If there are additional instructions in the question, follow them accordingly.
+    * If there are neither options nor additional instructions, you are allowed to respond with a short phrase only.
+    """,
+    3: """{}
+    * Your final answer must be grounded to a number that is exlicitly written and relevant to the question in the chart, even if it's an approximate value.
+    * You are allowed to extract numbers within some text when needed.
+    """,  # noqa: E501
+    4: """{}
+    {}
+    """,
+}
+# charxiv/reasoning_utils.py get_number_instruction (the two instruction lines)
+CHARXIV_INTEGER_INST = "* Your final answer must be an exact integer."
+CHARXIV_DECIMAL_INST = "* Your final answer must be a number with {} decimal places."
+
+
+def charxiv_number_instruction(answer: str) -> str:
+    """The decimal-places line for a number-in-general question: integer when the answer has no ``.``, else the
+    count of characters after the first ``.`` (up to a second one), as the fork's split does."""
+    parts = str(answer).split(".")
+    return CHARXIV_INTEGER_INST if len(parts) == 1 else CHARXIV_DECIMAL_INST.format(len(parts[1]))
+
+
+def charxiv(doc: dict) -> str:
+    """charxiv_reasoning_doc_to_text_cot (+ the empty post_prompt), stripped as doc_to_messages does: the instruction
+    block of the row's ``reasoning_q_source`` (1 text-in-chart, 2 text-in-general, 3 number-in-chart, 4
+    number-in-general with the answer's decimal places)."""
+    try:
+        source = int(doc.get("reasoning_q_source"))
+    except (TypeError, ValueError):
+        source = None
+    if source not in CHARXIV_REASONING_RESP_INST:
+        raise ValueError(f"CharXiv: reasoning_q_source must be 1-4, got {doc.get('reasoning_q_source')!r}")
+    inst = CHARXIV_REASONING_RESP_INST[source]
+    question = str(doc.get("reasoning_q", ""))
+    if source == 4:
+        text = inst.format(question, charxiv_number_instruction(doc.get("reasoning_a", "")))
+    else:
+        text = inst.format(question)
+    return text.strip()

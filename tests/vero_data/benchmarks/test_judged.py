@@ -77,12 +77,13 @@ def test_simplevqa(judge_server, judge):
 def test_charxiv(judge_server, judge):
     judge_server.reply_fn = lambda p: '{"extracted_answer": "3", "score": 1}' if "GOOD" in p else \
         '{"extracted_answer": "4", "score": 0}'
-    doc = {"reasoning_q": "Which line is highest?", "reasoning_a": "3", "reasoning_a_type": 3}
-    assert score_sample("CharXiv", doc, "\\boxed{GOOD}", ScoreContext(judge=judge))["reasoning_acc"] == 1.0
+    # inst_category = reasoning_q_source (3: number-in-chart rules); response = text after </think>, box kept
+    doc = {"reasoning_q": "Which line is highest?", "reasoning_a": "3", "reasoning_q_source": 3, "reasoning_a_type": 1}
+    assert score_sample("CharXiv", doc, "<think>x</think> \\boxed{GOOD}", ScoreContext(judge=judge))["reasoning_acc"] == 1.0
     sent = _sent(judge_server)
     assert sent.startswith(P.CHARXIV_PREFIX) and "scoring rules:\\n\n    ### Rules ###\n    * Give a score of 1 if " \
         "and only if the two numbers are exactly equal" in sent
-    assert "* Question: Which line is highest?\n    * Ground Truth: 3\n    * Response: GOOD\n" in sent
+    assert "* Question: Which line is highest?\n    * Ground Truth: 3\n    * Response: \\boxed{GOOD}\n" in sent
     assert score_sample("CharXiv", doc, "\\boxed{4}", ScoreContext(judge=judge))["reasoning_acc"] == 0.0
 
 

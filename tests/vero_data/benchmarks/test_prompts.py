@@ -238,3 +238,40 @@ def test_fvqa_question_from_prompt_field():
 @pytest.mark.parametrize("name", ["ChartMuseum", "SimpleVQA (English)"])
 def test_judged_open_question_alone(name):
     assert _text(name, {"question": "  What is the peak value? ", "answer": "42"}) == "What is the peak value?"
+
+
+# charxiv/utils.py charxiv_reasoning_doc_to_text_cot + constant.py REASONING_RESP_INST, stripped by doc_to_messages
+def test_charxiv_text_in_chart_prompt():
+    doc = {"reasoning_q": "Which subplot has the highest peak?", "reasoning_q_source": 1, "reasoning_a": "(b)",
+           "image": {"bytes": png()}}
+    msgs, imgs = build_turn(get_benchmark("CharXiv"), doc)
+    assert len(imgs) == 1 and msgs[0]["content"][0] == {"type": "image"}
+    assert msgs[0]["content"][-1]["text"] == (
+        "Which subplot has the highest peak?\n"
+        "    * Your final answer must be grounded to some text that is explicitly written and relevant to the question "
+        "in the chart.\n"
+        "    * If you need to answer multiple terms, separate them with commas.\n"
+        "    * Unless specified in the question (such as answering with a letter), you are required to answer the full "
+        "names of subplots and/or labels by default.")
+    assert "boxed" not in msgs[0]["content"][-1]["text"]
+
+
+@pytest.mark.parametrize("answer,line", [
+    ("12", "* Your final answer must be an exact integer."),
+    ("0.25", "* Your final answer must be a number with 2 decimal places."),
+    ("-3.5", "* Your final answer must be a number with 1 decimal places."),
+])
+def test_charxiv_number_in_general_prompt(answer, line):
+    doc = {"reasoning_q": "What is the gap?", "reasoning_q_source": 4, "reasoning_a": answer}
+    assert _text("CharXiv", doc) == f"What is the gap?\n    {line}"
+
+
+def test_charxiv_other_sources_and_bad_source():
+    t2 = _text("CharXiv", {"reasoning_q": "Q?", "reasoning_q_source": 2, "reasoning_a": "up"})
+    assert t2.startswith("Q?\n    * If there are options in the question, your final answer must conform to one")
+    assert t2.endswith("you are allowed to respond with a short phrase only.")
+    t3 = _text("CharXiv", {"reasoning_q": "Q?", "reasoning_q_source": "3", "reasoning_a": "4"})
+    assert t3.endswith("* You are allowed to extract numbers within some text when needed.")
+    assert "exlicitly written" in t3  # the fork's spelling, kept
+    with pytest.raises(ValueError, match="reasoning_q_source"):
+        _text("CharXiv", {"reasoning_q": "Q?", "reasoning_q_source": 7})
