@@ -238,49 +238,97 @@ def score_realworldqa(doc: dict, response: str, ctx: ScoreContext) -> dict[str, 
 
 
 # ------------------------------------------------------------------------------------------------- GameQA-Lite
+# After the fork's game_qa/utils.py game_qa_process_results (the reasoning task's scorer); our code.
 _GAME_LABELS = tuple(letters(13)) + tuple(str(i) for i in range(1, 10))
-_CHOICE_GOLD = re.compile(r"^(?:[A-M]|[1-9])$")
+_GAME_PREFIX = re.compile(r"^(answer|option|choice)\s*[:\-]?\s*", re.I)
+_GAME_LABEL = re.compile(r"\s*[\(\[]?([A-Z])[\)\].:\s]", re.I)
 
 
-def _game_norm(s: str) -> str:
-    s = s.strip().strip(":").strip()
-    return s[:-1].strip() if s.endswith(".") else s
+def _game_simple_choice(answer) -> bool:
+    """Whether the gold answer is a bare option token (A–M or 1–9), which turns on math-verify choice parsing."""
+    if isinstance(answer, bool) or isinstance(answer, list | tuple | dict | float):
+        return False
+    if isinstance(answer, int):
+        return 1 <= answer <= 9
+    if not isinstance(answer, str) or not answer.strip() or answer.strip().lower() in ("yes", "no"):
+        return False
+    t = re.sub(r"[\s\)\]\}\.\,\:\;]+$", "", re.sub(r"^[\s\(\[\{]+", "", answer.strip()))
+    if re.fullmatch(r"[A-Ma-m]", t):
+        return True
+    return bool(re.fullmatch(r"[+-]?\d+", t)) and 1 <= int(t) <= 9
+
+
+def _game_token(text: str, mv: bool) -> str:
+    """An option token: math-verify's first string match among A–M/1–9 (when ``mv``), else the first standalone
+    letter (upper-cased), else the first standalone integer, else ''."""
+    t = _GAME_PREFIX.sub("", text.strip())
+    if mv and t:
+        from vero_data.benchmarks.extract import _letter_targets
+        from vero_data.rewards._mv import parse
+
+        try:
+            res = parse(t, _letter_targets(_GAME_LABELS))
+        except Exception:  # noqa: BLE001 - the fork swallows parser errors too
+            res = None
+        if res:
+            tok = str(res[0]).strip().upper()
+            if tok in _GAME_LABELS:
+                return tok
+    if m := re.search(r"\b([A-Z])\b", t, re.I):
+        return m.group(1).upper()
+    if m := re.search(r"\b([0-9]+)\b", t):
+        return m.group(1)
+    return ""
+
+
+def _game_labels(choices) -> list[str]:
+    if not isinstance(choices, list | tuple) or not choices:
+        return []
+    out = []
+    for i, c in enumerate(choices):
+        m = _GAME_LABEL.match(c) if isinstance(c, str) else None
+        out.append(m.group(1).upper() if m else chr(65 + i))
+    return out
+
+
+def _game_after_answer(text: str) -> str:
+    """The text after the last word ``answer`` (leading `` :-`` and whitespace dropped), unless that is empty."""
+    hits = list(re.finditer(r"\banswer\b", text, re.I))
+    if not hits:
+        return text.strip()
+    tail = text[hits[-1].end():].lstrip(" :-\t\r\n")
+    return tail if tail else text.strip()
 
 
 @scorer("game_qa")
 def score_game_qa(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float]:
-    """§11: choice tokens compared by option index, other answers by case-sensitive normalised string."""
-    ans = final_answer(response)
-    i = ans.lower().rfind("answer")
-    if i >= 0:
-        ans = ans[i + 6 :]
-    gold = _game_norm(str(doc.get("answer", "")))
-    choices = _options(doc.get("choices") if doc.get("choices") is not None else doc.get("options"))
-    pred = _game_norm(ans)
-    if _CHOICE_GOLD.match(gold):
-        got = mv_letter(ans, _GAME_LABELS)
-        if got:
-            pred = got
-    if not re.fullmatch(r"[A-M]|[1-9]", pred):
-        if m := re.search(r"(?<![A-Za-z0-9])([A-M])(?![A-Za-z0-9])", pred):
-            pred = m.group(1)
-        elif m := re.search(r"(?<![\d.])(\d+)(?![\d.])", pred):
-            pred = m.group(1)
+    """§11 / game_qa_process_results: option tokens of prediction and gold mapped to 1-based option indices when
+    both map (digits 1..n or a label of ``choices``/``options``), else the normalised strings compared exactly."""
+    gold_raw = doc.get("answer")
+    gold_text = str(gold_raw)
+    pred_text = _game_after_answer(final_answer(response))
+    labels = _game_labels(doc.get("choices") or doc.get("options"))
+    mv = _game_simple_choice(gold_raw)
+
+    def norm(tok: str, fallback: str) -> str:
+        if tok and labels and tok.isdigit() and 1 <= int(tok) <= len(labels):
+            return labels[int(tok) - 1]
+        return tok or fallback.strip()
 
     def index(tok: str) -> int | None:
-        if not choices:
+        if not tok or not labels:
             return None
-        labels, _ = split_labels(choices)
-        if tok in labels:
-            return labels.index(tok)
-        if tok.isdigit() and 1 <= int(tok) <= len(choices):
-            return int(tok) - 1
+        if tok.isdigit():
+            return int(tok) if 1 <= int(tok) <= len(labels) else None
+        if len(tok) == 1 and tok.isalpha():
+            return labels.index(tok.upper()) + 1 if tok.upper() in labels else None
         return None
 
-    gi, pi = index(gold), index(pred)
-    if gi is not None and pi is not None:
-        return {"game_qa_acc": float(gi == pi)}
-    return {"game_qa_acc": float(pred == gold)}
+    p_tok, g_tok = _game_token(pred_text, mv), _game_token(gold_text, mv)
+    pi, gi = index(p_tok), index(g_tok)
+    if pi is not None and gi is not None:
+        return {"game_qa_acc": float(pi == gi)}
+    return {"game_qa_acc": float(norm(p_tok, pred_text) == norm(g_tok, gold_text))}
 
 
 # ------------------------------------------------------------------------------------------- MME-RealWorld-Lite

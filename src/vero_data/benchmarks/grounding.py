@@ -112,43 +112,97 @@ def score_aerialvg(doc: dict, response: str, ctx: ScoreContext) -> dict[str, flo
     return {"aerialvg_iou": v, "aerialvg_acc@0.5": float(v >= 0.5), "aerialvg_acc@0.75": float(v >= 0.75)}
 
 
-_POINT_KEYS = ("point_2d", "point", "click", "coordinate", "position")
-
-
-def _point(response: str) -> list[float] | None:
-    return parse_coords(final_answer(response), _POINT_KEYS, 2)
-
-
 def _inside(p: tuple[float, float], b: list[float]) -> bool:
     return b[0] <= p[0] <= b[2] and b[1] <= p[1] <= b[3]
 
 
+# ScreenSpot / ScreenSpot-Pro after the fork's utils_point.py (screenspotpro/utils_point.py and the ScreenSpot
+# copy): the point is read from extract_final_answer(response) by _parse_pred_point's order, the reasoning tasks use
+# pred_point_format abs_pixel (screenspot_point_process_docs_abs); an unparsed point is (0, 0).
+_FORK_NUM = re.compile(r"[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?")
+_FORK_FENCE = re.compile(r"```(?:json)?\s*(\[[\s\S]*?\])\s*```", re.I)
+_FORK_POINT_KEY = re.compile(r"point_2d\"?\s*[:=]\s*\[\s*([^\]]+)\]", re.I)
+_FORK_PAIR = re.compile(r"\[\s*(-?\d+(?:\.\d+)?),\s*(-?\d+(?:\.\d+)?)\s*\]")
+
+
+def _point_in_json(obj: Any) -> list[float] | None:
+    """The first ``point_2d`` (≥ 2 values) found depth-first through dict values and list items."""
+    if isinstance(obj, dict):
+        v = obj.get("point_2d")
+        if isinstance(v, list | tuple) and len(v) >= 2:
+            try:
+                return [float(v[0]), float(v[1])]
+            except (TypeError, ValueError):
+                return None
+        children = list(obj.values())
+    elif isinstance(obj, list):
+        children = obj
+    else:
+        return None
+    for c in children:
+        if (got := _point_in_json(c)) is not None:
+            return got
+    return None
+
+
+def screenspot_point(response: str) -> list[float] | None:
+    """The predicted point, tried in the fork's order: the whole answer as JSON, fenced ``[...]`` JSON blocks (last
+    first), the last ``point_2d: [..]`` (its first two numbers), the last ``[a, b]`` pair, the last two numbers."""
+    text = final_answer(response)
+    try:
+        if (got := _point_in_json(json.loads(text))) is not None:
+            return got
+    except (ValueError, TypeError, RecursionError):
+        pass
+    for block in reversed(_FORK_FENCE.findall(text)):
+        try:
+            if (got := _point_in_json(json.loads(block))) is not None:
+                return got
+        except (ValueError, TypeError, RecursionError):
+            continue
+    if m := _FORK_POINT_KEY.findall(text):
+        nums = _FORK_NUM.findall(m[-1])
+        if len(nums) >= 2:
+            return [float(nums[0]), float(nums[1])]
+    if m := _FORK_PAIR.findall(text):
+        return [float(m[-1][0]), float(m[-1][1])]
+    nums = _FORK_NUM.findall(text)
+    return [float(nums[-2]), float(nums[-1])] if len(nums) >= 2 else None
+
+
 @scorer("screenspot")
 def score_screenspot(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float]:
-    """§20: pixel point ÷ image size, clipped to [0, 1], inside the normalised box (borders inclusive)."""
+    """§20, the fork's ``_normalize_point``/``_normalize_bbox``: pixel point ÷ image size, clipped to [0, 1] (no
+    image size → (0, 0)); the hub box is normalised, clipped to [0, 1] and sorted; borders inclusive."""
     b = [float(x) for x in doc.get("bbox") or [0, 0, 0, 0]]
-    pt = _point(response)
+    x1, x2 = sorted((min(max(b[0], 0.0), 1.0), min(max(b[2], 0.0), 1.0)))
+    y1, y2 = sorted((min(max(b[1], 0.0), 1.0), min(max(b[3], 0.0), 1.0)))
+    pt = screenspot_point(response)
     size = image_size(doc, ctx)
-    if pt is None or size is None:
+    if pt is None or not size or not size[0] or not size[1]:
         x, y = 0.0, 0.0
     else:
         x = min(max(pt[0] / size[0], 0.0), 1.0)
         y = min(max(pt[1] / size[1], 0.0), 1.0)
-    return {"screenspot_PointInBox_ACC": float(_inside((x, y), b))}
+    return {"screenspot_PointInBox_ACC": float(_inside((x, y), [x1, y1, x2, y2]))}
 
 
 @scorer("screenspot_pro")
 def score_screenspot_pro(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float]:
-    """§21: absolute pixels throughout; the point is clamped to the image."""
+    """§21, the fork's ``_clamp_point``/``_abs_bbox_to_format`` (abs_pixel): point and box clamped to the image when
+    its size is known, box sorted; an unparsed point is (0, 0)."""
     b = [float(x) for x in doc.get("bbox") or [0, 0, 0, 0]]
-    pt = _point(response)
-    if pt is None:
-        return {"screenspot_PointInBox_ACC": 0.0}
-    x, y = pt
+    pt = screenspot_point(response) or [0.0, 0.0]
     size = image_size(doc, ctx)
-    if size is not None:
-        x, y = min(max(x, 0.0), size[0]), min(max(y, 0.0), size[1])
-    return {"screenspot_PointInBox_ACC": float(_inside((x, y), b))}
+    w, h = (float(size[0]), float(size[1])) if size else (0.0, 0.0)
+    x, y = pt
+    if w:
+        x, b[0], b[2] = (min(max(v, 0.0), w) for v in (x, b[0], b[2]))
+    if h:
+        y, b[1], b[3] = (min(max(v, 0.0), h) for v in (y, b[1], b[3]))
+    x1, x2 = sorted((b[0], b[2]))
+    y1, y2 = sorted((b[1], b[3]))
+    return {"screenspot_PointInBox_ACC": float(_inside((x, y), [x1, y1, x2, y2]))}
 
 
 def aerialvg_first_region(rows):

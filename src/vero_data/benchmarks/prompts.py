@@ -357,3 +357,24 @@ def charxiv(doc: dict) -> str:
     else:
         text = inst.format(question)
     return text.strip()
+
+
+# ------------------------------------------------------------------------------------------- ScreenSpot (+ Pro)
+# screenspotpro/screenspotpro_point_in_box_reasoning.yaml lmms_eval_specific_kwargs (pre_prompt, post_prompt); the
+# fork's ScreenSpot utils_point.py is the same doc_to_text (its task YAML is not in the source index we read).
+SCREENSPOT_PRE_PROMPT = "Provide the point for the command:"
+SCREENSPOT_POST_PROMPT = ' Output the point in a JSON array format: [{"point_2d": [x, y]}].'
+
+
+def screenspot(doc: dict) -> str:
+    """utils_point.py screenspot_point_doc_to_text_abs: the instruction (else ``instruction_cn``), stripped, with a
+    ``.`` added unless it ends in ``.?!``; a space after the pre-prompt and before the post-prompt."""
+    instruction = str(doc.get("instruction") or doc.get("instruction_cn") or "").strip()
+    if instruction and not instruction.endswith((".", "?", "!")):
+        instruction += "."
+    pre, post = SCREENSPOT_PRE_PROMPT, SCREENSPOT_POST_PROMPT
+    if pre and not pre.endswith((" ", "\n", "\t")):
+        pre += " "
+    if post and not post.startswith((" ", "\n", "\t")):
+        post = " " + post
+    return f"{pre}{instruction}{post}"

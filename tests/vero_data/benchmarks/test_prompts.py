@@ -275,3 +275,27 @@ def test_charxiv_other_sources_and_bad_source():
     assert "exlicitly written" in t3  # the fork's spelling, kept
     with pytest.raises(ValueError, match="reasoning_q_source"):
         _text("CharXiv", {"reasoning_q": "Q?", "reasoning_q_source": 7})
+
+
+# game_qa/utils.py game_qa_doc_to_text with game_qa_lite_reasoning.yaml's empty pre/post prompts
+def test_game_qa_prompt_is_the_question_alone():
+    doc = {"question": "  Which move wins?\nOptions: 1: up 2: down \n", "answer": "2", "image": {"bytes": png()},
+           "images": [{"bytes": png()}]}
+    msgs, imgs = build_turn(get_benchmark("GameQA-Lite"), doc)
+    assert msgs[0]["content"][-1]["text"] == "Which move wins?\nOptions: 1: up 2: down"
+    assert len(imgs) == 1  # doc_to_visual: doc["image"] only
+
+
+# utils_point.py screenspot_point_doc_to_text_abs + screenspotpro_point_in_box_reasoning.yaml pre/post prompts
+@pytest.mark.parametrize("name", ["ScreenSpot", "ScreenSpot-Pro"])
+@pytest.mark.parametrize("instruction,shown", [
+    ("  open settings ", "open settings."), ("Is it on?", "Is it on?"), ("Close it!", "Close it!")])
+def test_screenspot_prompt(name, instruction, shown):
+    assert _text(name, {"instruction": instruction, "bbox": [0, 0, 1, 1]}) == (
+        f"Provide the point for the command: {shown} Output the point in a JSON array format: "
+        '[{"point_2d": [x, y]}].')
+
+
+def test_screenspot_prompt_falls_back_to_instruction_cn():
+    assert _text("ScreenSpot-Pro", {"instruction": "", "instruction_cn": "打开设置"}).startswith(
+        "Provide the point for the command: 打开设置. Output")

@@ -127,3 +127,44 @@ def test_random_fallback_is_seeded():
     doc = {"answer": "(A)", "choices": ["1", "2", "3", "4"]}
     a = [score_sample(spec, doc, "\\boxed{3}", ScoreContext(key="s1"))["blink_acc"] for _ in range(3)]
     assert len(set(a)) == 1
+
+
+# point parsing and coordinate conventions of the fork's utils_point.py
+@pytest.mark.parametrize("response,point", [
+    ('<think>x</think>[{"point_2d": [12, 34]}]', [12.0, 34.0]),
+    ('{"result": {"point_2d": [5.5, 6]}}', [5.5, 6.0]),
+    ('see ```json\n[{"point_2d": [1, 2]}]\n``` and ```json\n[{"point_2d": [3, 4]}]\n```', [3.0, 4.0]),
+    ('"point_2d": [7, 8, 9] then point_2d: [10 20]', [10.0, 20.0]),
+    ("click (1, 2) or [30, 40] or [50,60]", [50.0, 60.0]),
+    ("x = .5 and y = 1e2", [0.5, 100.0]),
+    ("nothing", None),
+])
+def test_screenspot_point_parse_order(response, point):
+    from vero_data.benchmarks.grounding import screenspot_point
+
+    assert screenspot_point(response) == point
+
+
+def test_screenspot_unparsed_point_is_origin():
+    # no point → (0, 0), which a box touching the origin contains (as the fork)
+    assert score_sample("ScreenSpot-Pro", {"bbox": [0, 0, 50, 50], "width": 100, "height": 100},
+                        "no idea")["screenspot_PointInBox_ACC"] == 1.0
+    assert score_sample("ScreenSpot", {"bbox": [0.0, 0.0, 0.2, 0.2], "width": 100, "height": 100},
+                        "no idea")["screenspot_PointInBox_ACC"] == 1.0
+    # ScreenSpot: pixel point ÷ size against the normalised box; Pro: box clamped to the image
+    assert score_sample("ScreenSpot", {"bbox": [0.2, 0.1, 0.1, 0.2], "width": 1000, "height": 1000},
+                        '[{"point_2d": [150, 150]}]')["screenspot_PointInBox_ACC"] == 1.0
+    assert score_sample("ScreenSpot-Pro", {"bbox": [90, 90, 300, 300], "width": 100, "height": 100},
+                        '[{"point_2d": [500, 95]}]')["screenspot_PointInBox_ACC"] == 1.0
+
+
+@pytest.mark.parametrize("doc,response,score", [
+    ({"answer": "2", "options": ["up", "down"]}, "The answer is B", 1.0),   # letter ↔ digit by option index
+    ({"answer": "C"}, "<think>..</think>answer: (c)", 1.0),
+    ({"answer": "12"}, "there are 12 cells", 1.0),                          # not a choice: first integer
+    ({"answer": "blue"}, "Blue", 0.0),                                      # case-sensitive strings
+    ({"answer": "blue"}, "blue", 1.0),
+    ({"answer": 3, "choices": ["(A) x", "(B) y", "(C) z"]}, "\\boxed{C}", 1.0),
+])
+def test_game_qa_fork_rules(doc, response, score):
+    assert score_sample("GameQA-Lite", doc, response)["game_qa_acc"] == score
