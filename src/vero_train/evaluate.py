@@ -105,7 +105,7 @@ def _score(spec: BenchmarkSpec, doc: dict, response: str, judge, key: str) -> di
 def evaluate_benchmark(spec: BenchmarkSpec, cfg: EvalConfig, gen: _Generator, judge=None,
                        rows: list[dict] | None = None) -> list[dict]:
     """Generate (resuming from the sample file) and score one benchmark; returns its sample records."""
-    from vero_data.benchmarks.loader import build_turn, load_docs
+    from vero_data.benchmarks.loader import build_turn, load_docs, prompt_text
 
     path = cfg.out / "samples" / f"{spec.name}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +121,7 @@ def evaluate_benchmark(spec: BenchmarkSpec, cfg: EvalConfig, gen: _Generator, ju
             reqs, prompts = [], []
             for d in chunk:
                 msgs, imgs = build_turn(spec, d)
-                prompts.append(msgs[0]["content"][-1]["text"])
+                prompts.append(prompt_text(msgs))
                 reqs.append(ChatRequest(id=d["_id"], messages=system + msgs, images=imgs))
             outs = gen(spec, reqs)
             with path.open("a") as f:

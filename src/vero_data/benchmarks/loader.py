@@ -135,6 +135,8 @@ def build_turn(spec: BenchmarkSpec, doc: dict, base_dir: Path | None = None) -> 
     image_fields = spec.prompt.image_fields
     if spec.prompt.builder:  # the fork's doc_to_text, verbatim (no stripping)
         built = _import(spec.prompt.builder)(doc)
+        if isinstance(built, list):  # the fork's doc_to_messages: a whole conversation
+            return _conversation(built, doc, image_fields, base_dir)
         text, image_fields = built if isinstance(built, tuple) else (built, image_fields)
     else:
         fields = _Fields({k: v for k, v in doc.items() if isinstance(v, str | int | float)})
@@ -145,6 +147,32 @@ def build_turn(spec: BenchmarkSpec, doc: dict, base_dir: Path | None = None) -> 
         images += _as_images(doc.get(f), base_dir)
     content = [{"type": "image"} for _ in images] + [{"type": "text", "text": text}]
     return [{"role": "user", "content": content}], images
+
+
+def _conversation(messages: list[dict], doc: dict, image_fields: list[str],
+                  base_dir: Path | None) -> tuple[list[dict], list[Any]]:
+    """A builder's message list: each ``{"type": "image"}`` part shows the doc's first image (as the fork's
+    doc_to_messages puts ``doc["image"]`` at every image chunk); parts are dropped when the doc has no image."""
+    images: list[Any] = []
+    for f in image_fields:
+        images += _as_images(doc.get(f), base_dir)
+    out, shown = [], []
+    for m in messages:
+        content = m["content"]
+        if isinstance(content, list):
+            content = [p for p in content if p.get("type") != "image" or images]
+            shown += [images[0] for p in content if p.get("type") == "image"]
+        out.append({**m, "content": content})
+    return out, shown
+
+
+def prompt_text(messages: list[dict]) -> str:
+    """The text of the last user message (what a sample record shows as its prompt)."""
+    for m in reversed(messages):
+        if m.get("role") == "user":
+            c = m["content"]
+            return c if isinstance(c, str) else "".join(p.get("text", "") for p in c if p.get("type") == "text")
+    return ""
 
 
 def image_digest(img: Any) -> str:

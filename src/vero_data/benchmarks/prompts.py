@@ -378,3 +378,39 @@ def screenspot(doc: dict) -> str:
     if post and not post.startswith((" ", "\n", "\t")):
         post = " " + post
     return f"{pre}{instruction}{post}"
+
+
+# ---------------------------------------------------------------------------------------------------- MM-MT-Bench
+def mm_mt_bench(doc: dict) -> list[dict]:
+    """mm_mt_bench/utils.py mm_mt_bench_doc_to_messages: the conversation up to and including this turn's user
+    message (``message_index``), so earlier turns come as chat history with the dataset's reference answers as the
+    assistant turns. Image chunks become ``{"type": "image"}`` parts (the doc's image at each, as the fork does);
+    text chunks are kept verbatim; a turn with text only is a plain string (same chat-template rendering)."""
+    from vero_data.benchmarks.judged import _messages
+
+    msgs = _messages(doc)
+    idx = doc.get("message_index")
+    if isinstance(idx, int) and msgs:
+        msgs = msgs[: idx + 1]
+    out = []
+    for m in msgs:
+        content = m.get("content")
+        parts: list[dict] = []
+        if isinstance(content, list):
+            for item in content:
+                if isinstance(item, dict):
+                    if item.get("type") in ("image", "image_url"):
+                        parts.append({"type": "image"})
+                    elif item.get("type") == "text" or "text" in item:
+                        parts.append({"type": "text", "text": str(item.get("text", ""))})
+                elif isinstance(item, str):
+                    parts.append({"type": "text", "text": item})
+        elif content is not None:
+            parts.append({"type": "text", "text": str(content)})
+        if not parts:
+            parts.append({"type": "text", "text": ""})
+        if all(p["type"] == "text" for p in parts):
+            out.append({"role": m.get("role", "user"), "content": "".join(p["text"] for p in parts)})
+        else:
+            out.append({"role": m.get("role", "user"), "content": parts})
+    return out

@@ -299,3 +299,10 @@ def test_screenspot_prompt(name, instruction, shown):
 def test_screenspot_prompt_falls_back_to_instruction_cn():
     assert _text("ScreenSpot-Pro", {"instruction": "", "instruction_cn": "打开设置"}).startswith(
         "Provide the point for the command: 打开设置. Output")
+
+
+def test_mm_mt_bench_messages_without_image_drop_the_placeholder():
+    doc = {"conversation": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Hi"}]},
+                            {"role": "assistant", "content": "Hello"}], "message_index": 0}
+    msgs, imgs = build_turn(get_benchmark("MM-MT-Bench"), doc)
+    assert msgs == [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}] and imgs == []
