@@ -132,7 +132,8 @@ def evaluate_benchmark(spec: BenchmarkSpec, cfg: EvalConfig, gen: _Generator, ju
                            "finish_reason": c.finish_reason, "target": _target(d), "score": None, "metrics": {}}
                     done[d["_id"]] = rec
                     f.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
-    by_id = {d["_id"]: d for d in docs}
+    _generate_aux(spec, cfg, gen, docs, done, path)
+    by_id = {d["_id"]: _with_aux(d, done[d["_id"]]) for d in docs}
     records = [done[d["_id"]] for d in docs]
 
     def score(rec: dict) -> dict:
@@ -152,6 +153,48 @@ def evaluate_benchmark(spec: BenchmarkSpec, cfg: EvalConfig, gen: _Generator, ju
     tmp.write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records))
     tmp.replace(path)
     return records
+
+
+def _aux_key(doc_id: str, key: str) -> str:
+    return f"{doc_id}#aux:{key}"
+
+
+def _generate_aux(spec: BenchmarkSpec, cfg: EvalConfig, gen: _Generator, docs: list[dict], done: dict[str, dict],
+                  path: Path) -> None:
+    """Extra generations a scorer compares against: a doc's ``aux_prompts`` {key: user text} (MM-IFEval's
+    ``aux_cmp_gpt`` questions, one constraint removed) are generated with the doc's images, and each response is
+    kept in the doc's record under ``aux_responses[key]`` (appended to the sample file, so reruns resume)."""
+    from vero_data.benchmarks.loader import build_turn
+
+    todo = [(d, k, t) for d in docs if isinstance(d.get("aux_prompts"), dict)
+            for k, t in d["aux_prompts"].items() if k not in (done[d["_id"]].get("aux_responses") or {})]
+    if not todo:
+        return
+    from vero_train.models.backends import VERO_SYSTEM_PROMPT, ChatRequest
+
+    system = [{"role": "system", "content": VERO_SYSTEM_PROMPT}] if cfg.system_prompt else []
+    for start in range(0, len(todo), cfg.batch_size):
+        chunk = todo[start : start + cfg.batch_size]
+        reqs = []
+        for d, k, text in chunk:
+            msgs, imgs = build_turn(spec, d)
+            content = [p for p in msgs[0]["content"] if p.get("type") == "image"] + [{"type": "text", "text": text}]
+            reqs.append(ChatRequest(id=_aux_key(d["_id"], k), messages=system + [{"role": "user", "content": content}],
+                                    images=imgs))
+        outs = gen(spec, reqs)
+        with path.open("a") as f:
+            for (d, k, _), comps in zip(chunk, outs, strict=True):
+                rec = done[d["_id"]]
+                rec["aux_responses"] = {**(rec.get("aux_responses") or {}), k: comps[0].text}
+                rec["score"] = None  # rescored with the new aux response
+                f.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+
+
+def _with_aux(doc: dict, rec: dict) -> dict:
+    """The doc as its scorer sees it: generated aux responses as ``aux_predictions`` (kept if the doc has them)."""
+    if not rec.get("aux_responses"):
+        return doc
+    return {**doc, "aux_predictions": {**rec["aux_responses"], **(doc.get("aux_predictions") or {})}}
 
 
 def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict[str, Any]:

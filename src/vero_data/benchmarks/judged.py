@@ -487,12 +487,49 @@ def _jl(value, default):
         return default
 
 
+def mmifeval_prediction(response: object) -> str:
+    """extract_final_answer(parse_boxed=False, strip_latex_wrappers=True), as mmifeval_process_results: reasoning
+    dropped, every balanced ``\\boxed{…}`` replaced by its content in place (stop at an unbalanced one), then a
+    ``\\text{…}`` spanning the whole answer unwrapped."""
+    from vero_data.benchmarks.extract import _balanced_end, unwrap_text
+
+    text = strip_reasoning(response)
+    box = "\\boxed{"
+    while (i := text.find(box)) >= 0:
+        end = _balanced_end(text, i + len(box))
+        if end < 0:
+            break
+        text = text[:i] + text[i + len(box) : end] + text[end + 1 :]
+    return unwrap_text(text).strip()
+
+
+def mmifeval_question(doc: dict) -> str:
+    """mmifeval/utils.py mmifeval_doc_to_text (empty pre/post prompts): ``question``, else ``instruction``."""
+    return str(doc.get("question") or doc.get("instruction") or "")
+
+
+def mmifeval_main_docs(rows: Iterable[dict]) -> Iterator[dict]:
+    """process_docs: the split holds ``infer_type: main`` rows and ``aux_cmp_gpt`` rows (the same item, one
+    ``cmp_gpt`` constraint ``del_cons`` removed from its question). The fork generates for both and pairs them by
+    ``id`` when aggregating; here each main doc carries ``aux_prompts`` {del_cons: aux question}, which the eval run
+    generates as extra requests (same image) and hands to the scorer as ``aux_predictions``."""
+    main, aux = [], {}
+    for row in rows:
+        if row.get("infer_type", "main") in (None, "", "main"):
+            main.append(row)
+        elif row.get("infer_type") == "aux_cmp_gpt" and row.get("del_cons") and row.get("id") is not None:
+            aux.setdefault(row["id"], {})[row["del_cons"]] = mmifeval_question(row)
+    for row in main:
+        prompts = aux.get(row.get("id"))
+        yield {**row, "aux_prompts": dict(prompts)} if prompts else row
+
+
 @scorer("mmifeval")
 def score_mmifeval(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float | None]:
     """P-Level: one right/wrong judgement against the answer list. C-Level: ``direct_gpt`` constraints in one judge
     call, ``rule_based`` ones by code, ``cmp_gpt`` ones by the judge with the aux response (``doc["aux_predictions"]
     [key]``, the fork's aux_cmp_gpt rows); per-item score = mean over constraints. Judge failure → 0 (failed item)."""
-    pred = final_answer(response, boxed=False)
+    pred = mmifeval_prediction(response)
     p_level = doc.get("tag") == "P-Level"
     out: dict[str, float | None] = {"mmifeval_overall_accuracy": None,
                                     "mmifeval_p_level_accuracy" if p_level else "mmifeval_c_level_accuracy": None}
@@ -531,7 +568,7 @@ def score_mmifeval(doc: dict, response: str, ctx: ScoreContext) -> dict[str, flo
             if ctx.judge is None or aux is None:
                 return out if ctx.judge is None else {k: 0.0 for k in out}
             prompt = (P.MMIF_CMP.replace("{constraint}", str(c["value"])).replace("{with_constraint}", pred)
-                      .replace("{without_constraint}", final_answer(aux, boxed=False)))
+                      .replace("{without_constraint}", mmifeval_prediction(aux)))
             v = _judge(ctx, prompt, parse_mmif_cmp)
             if v is None:
                 return {k: 0.0 for k in out}

@@ -223,3 +223,11 @@ def test_reply_parsers():
     assert parse_verdict("Verdict: NOT_ATTEMPTED") == 0.0
     assert parse_grade("Grade: C") == 0.0 and parse_grade("nothing") is None
     assert parse_rating10("Rating: [[7]]") == 0.7
+
+
+def test_mmifeval_prediction_strips_latex_wrappers_inline():
+    from vero_data.benchmarks.judged import mmifeval_prediction
+
+    assert mmifeval_prediction("<think>x</think>Total: \\boxed{\\frac{1}{2}} and \\boxed{3}.") == "Total: \\frac{1}{2} and 3."
+    assert mmifeval_prediction("\\text{Hello}") == "Hello"
+    assert mmifeval_prediction("a \\boxed{b") == "a \\boxed{b"
