@@ -29,7 +29,7 @@ def iter_source(manifest: Manifest, start: int = 0, stop: int | None = None) -> 
     if kind == "generator":
         yield from _iter_generator(manifest, start, stop)
     elif kind == "files":
-        yield from itertools.islice(_iter_files(manifest), start, stop)
+        yield from _iter_files(manifest, start, stop)
     elif kind == "hub":
         yield from _iter_hub(manifest, start, stop)
     elif kind == "vero600k":
@@ -82,28 +82,39 @@ def _file_paths(manifest: Manifest) -> list[str]:
     return paths
 
 
-def _iter_files(manifest: Manifest) -> Iterator[tuple[int, dict[str, Any]]]:
+def _iter_files(manifest: Manifest, start: int = 0, stop: int | None = None
+                ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows ``start <= index < stop`` of local files. Parquet seeks by row-group metadata, so reading part k of
+    a source costs O(part), not O(k·part)."""
     f = manifest.source.files
     paths = _file_paths(manifest)
     if f.format == "parquet":
         import pyarrow.parquet as pq
 
-        i = 0
+        base = 0
         for p in paths:
-            for batch in pq.ParquetFile(p).iter_batches(batch_size=256):
-                for row in batch.to_pylist():
-                    yield i, row
-                    i += 1
+            pf = pq.ParquetFile(p)
+            for rg in range(pf.num_row_groups):
+                n = pf.metadata.row_group(rg).num_rows
+                if base + n <= start:
+                    base += n
+                    continue
+                if stop is not None and base >= stop:
+                    return
+                for i, row in enumerate(pf.read_row_group(rg).to_pylist()):
+                    if base + i >= start and (stop is None or base + i < stop):
+                        yield base + i, row
+                base += n
         return
     if f.format == "imagefolder":
-        for i, p in enumerate(paths):
+        for i, p in enumerate(paths[start:stop], start=start):
             yield i, {"image": {"bytes": None, "path": p}, "file_name": os.path.relpath(p)}
         return
     from datasets import load_dataset
 
     builder = {"jsonl": "json", "json": "json", "csv": "csv"}[f.format]
     ds = load_dataset(builder, data_files=paths, split="train", streaming=True)
-    yield from enumerate(ds)
+    yield from itertools.islice(enumerate(ds), start, stop)
 
 
 def _iter_hub(manifest: Manifest, start: int, stop: int | None):
