@@ -124,7 +124,14 @@ def iter_training_rows(paths: Iterable[str | Path]) -> Iterator[dict]:
 
     for p in paths:
         p = Path(p)
-        files = sorted(p.rglob("*.parquet")) + sorted(p.rglob("*.jsonl")) if p.is_dir() else [p]
+        if p.is_dir() and (p / "data").is_dir() and any((p / "data").glob("*.parquet")):
+            p = p / "data"  # a `vero data build` output: its shards, not .run/ intermediates or the quarantine
+        if p.is_dir():
+            files = [f for f in sorted(p.rglob("*.parquet")) + sorted(p.rglob("*.jsonl"))
+                     if not any(part.startswith(".") for part in f.relative_to(p).parts)
+                     and "quarantine" not in f.name and f.name != "completions.parquet"]
+        else:
+            files = [p]
         for f in files:
             if f.suffix == ".jsonl":
                 for line in f.read_text().splitlines():
