@@ -23,10 +23,10 @@ from vero_train.models.prompts import VERO_SYSTEM_PROMPT, format_response
 log = logging.getLogger(__name__)
 
 # Bump when the architecture, tokenizer corpus or template changes: cached builds with another version are rebuilt.
-BUILD_VERSION = 3  # bump when a build changes, so cached tiny models are rebuilt
+BUILD_VERSION = 4  # bump when a build changes, so cached tiny models are rebuilt
 TINY_ALIASES = {"tiny"}
 # `tiny-warm` (not part of the stable alias set): the same model after the default warm-up SFT.
-WARM_ALIASES = {"tiny-warm": 80}
+WARM_ALIASES = {"tiny-warm": 400}
 
 SPECIAL_TOKENS = [
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>",

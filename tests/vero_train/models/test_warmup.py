@@ -49,3 +49,21 @@ def test_warmup_sft_runs_with_trl(tmp_path):
 
     path = build_tiny_model(tmp_path / "warm", seed=0, warmup_steps=2)
     assert (path / "model.safetensors").is_file()
+
+
+def test_fit_images_match_the_processor_resize():
+    """Images are resized once to what the image processor would resize them to: same image-token count."""
+    from PIL import Image
+
+    from vero_train.models.tiny import build_processor, train_tokenizer
+    from vero_train.models.warmup import fit_images
+
+    proc = build_processor(train_tokenizer(["a b c 0 1 2"]))
+    big = Image.new("RGB", (640, 480), "red")
+    rows = fit_images([{"prompt": [], "images": [big]}], proc)
+    small = rows[0]["images"][0]
+    assert small.size[0] * small.size[1] <= 28 * 28 * 64 and small.size[0] % 28 == 0 and small.size[1] % 28 == 0
+    before = proc.image_processor(images=[big], return_tensors="pt")["image_grid_thw"]
+    after = proc.image_processor(images=[small], return_tensors="pt")["image_grid_thw"]
+    assert before.tolist() == after.tolist()
+    assert fit_images([{"images": [small]}], proc)[0]["images"][0] is small  # already fitted: untouched
