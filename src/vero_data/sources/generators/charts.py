@@ -67,6 +67,20 @@ def _value_question(rng: random.Random, labels: list[str], values: list[int], me
             "Give a decimal rounded to two places.", fmt_num(values[i] / values[j], 2), "numeric", extra)
 
 
+def _axes(d: ImageDraw.ImageDraw, title: str, w: int, box: tuple[float, float, float, float], step: float,
+          ymax: float, fs: int) -> None:
+    """Title, horizontal gridlines with value labels every ``step`` up to ``ymax``, and the two axes."""
+    left, right, top, bottom = box
+    d.text((w / 2, 25), title, fill=(20, 20, 20), font=font(20), anchor="mm")
+    t = 0.0
+    while t <= ymax + 1e-9:
+        y = bottom - (bottom - top) * t / ymax
+        d.line([(left, y), (right, y)], fill=(215, 215, 215))
+        d.text((left - 8, y), fmt_num(t), fill=(60, 60, 60), font=font(fs), anchor="rm")
+        t += step
+    d.line([(left, top), (left, bottom), (right, bottom)], fill=(30, 30, 30), width=2)
+
+
 BAR_LEVELS = {
     "easy": {"n_bars": (3, 4), "value_range": (5, 60), "value_labels": True, "size": (640, 480)},
     "medium": {"n_bars": (5, 7), "value_range": (10, 400), "value_labels": True, "size": (720, 540)},
@@ -93,14 +107,7 @@ def bar_chart(rng: random.Random, params: dict[str, Any]) -> RawSample:
         step = step / 2  # denser gridlines when values must be read off the axis
     ymax = step * math.ceil(max(values) / step)
     fs = 14 if w <= 640 else 13
-    d.text((w / 2, 25), f"{measure} by category", fill=(20, 20, 20), font=font(20), anchor="mm")
-    t = 0.0
-    while t <= ymax + 1e-9:
-        y = bottom - (bottom - top) * t / ymax
-        d.line([(left, y), (right, y)], fill=(215, 215, 215))
-        d.text((left - 8, y), fmt_num(t), fill=(60, 60, 60), font=font(fs), anchor="rm")
-        t += step
-    d.line([(left, top), (left, bottom), (right, bottom)], fill=(30, 30, 30), width=2)
+    _axes(d, f"{measure} by category", w, (left, right, top, bottom), step, ymax, fs)
     slot = (right - left) / n
     colour = rng.choice(PALETTE)
     per_bar = rng.random() < 0.5
@@ -141,14 +148,7 @@ def line_chart(rng: random.Random, params: dict[str, Any]) -> RawSample:
     left, right, top, bottom = 70, w - 40, 60, h - 60
     step = _nice_step(max(values)) / (1 if k["value_labels"] else 2)
     ymax = step * math.ceil(max(values) / step)
-    d.text((w / 2, 25), f"{measure} per year", fill=(20, 20, 20), font=font(20), anchor="mm")
-    t = 0.0
-    while t <= ymax + 1e-9:
-        y = bottom - (bottom - top) * t / ymax
-        d.line([(left, y), (right, y)], fill=(215, 215, 215))
-        d.text((left - 8, y), fmt_num(t), fill=(60, 60, 60), font=font(13), anchor="rm")
-        t += step
-    d.line([(left, top), (left, bottom), (right, bottom)], fill=(30, 30, 30), width=2)
+    _axes(d, f"{measure} per year", w, (left, right, top, bottom), step, ymax, 13)
     xs = [left + 25 + (right - left - 50) * i / (n - 1) for i in range(n)]
     ys = [bottom - (bottom - top) * v / ymax for v in values]
     colour = rng.choice(PALETTE)
