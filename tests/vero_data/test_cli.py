@@ -73,7 +73,7 @@ def test_dry_run_plans_vero600k_offline(tmp_path):
 
 def test_help_is_fast_and_imports_nothing_heavy():
     code = ("import sys, vero_data.cli; heavy = [m for m in ('torch', 'datasets', 'sentence_transformers', 'trl', "
-            "'vllm', 'transformers') if m in sys.modules]; print(heavy)")
+            "'vllm', 'transformers', 'polars', 'pyarrow') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

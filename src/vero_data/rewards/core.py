@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from vero_data.constants import BOXED_REWARD_TYPES, REWARD_TYPES
 from vero_data.rewards._text import extract_answer, format_score, unbox
 from vero_data.rewards.base import REWARDS
 from vero_data.rewards.fallback import fallback_accuracy
-from vero_data.schema import BOXED_REWARD_TYPES, REWARD_TYPES
 
 # The reward types Vero's compute_score recognises, defined once in vero_data.schema.
 RECOGNISED = REWARD_TYPES
