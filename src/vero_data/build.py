@@ -23,7 +23,7 @@ import os
 import shutil
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +49,6 @@ from vero_data.stages.ingest import (
 )
 
 log = logging.getLogger(__name__)
-
-STAGES = ("ingest", "filter", "dedup", "catalog", "mix", "export", "report")
-
 
 @dataclass
 class BuildResult:
@@ -113,9 +110,6 @@ class Run:
         tmp = p.with_suffix(".tmp")
         tmp.write_text(json.dumps(info or {}, sort_keys=True, default=str))
         os.replace(tmp, p)
-
-    def info(self, stage: str) -> dict[str, Any]:
-        return json.loads((self.dir / "markers" / f"{stage}.done").read_text())
 
 
 def prepare_out(cfg: BuildConfig, fingerprint: str) -> Run:
@@ -420,10 +414,4 @@ def _write_table(df: pl.DataFrame, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     pq.write_table(df.to_arrow(), tmp, compression="zstd")
     os.replace(tmp, path)
-
-
-def config_dict(cfg: BuildConfig) -> dict[str, Any]:
-    d = asdict(cfg)
-    d["out"] = str(cfg.out)
-    return d
 

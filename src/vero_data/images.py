@@ -134,9 +134,6 @@ def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInf
     )
 
 
-def hamming(a: int, b: int) -> int:
-    return (a ^ b).bit_count()
-
 
 def _normalised_thumb(data: bytes, size: int = 128) -> np.ndarray:
     img = _flatten(Image.open(io.BytesIO(data))).convert("L").resize((size, size), Image.Resampling.BOX)

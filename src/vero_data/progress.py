@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
-
-T = TypeVar("T")
 
 
 @contextmanager
@@ -44,11 +40,3 @@ class _NullProgress:
     def advance(self, *a, **k) -> None:
         pass
 
-
-def track(items: Iterable[T], description: str, total: int | None = None, enabled: bool | None = None
-          ) -> Iterator[T]:
-    with progress_bar(enabled) as p:
-        task = p.add_task(description, total=total, rate="")
-        for x in items:
-            yield x
-            p.advance(task)

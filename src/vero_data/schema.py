@@ -105,10 +105,6 @@ def arrow_schema_with_features() -> pa.Schema:
     return hf_features().arrow_schema
 
 
-def empty_frame() -> pl.DataFrame:
-    return pl.DataFrame(schema=POLARS_SCHEMA)
-
-
 @dataclass
 class RawSample:
     """What an adapter or generator returns: one task before normalisation.

@@ -17,6 +17,3 @@ def load_sql(name: str) -> str:
         raise ConfigError(f"no SQL file '{name}.sql'; available: {avail}")
     return p.read_text()
 
-
-def sql_names() -> list[str]:
-    return sorted(x.stem for x in sql_dir().glob("*.sql"))

@@ -137,8 +137,6 @@ def _iter_hub(manifest: Manifest, start: int, stop: int | None):
             yield i, row
             i += 1
     except (ConnectionError, OSError, FileNotFoundError, ValueError) as e:
-        if type(e).__name__ in ("RowError",):
-            raise
         raise SourceUnavailableError(
             f"{manifest.name}: cannot read hub dataset {h.path}"
             f"{'/' + h.config if h.config else ''} split {h.split}: {type(e).__name__}: {str(e).splitlines()[0][:200]}"

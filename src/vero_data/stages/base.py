@@ -40,7 +40,7 @@ def excerpt(value: Any, limit: int = 600) -> str:
 def quarantine_record(row: dict[str, Any], stage: str, err: RowError | None = None, *, reason: str | None = None,
                       detail: str = "", field: str | None = None, dup_of: str | None = None) -> dict[str, Any]:
     lineage = row.get("lineage") or {}
-    extra = row.get("_question") or ""
+    question = row.get("_question") or ""
     return {
         "id": row.get("id"),
         "manifest": lineage.get("manifest") or row.get("manifest"),
@@ -53,7 +53,7 @@ def quarantine_record(row: dict[str, Any], stage: str, err: RowError | None = No
         "field": err.field if err else field,
         "detail": (err.detail if err else detail)[:1000],
         "dup_of": dup_of,
-        "excerpt": excerpt({"question": extra, "answer": row.get("answer")}) if row else "",
+        "excerpt": excerpt({"question": question, "answer": row.get("answer")}) if row else "",
     }
 
 

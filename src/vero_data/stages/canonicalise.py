@@ -7,7 +7,6 @@ canonicaliser plugs in as another registered `Canonicaliser` (same `canonicalise
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -131,10 +130,3 @@ class CanonicaliseStage(RowStage):
         row["extra_info"] = dumps_extra(extra)
         return row
 
-
-def is_json_array_of(answer: str, key: str) -> bool:
-    try:
-        v = json.loads(answer)
-    except (json.JSONDecodeError, ValueError):
-        return False
-    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) and key in x for x in v)
