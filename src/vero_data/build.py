@@ -383,7 +383,7 @@ def build(cfg: BuildConfig) -> BuildResult:
     if "verl" in cfg.formats:
         from vero_data.stages.export import export_verl_dir
 
-        export_verl_dir(cfg.out, shards)
+        export_verl_dir(shards, cfg.out / "verl")
 
     # 7. catalog, report, card
     t = time.perf_counter()

@@ -279,20 +279,12 @@ def data_export(
     """Export built shards to another layout (veRL: byte-compatible with Vero's download script)."""
     if format != "verl":
         _fail(VeroError(f"unknown --format {format!r}; supported: verl"))
-    from vero_data.stages.export import iter_shard_rows
+    from vero_data.stages.export import export_verl_dir
 
     shards = sorted((data / "data").glob("*.parquet")) or sorted(data.glob("*.parquet"))
     if not shards:
         _fail(VeroError(f"no Parquet shards under {data}"))
-    from collections import defaultdict
-
-    from vero_data.verl import export_verl
-
-    by_split = defaultdict(list)
-    for s in shards:
-        by_split[s.name.split("-", 1)[0]].append(s)
-    for split, files in sorted(by_split.items()):
-        export_verl(iter_shard_rows(files), out, split)
+    export_verl_dir(shards, out)
     _console().print(f"veRL layout written to {out}")
 
 

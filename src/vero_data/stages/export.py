@@ -165,8 +165,8 @@ def iter_shard_rows(shards: list[Path], batch_size: int = 100):
             yield from batch.to_pylist()
 
 
-def export_verl_dir(out: Path, shards: list[Path]) -> list[Path]:
-    """Also write Vero's veRL layout (JSONL + image files) under ``out/verl`` (see vero_data.verl)."""
+def export_verl_dir(shards: list[Path], dest: Path) -> list[Path]:
+    """Write exported shards in Vero's veRL layout (JSONL + image files per split) under ``dest``."""
     from vero_data.verl import export_verl
 
     written = []
@@ -174,6 +174,6 @@ def export_verl_dir(out: Path, shards: list[Path]) -> list[Path]:
     for s in shards:
         by_split[s.name.split("-", 1)[0]].append(s)
     for split, files in sorted(by_split.items()):
-        res = export_verl(iter_shard_rows(files), out / "verl", split)
+        res = export_verl(iter_shard_rows(files), dest, split)
         written.extend(res if isinstance(res, list) else [res])
     return written
