@@ -101,6 +101,19 @@ def get_backend(kind: str, model: str, **kwargs: Any) -> GenerationBackend:
     raise ConfigError(f"unknown backend {kind!r}{hint}; available: {', '.join(BACKENDS)}")
 
 
+def fill_image_parts(req: ChatRequest, part_for) -> list[dict]:
+    """The request's messages with each ``{"type": "image"}`` part replaced by ``part_for(image)``, images in order
+    (every backend's wire format differs only in that part)."""
+    images = iter(req.images)
+    out = []
+    for m in req.messages:
+        c = m["content"]
+        if isinstance(c, list):
+            c = [part_for(next(images)) if p.get("type") == "image" else p for p in c]
+        out.append({"role": m["role"], "content": c})
+    return out
+
+
 def split_placeholders(text: str) -> list[dict]:
     """``"<image>What is x?"`` → ``[{"type": "image"}, {"type": "text", "text": "What is x?"}]``."""
     parts: list[dict] = []

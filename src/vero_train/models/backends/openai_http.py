@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from vero_train.models.backends import ChatRequest, Completion, SamplingConfig
+from vero_train.models.backends import ChatRequest, Completion, SamplingConfig, fill_image_parts
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +32,7 @@ def image_data_url(img) -> str:
 
 def openai_messages(req: ChatRequest) -> list[dict]:
     """``{"type": "image"}`` parts → ``image_url`` parts with the request's images, in order."""
-    images = iter(req.images)
-    out = []
-    for m in req.messages:
-        c = m["content"]
-        if isinstance(c, list):
-            parts = []
-            for p in c:
-                if p.get("type") == "image":
-                    parts.append({"type": "image_url", "image_url": {"url": image_data_url(next(images))}})
-                else:
-                    parts.append(p)
-            c = parts
-        out.append({"role": m["role"], "content": c})
-    return out
+    return fill_image_parts(req, lambda im: {"type": "image_url", "image_url": {"url": image_data_url(im)}})
 
 
 class OpenAIBackend:

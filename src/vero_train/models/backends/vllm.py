@@ -10,21 +10,14 @@ from __future__ import annotations
 
 import logging
 
-from vero_train.models.backends import ChatRequest, Completion, SamplingConfig
+from vero_train.models.backends import ChatRequest, Completion, SamplingConfig, fill_image_parts
 
 log = logging.getLogger(__name__)
 
 
 def vllm_messages(req: ChatRequest) -> list[dict]:
     """``{"type": "image"}`` parts → ``{"type": "image_pil", "image_pil": PIL}`` with the request's images."""
-    images = iter(req.images)
-    out = []
-    for m in req.messages:
-        c = m["content"]
-        if isinstance(c, list):
-            c = [{"type": "image_pil", "image_pil": next(images)} if p.get("type") == "image" else p for p in c]
-        out.append({"role": m["role"], "content": c})
-    return out
+    return fill_image_parts(req, lambda im: {"type": "image_pil", "image_pil": im})
 
 
 class VLLMBackend:
