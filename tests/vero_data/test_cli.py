@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from scripts.gen_cli_docs import commands
 from vero_data.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,28 +79,11 @@ def test_help_is_fast_and_imports_nothing_heavy():
     assert out.strip() == "[]"
 
 
-def _commands(group, prefix=""):
-    import typer.main
-
-    cmd = typer.main.get_command(group)
-    out = []
-
-    def walk(c, path):
-        subs = getattr(c, "commands", None)
-        if subs:
-            for name, sub in subs.items():
-                walk(sub, path + [name])
-        else:
-            out.append((" ".join(path), c))
-
-    walk(cmd, [])
-    return out
-
-
 def test_every_command_has_help_and_is_in_the_readme_and_cli_docs():
     readme = (ROOT / "README.md").read_text()
     cli_doc = (ROOT / "docs" / "cli.md").read_text()
-    for path, cmd in _commands(app):
+    leaves = [(" ".join(p), c) for p, c in commands(app) if p and not getattr(c, "commands", None)]
+    for path, cmd in leaves:
         assert (cmd.help or "").strip(), f"`vero {path}` has no help"
         assert f"vero {path}" in readme, f"`vero {path}` is not documented in README.md"
         assert f"## vero {path}\n" in cli_doc, f"`vero {path}` missing from docs/cli.md (python scripts/gen_cli_docs.py)"
