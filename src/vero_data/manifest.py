@@ -163,6 +163,13 @@ class Manifest(_Model):
             raise ValueError(f"unknown reward_types {bad}; each one of {', '.join(REWARD_TYPES)}")
         return v
 
+    @model_validator(mode="after")
+    def _released_rows_are_canonical(self):
+        # Released Vero-600K rows are already canonical: rewriting them would break a byte-exact veRL re-export.
+        if self.source.vero600k is not None and "canonicalise" not in self.model_fields_set:
+            self.canonicalise = False
+        return self
+
     @property
     def source_name(self) -> str:
         return self.data_source or self.name

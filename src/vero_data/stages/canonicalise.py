@@ -118,8 +118,6 @@ class CanonicaliseStage(RowStage):
         self.canon = CANONICALISERS.get(canonicaliser)() if isinstance(canonicaliser, str) else canonicaliser
 
     def process_row(self, row: dict[str, Any]) -> dict[str, Any]:
-        if row.get("_skip_canonicalise"):
-            return row
         extra = loads_extra(row["extra_info"])
         before = row["answer"]
         after = self.canon.canonicalise(before, row["reward_type"], extra)

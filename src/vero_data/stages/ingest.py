@@ -140,13 +140,12 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
                 drops.append(quarantine_record({**base, "upstream_index": idx, "upstream_id": s.upstream_id},
                                                "normalise", e))
                 continue
-            # released Vero-600K rows are already canonical: rewriting them would break a byte-exact re-export
-            row["_skip_canonicalise"] = not manifest.canonicalise or manifest.source.kind == "vero600k"
             rows.append(row)
     res.exhausted = res.upstream_rows < part_rows
-    canon = CanonicaliseStage(settings.canonicaliser)
     validate = ValidateStage(settings.max_pixels, settings.max_answer_chars)
-    rows, d1 = canon.process_rows(rows)
+    d1: list[dict[str, Any]] = []
+    if manifest.canonicalise:
+        rows, d1 = CanonicaliseStage(settings.canonicaliser).process_rows(rows)
     rows, d2 = validate.process_rows(rows)
     drops += d1 + d2
     # Two upstream rows may normalise to the same content (same id) inside one part: keep the first.
