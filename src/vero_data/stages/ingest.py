@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from vero_data.errors import RowError
 from vero_data.manifest import Manifest
-from vero_data.schema import ARROW_SCHEMA, COLUMNS, RawSample, loads_extra
+from vero_data.schema import ARROW_SCHEMA, COLUMNS, RawSample
 from vero_data.stages.base import QUARANTINE_SCHEMA, quarantine_record
 from vero_data.stages.canonicalise import CanonicaliseStage
 from vero_data.stages.normalise import normalise_sample
@@ -186,7 +186,7 @@ def _write_part(run_dir: Path, manifest: str, part: int, rows: list[dict[str, An
                 "manifest": r["lineage"]["manifest"],
                 "upstream_id": r["lineage"]["upstream_id"],
                 "upstream_index": r["lineage"]["upstream_index"],
-                "question": str(loads_extra(r["extra_info"]).get("question", ""))[:2000],
+                "question": r["_question_text"][:2000],
                 "answer": r["answer"][:2000],
                 "n_images": len(r["images"]),
                 "img_sha": r["_img_sha"],

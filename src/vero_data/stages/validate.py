@@ -122,6 +122,7 @@ class ValidateStage(RowStage):
         row["_width"] = [i.width for i in infos]
         row["_height"] = [i.height for i in infos]
         row["_pixels"] = sum(i.width * i.height for i in infos)
+        row["_question_text"] = str(extra.get("question", ""))
         row["_question"] = normalise_text(str(extra.get("question") or prompt[-1]["content"]))
         row["_answer_norm"] = normalise_text(answer)
         return row
