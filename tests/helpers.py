@@ -26,3 +26,15 @@ def chart_image(values: list[int], size=(320, 240), seed: int = 0):
         x = (i + 0.5) * w
         d.rectangle([x, size[1] - 10 - v, x + w * 0.7, size[1] - 10], fill=(40 + 50 * i % 200, 90, 160))
     return img
+
+
+def send_chat_reply(handler, text: str) -> None:
+    """Answer an OpenAI-style chat-completions request with one choice (the test judge servers' reply)."""
+    import json
+
+    data = json.dumps({"choices": [{"message": {"content": text}}]}).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)

@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from PIL import Image
 
+from tests.helpers import send_chat_reply
+
 
 def png(w: int = 32, h: int = 32, colour=(200, 30, 30)) -> bytes:
     buf = io.BytesIO()
@@ -44,12 +46,7 @@ class _JudgeHandler(BaseHTTPRequestHandler):
         self._send("thinking...\n" + reply)
 
     def _send(self, reply: str) -> None:
-        data = json.dumps({"choices": [{"message": {"content": reply}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_chat_reply(self, reply)
 
     def log_message(self, *a):
         pass

@@ -6,6 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.helpers import send_chat_reply
 from vero_data.rewards import compute_score_from_data_source
 from vero_data.rewards.batch import score_batch
 from vero_data.rewards.llm_judge import LLMJudge, parse_judge_score, score_with_judge
@@ -83,12 +84,7 @@ class _Judge(BaseHTTPRequestHandler):
             self.send_response(500)
             self.end_headers()
             return
-        data = json.dumps({"choices": [{"message": {"content": f"{reply} ({body['model']})"}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_chat_reply(self, f"{reply} ({body['model']})")
 
     def log_message(self, *a):
         pass
