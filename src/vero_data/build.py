@@ -330,11 +330,12 @@ def build(cfg: BuildConfig) -> BuildResult:
     dcfg = DedupConfig(exact=dd.exact, phash=dd.phash, phash_threshold=dd.phash_threshold, questions=dd.questions,
                        question_threshold=dd.question_threshold, require_same_answer=dd.require_same_answer)
     dedup_file = run.dir / "dedup.parquet"
+    store = RowStore(run.dir, meta)  # image bytes on demand: dedup's pixel check, the report's examples
     if cfg.resume and run.done("dedup") and dedup_file.exists():
         removed = pl.read_parquet(dedup_file)
     else:
         removed = deduplicate(kept, dcfg, _embedder(recipe) if dd.questions else None,
-                              load_images=RowStore(run.dir, kept).images)
+                              load_images=store.images)
         removed.write_parquet(dedup_file)
         run.mark("dedup", {"removed": removed.height})
     q_dedup = _quarantine_from(
@@ -405,7 +406,7 @@ def build(cfg: BuildConfig) -> BuildResult:
     report["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
     report["wall_s"] = round(time.perf_counter() - t_start, 3)
     report["catalog"] = str(catalog_path)
-    html = write_report(cfg.out, report, run=run, manifests=manifests, store=RowStore(run.dir, meta))
+    html = write_report(cfg.out, report, run=run, manifests=manifests, store=store)
     run.mark("report", {"rows": mixture.height})
     return BuildResult(cfg.out, shards, mixture.height, report, html, card)
 
