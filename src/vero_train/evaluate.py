@@ -102,10 +102,32 @@ def _score(spec: BenchmarkSpec, doc: dict, response: str, judge, key: str) -> di
     return scorer_for(spec)(doc, response, ScoreContext(judge=judge, key=key))
 
 
+def _generate_chunk(spec: BenchmarkSpec, chunk: list[dict], system: list[dict], gen: _Generator, done: dict,
+                    path: Path) -> None:
+    """Generate one batch of docs and append their records to the sample file (the unit of resume)."""
+    from vero_data.benchmarks.loader import build_turn, prompt_text
+    from vero_train.models.backends import ChatRequest
+
+    reqs, prompts = [], []
+    for d in chunk:
+        msgs, imgs = build_turn(spec, d)
+        prompts.append(prompt_text(msgs))
+        reqs.append(ChatRequest(id=d["_id"], messages=system + msgs, images=imgs))
+    outs = gen(spec, reqs)
+    with path.open("a") as f:
+        for d, prompt, comps in zip(chunk, prompts, outs, strict=True):
+            c = comps[0]
+            rec = {"doc_id": d["_id"], "benchmark": spec.name, "sub_task": d.get("sub_task"), "category": d.get("category"),
+                   "prompt": prompt, "response": c.text, "n_tokens": c.n_tokens,
+                   "finish_reason": c.finish_reason, "target": _target(d), "score": None, "metrics": {}}
+            done[d["_id"]] = rec
+            f.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+
+
 def evaluate_benchmark(spec: BenchmarkSpec, cfg: EvalConfig, gen: _Generator, judge=None,
                        rows: list[dict] | None = None) -> list[dict]:
     """Generate (resuming from the sample file) and score one benchmark; returns its sample records."""
-    from vero_data.benchmarks.loader import build_turn, load_docs, prompt_text
+    from vero_data.benchmarks.loader import load_docs
 
     path = cfg.out / "samples" / f"{spec.name}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,26 +135,19 @@ def evaluate_benchmark(spec: BenchmarkSpec, cfg: EvalConfig, gen: _Generator, ju
     docs = list(load_docs(spec, cfg.limit, rows))
     todo = [d for d in docs if d["_id"] not in done]
     if todo:
-        from vero_train.models.backends import VERO_SYSTEM_PROMPT, ChatRequest
+        from vero_data.progress import progress_bar
+        from vero_train.models.backends import VERO_SYSTEM_PROMPT
 
         system = [{"role": "system", "content": VERO_SYSTEM_PROMPT}] if cfg.system_prompt else []
-        for start in range(0, len(todo), cfg.batch_size):
-            chunk = todo[start : start + cfg.batch_size]
-            reqs, prompts = [], []
-            for d in chunk:
-                msgs, imgs = build_turn(spec, d)
-                prompts.append(prompt_text(msgs))
-                reqs.append(ChatRequest(id=d["_id"], messages=system + msgs, images=imgs))
-            outs = gen(spec, reqs)
-            with path.open("a") as f:
-                for d, prompt, comps in zip(chunk, prompts, outs, strict=True):
-                    c = comps[0]
-                    rec = {"doc_id": d["_id"], "benchmark": spec.name, "sub_task": d.get("sub_task"), "category": d.get("category"),
-                           "prompt": prompt, "response": c.text, "n_tokens": c.n_tokens,
-                           "finish_reason": c.finish_reason, "target": _target(d), "score": None, "metrics": {}}
-                    done[d["_id"]] = rec
-                    f.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+        with progress_bar() as prog:
+            task = prog.add_task(f"eval {spec.name}", total=len(todo), rate="")
+            t_gen = time.perf_counter()
+            for start in range(0, len(todo), cfg.batch_size):
+                _generate_chunk(spec, todo[start : start + cfg.batch_size], system, gen, done, path)
+                n = min(start + cfg.batch_size, len(todo))
+                prog.update(task, completed=n, rate=f"{n / max(time.perf_counter() - t_gen, 1e-9):.2f} samples/s")
     _generate_aux(spec, cfg, gen, docs, done, path)
+
     by_id = {d["_id"]: _with_aux(d, done[d["_id"]]) for d in docs}
     records = [done[d["_id"]] for d in docs]
 

@@ -160,12 +160,17 @@ def find_contamination(rows: Iterable[dict], benchmark_docs: dict[str, Iterable[
     for name, docs in benchmark_docs.items():
         for d in docs:
             idx.add(name, d)
+    from vero_data.progress import progress_bar
+
     flagged, checked = [], 0
-    for r in rows:
-        checked += 1
-        hit = idx.match(r, min_overlap)
-        if hit:
-            lineage = r.get("lineage") if isinstance(r.get("lineage"), dict) else {}
-            src = r.get("data_source") or lineage.get("source") or lineage.get("manifest")
-            flagged.append({"id": r.get("id", checked - 1), "source": src, **hit})
+    with progress_bar() as prog:
+        task = prog.add_task("contamination: training rows", total=None, rate="")
+        for r in rows:
+            checked += 1
+            hit = idx.match(r, min_overlap)
+            if hit:
+                lineage = r.get("lineage") if isinstance(r.get("lineage"), dict) else {}
+                src = r.get("data_source") or lineage.get("source") or lineage.get("manifest")
+                flagged.append({"id": r.get("id", checked - 1), "source": src, **hit})
+            prog.advance(task)
     return {"checked": checked, "flagged": flagged, "benchmark_items": idx.items}
