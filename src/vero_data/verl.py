@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vero_data.errors import SourceUnavailableError
+from vero_data.hub import require_hub
 from vero_data.schema import (
     ABILITY_TO_CATEGORY,
     CATEGORY_TO_ABILITY,
@@ -386,6 +387,7 @@ def iter_vero600k(spec: Vero600kSource, limit: int | None = None) -> Iterator[tu
     tried: list[str] = []
     for repo in spec.repo_ids:
         try:
+            require_hub(repo, f"the released Vero-600K from {repo}")
             configs = [spec.config] if spec.config else list(get_dataset_config_names(repo, revision=spec.revision))
             streams = []
             for cfg in configs:

@@ -22,6 +22,7 @@ from typing import Any
 from torch.utils.data import Sampler
 
 from vero_data.errors import VeroError
+from vero_data.hub import require_hub
 from vero_data.schema import ABILITY_TO_CATEGORY, CATEGORIES, IMAGE_PLACEHOLDER, loads_extra
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def load_shards(data: str | Path, split: str | None = "train", max_rows: int | N
     elif Path(data).exists():
         raise TrainDataError(f"{data}: no parquet shards found (expected {data}/data/*.parquet)")
     else:
+        require_hub(str(data), f"dataset {data!r}")
         try:
             ds = datasets.load_dataset(str(data), split="train")
         except Exception as e:  # offline, missing, private…

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from vero_data.errors import ConfigError, VeroError
+from vero_data.hub import require_hub
 from vero_train.models.backends import SamplingConfig
 from vero_train.models.prompts import VERO_SYSTEM_PROMPT
 
@@ -172,6 +173,7 @@ def input_shards(data: str, split: str = "train") -> tuple[list[InputShard], Pat
         import datasets
     except ImportError as e:  # pragma: no cover
         raise VeroError("reading a hub dataset needs `datasets`") from e
+    require_hub(data, f"dataset {data!r}")
     try:
         ds = datasets.load_dataset(data, split=split)
     except Exception as e:

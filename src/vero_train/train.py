@@ -27,6 +27,7 @@ from transformers import TrainerCallback
 from trl import GRPOTrainer
 
 from vero_data.errors import VeroError
+from vero_data.hub import require_hub
 from vero_train.config import VeroGSPOConfig
 from vero_train.data import CategoryBalancedSampler, prepare_train_dataset
 from vero_train.rewards import build_reward_funcs
@@ -145,6 +146,7 @@ def load_processor(model_path: str, config: VeroGSPOConfig):
     """The model's processor, left-padded, with the config's pixel limits (transformers 5 ``size`` keys)."""
     from transformers import AutoProcessor
 
+    require_hub(model_path, f"model {model_path}")
     processor = AutoProcessor.from_pretrained(model_path, padding_side="left", truncation_side="left",
                                               trust_remote_code=config.trust_remote_code)
     ip = getattr(processor, "image_processor", None)

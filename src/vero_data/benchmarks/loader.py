@@ -13,6 +13,7 @@ from typing import Any
 
 from vero_data.benchmarks.spec import BenchmarkSpec
 from vero_data.errors import SourceUnavailableError
+from vero_data.hub import require_hub
 
 
 def _import(dotted: str):
@@ -23,6 +24,7 @@ def _import(dotted: str):
 def _hub_rows(hub_id: str, config: str | None, split: str, revision: str | None, streaming: bool) -> Iterable[dict]:
     import datasets
 
+    require_hub(hub_id, f"benchmark dataset {hub_id} ({config or 'default'}, {split})")
     try:
         return datasets.load_dataset(hub_id, config, split=split, revision=revision, streaming=streaming)
     except Exception as e:  # offline, gated, renamed: one clear error

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vero_data.errors import SourceUnavailableError
+from vero_data.hub import require_hub
 from vero_data.manifest import Manifest
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ def _iter_hub(manifest: Manifest, start: int, stop: int | None):
     from datasets import load_dataset
 
     h = manifest.source.hub
+    require_hub(h.path, f"{manifest.name}: hub dataset {h.path}")
     try:
         ds = load_dataset(
             h.path, h.config, split=h.split, revision=h.revision, data_files=h.data_files, streaming=h.streaming

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
+from vero_data.hub import require_hub
 from vero_train.models.backends import ChatRequest, Completion, SamplingConfig
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class TransformersBackend:
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dt = getattr(torch, dtype) if dtype else (torch.float32 if self.device == "cpu" else torch.bfloat16)
+        require_hub(model, f"model {model}")
         self.processor = AutoProcessor.from_pretrained(model, **processor_kwargs)
         self.processor.tokenizer.padding_side = "left"
         self.model = AutoModelForImageTextToText.from_pretrained(model, dtype=dt).to(self.device).eval()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from vero_data.hub import require_hub
 from vero_train.models.backends import ChatRequest, Completion, SamplingConfig, fill_image_parts
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class VLLMBackend:
         mm_kwargs = {}
         if max_pixels:
             mm_kwargs["size"] = {"shortest_edge": 28 * 28 * 4, "longest_edge": max_pixels}
+        require_hub(model, f"model {model}")
         self.llm = LLM(
             model=model, tensor_parallel_size=tensor_parallel_size,
             limit_mm_per_prompt={"image": max_images, "video": 0}, max_model_len=max_model_len,
