@@ -68,7 +68,7 @@ def load_shards(data: str | Path, split: str | None = "train", max_rows: int | N
     elif Path(data).exists():
         raise TrainDataError(f"{data}: no parquet shards found (expected {data}/data/*.parquet)")
     else:
-        require_hub(str(data), f"dataset {data!r}")
+        require_hub(str(data), f"dataset {data!r} (no such local path, so a hub id)")
         try:
             ds = datasets.load_dataset(str(data), split="train")
         except Exception as e:  # offline, missing, private…

@@ -252,7 +252,9 @@ def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict
             continue
         per[name] = benchmark_score(spec, recs)
     if not per:
-        raise SourceUnavailableError(f"no benchmark of suite '{cfg.suite}' could be loaded: {errors}")
+        first = next(iter(errors.items()), ("", "no benchmarks selected"))
+        raise SourceUnavailableError(f"none of the {len(names)} benchmarks of suite '{cfg.suite}' could be loaded "
+                                     f"(each is named above); the first, {first[0]}: {first[1]}")
     pub_name = cfg.published or match_published(cfg.model)
     published = published_scores(pub_name) if pub_name else None
     g = get_benchmark(names[0]).generation

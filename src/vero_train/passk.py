@@ -173,7 +173,7 @@ def input_shards(data: str, split: str = "train") -> tuple[list[InputShard], Pat
         import datasets
     except ImportError as e:  # pragma: no cover
         raise VeroError("reading a hub dataset needs `datasets`") from e
-    require_hub(data, f"dataset {data!r}")
+    require_hub(data, f"dataset {data!r} (no such local path, so a hub id)")
     try:
         ds = datasets.load_dataset(data, split=split)
     except Exception as e:
