@@ -40,7 +40,8 @@ def data_filter(
     out: Annotated[Path, typer.Option("--out", "-o", help="output directory")],
     data: Annotated[str, typer.Option(help="`vero data build` directory, Parquet file/dir or hub dataset id")],
     k: Annotated[int, typer.Option("--pass-at-k", "-k", help="samples per prompt (paper: 8)")] = 8,
-    model: Annotated[str, typer.Option(help="policy: HF id, path, or `tiny` (offline tiny model)")
+    model: Annotated[str, typer.Option(
+        help="policy: HF id, path, `tiny` (offline tiny model, random weights) or `tiny-warm` (after warm-up SFT)")
                      ] = "Qwen/Qwen3-VL-8B-Instruct",
     backend: Annotated[str, typer.Option(help="vllm | openai | transformers | auto")] = "auto",
     limit: Annotated[int | None, typer.Option(help="process only the first N rows")] = None,
@@ -126,6 +127,10 @@ def _print_result(res, generate_only: bool = False) -> None:
     con.print(f"{res.rows_per_s:.2f} rows/s, {res.tokens_per_s:.0f} tokens/s, "
               f"{res.share_outside_generation:.0%} of wall time outside generation")
     con.print(f"shards: {res.out / 'data'}  catalog: {res.out / 'catalog.duckdb'} (table difficulty)")
+    if res.rows_in and res.histogram.get(0, 0) == res.rows_in:
+        con.print("[yellow]no row was solved in any of its samples[/]: the model does not produce answers the rewards "
+                  "accept (format `<think>…</think><answer>…</answer>`). The random `tiny` model never does; "
+                  "`--model tiny-warm` is the tiny model after a short warm-up SFT.")
 
 
 @model_app.command("tiny")

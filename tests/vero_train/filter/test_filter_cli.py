@@ -29,10 +29,13 @@ def _rows(out):
 
 def test_keep_all_annotates_every_row(tiny_model_dir, filter_input, tmp_path):
     out = tmp_path / "out"
-    _run("--model", str(tiny_model_dir), "--data", str(filter_input), "--out", str(out), "--keep-all",
-         "--save-completions")
+    res = _run("--model", str(tiny_model_dir), "--data", str(filter_input), "--out", str(out), "--keep-all",
+               "--save-completions")
     rows = _rows(out)
     assert len(rows) == 6 and all(k == 2 and 0 <= p <= 2 for _, p, k in rows)
+    # the random tiny model solves nothing: the summary says so and names the warmed model
+    assert ("no row was solved" in res.output) == all(p == 0 for _, p, _ in rows)
+    assert "tiny-warm" in res.output or any(p for _, p, _ in rows)
     from datasets import load_dataset  # the shards stay HF-loadable, images decoded
 
     ds = load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf-cache"))
