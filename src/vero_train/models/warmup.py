@@ -218,7 +218,7 @@ def warmup_sft(model, processor, steps: int = DEFAULT_STEPS, seed: int = 0, batc
             save_strategy="no", report_to=[], seed=seed, data_seed=seed, use_cpu=not torch.cuda.is_available(),
             max_length=None,  # truncation would cut image tokens (pitfalls §1)
             completion_only_loss=True, bf16=False, fp16=False, dataloader_num_workers=0, disable_tqdm=True,
-            remove_unused_columns=False, gradient_checkpointing=False,
+            remove_unused_columns=False, activation_checkpointing=False,  # transformers 5 name of gradient_checkpointing
         )
         model.train()
         trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=processor)
