@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from vero_data.rewards.core import score_response
+from vero_data.rewards.core import reward_type_of, score_response
 
 CHUNK = 256
 
@@ -27,6 +27,34 @@ def _case_fields(case: Mapping[str, Any]) -> tuple[Any, Any, Any]:
     response = case.get("response", case.get("solution_str", ""))
     answer = case.get("answer", case.get("ground_truth", ""))
     return response, answer, info
+
+
+def case_problem(case: Mapping[str, Any]) -> str | None:
+    """Why a case cannot be scored as meant (missing/mistyped field), or None; scoring it would just give 0."""
+    response = case.get("response", case.get("solution_str"))
+    if response is None:
+        return "missing field 'response'"
+    if not isinstance(response, str):
+        return f"'response' must be a string, got {type(response).__name__}"
+    if case.get("answer", case.get("ground_truth")) is None:
+        return "missing field 'answer'" if "answer" not in case and "ground_truth" not in case else "'answer' is null"
+    info = case.get("extra_info")
+    if isinstance(info, str) and info:
+        import json
+
+        try:
+            info = json.loads(info)
+        except ValueError:
+            return "'extra_info' is not valid JSON"
+    if info is not None and info != "" and not isinstance(info, Mapping):
+        return f"'extra_info' must be a JSON object, got {type(info).__name__}"
+    return None
+
+
+def case_reward_type(case: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """The case's ``reward_type`` as given (top level, else in extra_info) and what Vero routes it to (None: fallback)."""
+    _, _, info = _case_fields(case)
+    return info.get("reward_type"), reward_type_of(info)
 
 
 def score_case(case: Mapping[str, Any], format_score: float = 0.2, lenient: bool = False) -> dict[str, Any]:

@@ -7,16 +7,56 @@ from pathlib import Path
 
 import typer
 
+from vero_data.constants import REWARD_TYPES
+from vero_data.errors import VeroError
+
 app = typer.Typer(help="Score responses with Vero's task-routed rewards.", no_args_is_help=True)
+
+
+# `--reward-type fallback` asks for Vero's generic comparison explicitly; any other unknown name is a typo.
+FALLBACK = "fallback"
+SHOW_BAD = 20  # bad lines listed one by one; the rest are counted
+
+
+def _fail(e: VeroError) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _warn(msg: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(f"[yellow]warning:[/] {escape(msg)}", highlight=False, soft_wrap=True)
+
+
+def _reward_type_flag(value: str) -> str:
+    """Vero routes on the stripped, lower-cased name; an unknown one would silently use the fallback, so refuse it."""
+    import difflib
+
+    rt = value.strip().lower()
+    if rt in REWARD_TYPES or rt == FALLBACK:
+        return rt
+    close = difflib.get_close_matches(rt, [*REWARD_TYPES, FALLBACK], n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise typer.BadParameter(f"unknown reward type {value!r}; {hint}known: {', '.join(REWARD_TYPES)}, "
+                             f"or {FALLBACK!r} for Vero's generic comparison of unrecognised types")
 
 
 @app.command()
 def score(
-    reward_type: str = typer.Option(..., "--reward-type", help="Which verifier scores the response."),
+    reward_type: str = typer.Option(..., "--reward-type", callback=_reward_type_flag,
+                                    help=f"Which verifier scores the response: one of Vero's types ({', '.join(REWARD_TYPES)})"
+                                         f", or '{FALLBACK}' for the generic math-verify comparison Vero applies to "
+                                         "unrecognised types."),
     response: str = typer.Option(..., "--response", help="The model response (<think>…</think><answer>…</answer>)."),
     answer: str = typer.Option(..., "--answer", help="The ground truth."),
     extra_info: str = typer.Option("{}", "--extra-info", help="JSON object with verifier inputs (tolerance, …)."),
-    format_score: float = typer.Option(0.2, "--format-score", help="Format weight (Vero trains with 0.2)."),
+    format_score: float = typer.Option(0.2, "--format-score", min=0.0, max=1.0,
+                                       help="Format weight in [0, 1] (Vero trains with 0.2)."),
     lenient: bool = typer.Option(False, "--lenient", help="Opt in to the documented fixes of Vero's quirks."),
 ) -> None:
     """Score one response and print score, accuracy and format."""
@@ -31,7 +71,7 @@ def score(
         raise typer.BadParameter(f"--extra-info is not JSON: {e}") from e
     if not isinstance(info, dict):
         raise typer.BadParameter("--extra-info must be a JSON object")
-    info["reward_type"] = reward_type
+    info["reward_type"] = reward_type  # "fallback" is no recognised type, so it routes to the fallback
     s = score_response(response, answer, info, format_score, lenient)
     table = Table(title=f"reward: {reward_type}")
     for col in ("score", "accuracy", "format", "reason"):
@@ -40,45 +80,106 @@ def score(
     Console().print(table)
 
 
+def _read_cases(file: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, str, str]]]:
+    """(line number, case) for every usable line and (line number, kind, why) for the others.
+
+    A bad line is left out rather than scored 0: a 0 from a broken case would pull its type's mean down.
+    """
+    from vero_data.rewards.batch import case_problem
+
+    cases: list[tuple[int, dict]] = []
+    bad: list[tuple[int, str, str]] = []
+    try:
+        with file.open("rb") as fh:
+            for n, raw in enumerate(fh, 1):  # bytes split on \n only, so line numbers match an editor's
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    bad.append((n, "unreadable", f"not UTF-8 text (byte {e.start + 1} of the line)"))
+                    continue
+                if n == 1:
+                    line = line.lstrip("\ufeff")
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError as e:
+                    bad.append((n, "unreadable", f"not JSON ({getattr(e, 'msg', e)})"))
+                    continue
+                except RecursionError:
+                    bad.append((n, "unreadable", "not JSON (nested too deeply)"))
+                    continue
+                if not isinstance(row, dict):
+                    bad.append((n, "unreadable", f"not a JSON object ({type(row).__name__})"))
+                    continue
+                problem = case_problem(row)
+                if problem:
+                    bad.append((n, "invalid", problem))
+                else:
+                    cases.append((n, row))
+    except OSError as e:
+        _fail(VeroError(f"{file}: cannot read: {e.strerror or e}"))
+    return cases, bad
+
+
 @app.command()
 def check(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL of {reward_type, response, answer, extra_info?}."),
-    workers: int = typer.Option(1, "--workers", help="Processes to score with."),
-    format_score: float = typer.Option(0.2, "--format-score", help="Format weight (Vero trains with 0.2)."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Processes to score with."),
+    format_score: float = typer.Option(0.2, "--format-score", min=0.0, max=1.0,
+                                       help="Format weight in [0, 1] (Vero trains with 0.2)."),
     lenient: bool = typer.Option(False, "--lenient", help="Opt in to the documented fixes of Vero's quirks."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 if any line is left out or has an unknown reward_type."),
 ) -> None:
-    """Score a JSONL of cases and print mean score/accuracy/format and count per reward type."""
+    """Score a JSONL of cases and print mean score/accuracy/format and count per reward type.
+
+    Bad lines (not UTF-8/JSON/an object, no string response, no answer, bad extra_info) are listed with their line
+    numbers and left out of the means; cases with an unknown or missing reward_type are listed and scored by Vero's
+    fallback. Exit 1 when no line is usable, or with --strict when any line is bad or unknown.
+    """
     from collections import defaultdict
 
     from rich.console import Console
     from rich.table import Table
 
-    from vero_data.rewards.batch import score_batch
+    from vero_data.rewards.batch import case_reward_type, score_batch
 
-    cases, bad = [], 0
-    for line in file.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            bad += 1
-            continue
-        if isinstance(row, dict):
-            cases.append(row)
-        else:
-            bad += 1
-    results = score_batch(cases, workers=workers, format_score=format_score, lenient=lenient)
+    numbered, bad = _read_cases(file)
+    if bad:
+        _warn(f"{file}: {len(bad)} bad line(s) left out of the means:")
+        for n, _kind, why in bad[:SHOW_BAD]:
+            _warn(f"{file}:{n}: {why}")
+        if len(bad) > SHOW_BAD:
+            _warn(f"{file}: … and {len(bad) - SHOW_BAD} more bad line(s)")
+    if not numbered:
+        _fail(VeroError(f"{file}: no usable case" + (f" ({len(bad)} bad line(s); line {bad[0][0]}: {bad[0][2]})"
+                                                       if bad else " (the file is empty)")))
+    labels, unknown = [], []
+    for n, case in numbered:
+        raw, routed = case_reward_type(case)
+        labels.append(str(raw) if raw is not None else "(missing)")
+        if routed is None:
+            unknown.append(f"{n} ({raw!r})" if raw is not None else f"{n} (missing)")
+    if unknown:
+        more = f" and {len(unknown) - SHOW_BAD} more" if len(unknown) > SHOW_BAD else ""
+        _warn(f"{file}: {len(unknown)} case(s) with an unknown or missing reward_type, scored by Vero's generic "
+              f"fallback: line(s) {', '.join(unknown[:SHOW_BAD])}{more}")
+    results = score_batch([c for _, c in numbered], workers=workers, format_score=format_score, lenient=lenient)
     groups: dict[str, list[dict]] = defaultdict(list)
-    for case, r in zip(cases, results, strict=True):
-        groups[str(case.get("reward_type"))].append(r)
-    table = Table(title=f"{file.name}: {len(cases)} cases" + (f", {bad} unreadable lines" if bad else ""))
+    for label, r in zip(labels, results, strict=True):
+        groups[label].append(r)
+    n_unreadable = sum(1 for b in bad if b[1] == "unreadable")
+    left_out = [f"{n_unreadable} unreadable lines"] if n_unreadable else []
+    left_out += [f"{len(bad) - n_unreadable} invalid cases"] if len(bad) > n_unreadable else []
+    table = Table(title=f"{file.name}: {len(numbered)} cases" + (f" ({', '.join(left_out)} left out)" if left_out else ""))
     for col in ("reward_type", "count", "score", "accuracy", "format"):
         table.add_column(col, justify="right" if col != "reward_type" else "left")
     for rt, rs in sorted(groups.items()):
         n = len(rs)
         table.add_row(rt, str(n), *(f"{sum(r[k] for r in rs) / n:.4f}" for k in ("score", "accuracy", "format")))
     Console().print(table)
+    if strict and (bad or unknown):
+        _fail(VeroError(f"{file}: --strict: {len(bad)} bad line(s), {len(unknown)} unknown reward_type(s)"))
 
 
 @app.command()
