@@ -341,19 +341,24 @@ def export_verl(rows: Iterable[dict[str, Any]], out_dir: str | os.PathLike, spli
     jsonl = out / jsonl_name(split)
     written: list[Path] = [jsonl]
     counters: dict[str, int] = defaultdict(int)
-    with jsonl.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            cfg = row.get("data_source") or "config"
-            rec = verl_from_canonical(row, split=split, row_index=counters[cfg], config=cfg)
-            counters[cfg] += 1
-            for rel, im in zip(rec["images"], row.get("images") or [], strict=False):
-                dest = out / rel
-                if dest.exists() and not overwrite:
-                    continue
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(_image_bytes(im))
-                written.append(dest)
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    tmp = jsonl.with_name(jsonl.name + ".tmp")  # a failed export must not leave a valid-looking, truncated JSONL
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            for row in rows:
+                cfg = row.get("data_source") or "config"
+                rec = verl_from_canonical(row, split=split, row_index=counters[cfg], config=cfg)
+                counters[cfg] += 1
+                for rel, im in zip(rec["images"], row.get("images") or [], strict=False):
+                    dest = out / rel
+                    if dest.exists() and not overwrite:
+                        continue
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    dest.write_bytes(_image_bytes(im))
+                    written.append(dest)
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        os.replace(tmp, jsonl)
+    finally:
+        tmp.unlink(missing_ok=True)
     return written
 
 

@@ -18,9 +18,10 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
+from vero_data.errors import VeroError
 from vero_data.manifest import Manifest
 from vero_data.progress import progress_bar
-from vero_data.schema import COLUMNS, arrow_schema_with_features
+from vero_data.schema import ARROW_SCHEMA, COLUMNS, arrow_schema_with_features
 from vero_data.stages.ingest import part_dir
 
 ROW_GROUP_ROWS = 100
@@ -165,15 +166,72 @@ def iter_shard_rows(shards: list[Path], batch_size: int = 100):
             yield from batch.to_pylist()
 
 
+def check_shard(path: Path) -> None:
+    """Refuse a file that is not readable Parquet with the canonical columns: other tables export as empty records.
+
+    Raises:
+        VeroError: naming the shard and what is wrong (unreadable, missing columns, an incompatible column type).
+    """
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as e:
+        raise VeroError(f"{path}: not a readable Parquet file ({_first_line(e)})") from None
+    missing = [c for c in COLUMNS if c not in schema.names]
+    if missing:
+        found = ", ".join(schema.names[:10]) + (", …" if len(schema.names) > 10 else "")
+        raise VeroError(f"{path}: not a vero shard (see docs/schema.md): missing column(s) {', '.join(missing)}; "
+                        f"it has {found or 'no columns'}")
+    for c in COLUMNS:
+        if len(schema.get_all_field_indices(c)) > 1:
+            raise VeroError(f"{path}: column {c} appears more than once")
+        have, want = schema.field(c).type, ARROW_SCHEMA.field(c).type
+        try:
+            pa.compute.cast(pa.array([], type=have), want)
+        except pa.ArrowException:
+            raise VeroError(f"{path}: column {c} has type {have}, expected {want}") from None
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0][:200] if text else type(e).__name__
+
+
+def _canonical_rows(path: Path, pos: dict, batch_size: int = 100):
+    """Rows of one checked shard cast to the canonical types; ``pos`` names the shard and 1-based row for errors."""
+    pos["shard"], pos["row"] = path, 0
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=list(COLUMNS)):
+            for row in batch.cast(ARROW_SCHEMA).to_pylist():
+                pos["row"] += 1
+                yield row
+    except (pa.ArrowException, OSError) as e:  # a corrupt page, a value that does not fit the column
+        raise VeroError(f"{path}: unreadable after row {pos['row']} ({_first_line(e)})") from None
+
+
 def export_verl_dir(shards: list[Path], dest: Path) -> list[Path]:
-    """Write exported shards in Vero's veRL layout (JSONL + image files per split) under ``dest``."""
+    """Write exported shards in Vero's veRL layout (JSONL + image files per split) under ``dest``.
+
+    Every shard is checked first (:func:`check_shard`), so a wrong file fails before anything is written.
+
+    Raises:
+        VeroError: a shard is not a canonical vero shard, or one of its rows cannot be exported (shard and row named).
+    """
     from vero_data.verl import export_verl
 
+    for s in shards:
+        check_shard(s)
     written = []
     by_split: dict[str, list[Path]] = defaultdict(list)
     for s in shards:
-        by_split[s.name.split("-", 1)[0]].append(s)
+        by_split[s.name.removesuffix(".parquet").split("-", 1)[0]].append(s)
+    pos: dict = {"shard": None, "row": 0}
     for split, files in sorted(by_split.items()):
-        res = export_verl(iter_shard_rows(files), dest, split)
+        rows = (row for f in files for row in _canonical_rows(f, pos))
+        try:
+            res = export_verl(rows, dest, split)
+        except (ValueError, TypeError, KeyError, AttributeError) as e:  # one row's values cannot be exported
+            raise VeroError(f"{pos['shard']}: row {pos['row']} cannot be exported to veRL: {_first_line(e)}") from None
+        except OSError as e:
+            raise VeroError(f"cannot write the veRL export under {dest}: {_first_line(e)}") from None
         written.extend(res if isinstance(res, list) else [res])
     return written
