@@ -31,18 +31,21 @@ def eval_run(
     ctx: typer.Context,
     suite: Annotated[str | None, typer.Option(help="suite: veroeval30, a category name, synthetic, or a YAML")] = None,
     model: Annotated[str | None, typer.Option(help="hub id, local path, or 'tiny'")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="run directory (resumable)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="run directory (resumable with the same model and "
+                                             "settings)")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="delete OUT first (e.g. it holds another model's "
+                                            "samples)")] = False,
     backend: Annotated[str, typer.Option(help="vllm | openai | transformers")] = "transformers",
     limit: Annotated[int | None, typer.Option(help="at most N docs per benchmark (per subtask)")] = None,
     benchmark: Annotated[list[str] | None, typer.Option(help="only these benchmarks of the suite")] = None,
     judge_url: Annotated[str | None, typer.Option(help="OpenAI-compatible judge endpoint (…/v1)")] = None,
     judge_model: Annotated[str, typer.Option(help="judge model name (paper: Qwen3-32B)")] = "Qwen3-32B",
-    judge_concurrency: Annotated[int, typer.Option(help="judge requests in flight")] = 8,
+    judge_concurrency: Annotated[int, typer.Option(help="judge requests in flight", min=1)] = 8,
     max_new_tokens: Annotated[int | None, typer.Option(help="override the paper's 16384")] = None,
     temperature: Annotated[float | None, typer.Option(help="override the paper's 0.6")] = None,
     top_p: Annotated[float | None, typer.Option(help="override the paper's 1.0")] = None,
     seed: Annotated[int, typer.Option(help="sampling seed")] = 0,
-    batch_size: Annotated[int, typer.Option(help="requests per generate call")] = 16,
+    batch_size: Annotated[int, typer.Option(help="requests per generate call", min=1)] = 16,
     base_url: Annotated[str | None, typer.Option(help="server root for --backend openai")] = None,
     published: Annotated[str | None, typer.Option(help="published column to compare with (default: by model)")] = None,
 ) -> None:
@@ -62,7 +65,8 @@ def eval_run(
         cfg = EvalConfig(suite=suite, model=model, out=out or Path("eval_runs") / Path(model).name, backend=backend,
                          limit=limit, benchmarks=benchmark, judge_url=judge_url, judge_model=judge_model,
                          judge_concurrency=judge_concurrency, max_new_tokens=max_new_tokens, temperature=temperature,
-                         top_p=top_p, seed=seed, batch_size=batch_size, base_url=base_url, published=published)
+                         top_p=top_p, seed=seed, batch_size=batch_size, base_url=base_url, published=published,
+                         overwrite=overwrite)
         res = run_eval(cfg)
     except VeroError as e:
         _fail(e)
@@ -133,7 +137,7 @@ def eval_score(
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL: each input line plus \"score\"")],
     judge_url: Annotated[str | None, typer.Option(help="judge endpoint for LLM-judged benchmarks")] = None,
     judge_model: Annotated[str, typer.Option(help="judge model name")] = "Qwen3-32B",
-    judge_concurrency: Annotated[int, typer.Option(help="judge requests in flight")] = 8,
+    judge_concurrency: Annotated[int, typer.Option(help="judge requests in flight", min=1)] = 8,
 ) -> None:
     """Rescore saved responses without a model; "score" is the headline metric per sample (0..1)."""
     from vero_data.benchmarks.rescore import score_cases

@@ -1,13 +1,16 @@
 """``vero eval``: generate on a benchmark suite, score as the paper does, aggregate and report.
 
 Per-sample records are appended to ``OUT/samples/<task>.jsonl`` after every batch, so an interrupted run resumes
-where it stopped. Scoring, aggregation and reports are pure Python in :mod:`vero_data.benchmarks`.
+where it stopped. ``OUT/samples/<task>.fingerprint.json`` records the model and the generation settings that wrote
+them: a rerun with other ones is refused rather than scoring the old responses under the new model's name.
+Scoring, aggregation and reports are pure Python in :mod:`vero_data.benchmarks`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -17,7 +20,7 @@ from typing import Any
 from vero_data.benchmarks import BenchmarkSpec, ScoreContext, get_benchmark, get_suite
 from vero_data.benchmarks.extract import final_answer, strip_reasoning
 from vero_data.benchmarks.registry import scorer_for
-from vero_data.errors import ConfigError, SourceUnavailableError
+from vero_data.errors import ConfigError, SourceUnavailableError, VeroError
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ class EvalConfig:
     base_url: str | None = field(default=None, metadata={"help": "server for --backend openai"})
     system_prompt: bool = field(default=True, metadata={"help": "prepend the Vero reasoning system prompt"})
     published: str | None = field(default=None, metadata={"help": "published column to compare with"})
+    overwrite: bool = field(default=False, metadata={"help": "delete OUT first (samples of another model included)"})
     backend_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -51,6 +55,79 @@ class EvalConfig:
             raise ConfigError(f"--backend must be vllm, openai or transformers, got {self.backend!r}")
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"--limit must be ≥ 1, got {self.limit}")
+
+
+class ModelLoadError(VeroError):
+    """The model cannot be loaded: the whole run stops (it is not a per-benchmark problem to skip)."""
+
+
+def _fingerprint(c: dict[str, Any], spec: BenchmarkSpec) -> dict[str, Any]:
+    """What decides a benchmark's responses: model, backend and the effective generation settings.
+
+    ``c`` holds EvalConfig's fields (a live config, or the ``config`` block of an older run's results.json).
+    """
+    from vero_train.models.prompts import VERO_SYSTEM_PROMPT
+
+    g = spec.generation
+    model = str(c.get("model"))
+    if Path(model).exists():  # the same local model however it is spelled
+        model = str(Path(model).resolve())
+    return {"model": model, "backend": c.get("backend"),
+            "temperature": g.temperature if c.get("temperature") is None else c["temperature"],
+            "top_p": g.top_p if c.get("top_p") is None else c["top_p"],
+            "max_new_tokens": c.get("max_new_tokens") or g.max_new_tokens, "seed": c.get("seed"),
+            "system_prompt": VERO_SYSTEM_PROMPT if c.get("system_prompt", True) else None,
+            "backend_kwargs": json.loads(json.dumps(c.get("backend_kwargs") or {}, sort_keys=True, default=str)),
+            "benchmark_version": spec.version}
+
+
+def check_samples(spec: BenchmarkSpec, cfg: EvalConfig) -> None:
+    """Refuse to resume ``spec``'s samples in ``cfg.out`` unless the same model and settings wrote them; record the
+    fingerprint when there are none yet."""
+    samples = cfg.out / "samples" / f"{spec.name}.jsonl"
+    fp_file = samples.with_suffix(".fingerprint.json")
+    new = _fingerprint(asdict(cfg), spec)
+    if not samples.exists() or samples.stat().st_size == 0:
+        fp_file.parent.mkdir(parents=True, exist_ok=True)
+        fp_file.write_text(json.dumps(new, indent=1, ensure_ascii=False))
+        return
+    old = None
+    try:
+        old = json.loads(fp_file.read_text()) if fp_file.exists() else None
+    except ValueError:
+        pass
+    if not isinstance(old, dict):  # written before fingerprints: the run's results.json says what made it
+        try:
+            conf = json.loads((cfg.out / "results.json").read_text()).get("config")
+        except (OSError, ValueError, AttributeError):
+            conf = None
+        if not isinstance(conf, dict) or "model" not in conf:
+            raise ConfigError(f"{samples} does not record which model and settings wrote it; use another --out or "
+                              "--overwrite")
+        old = _fingerprint(conf, spec)
+    if old != new:
+        diff = ", ".join(f"{k} {old.get(k)!r} (now {new[k]!r})" for k in new if k not in ("model", "system_prompt")
+                         and old.get(k) != new[k])
+        if old.get("system_prompt") != new["system_prompt"]:
+            diff = ", ".join(x for x in (diff, "another system prompt") if x)
+        if old.get("model") != new["model"]:
+            what = f"model {old.get('model')!r} (this run: {new['model']!r})" + (f" with {diff}" if diff else "")
+        else:
+            what = f"model {old.get('model')!r} with {diff}"
+        raise ConfigError(f"{cfg.out} holds {spec.name} samples of {what}; use another --out or --overwrite")
+    if not fp_file.exists():
+        fp_file.write_text(json.dumps(new, indent=1, ensure_ascii=False))
+
+
+def _clear_out(out: Path) -> None:
+    """``--overwrite``: delete OUT, never the working directory or one above it."""
+    if not out.exists():
+        return
+    if Path.cwd().resolve().is_relative_to(out.resolve()):
+        raise ConfigError(f"--overwrite would delete {out}, which holds the working directory; pass a run folder")
+    if not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a run folder")
+    shutil.rmtree(out)
 
 
 def _read_jsonl(path: Path) -> dict[str, dict]:
@@ -87,7 +164,12 @@ class _Generator:
             kw = dict(self.cfg.backend_kwargs)
             if self.cfg.backend == "openai" and self.cfg.base_url:
                 kw.setdefault("base_url", self.cfg.base_url)
-            self._backend = get_backend(self.cfg.backend, self.cfg.model, **kw)
+            try:
+                self._backend = get_backend(self.cfg.backend, self.cfg.model, **kw)
+            except SourceUnavailableError as e:  # run_eval skips benchmarks on those; a model failure ends the run
+                raise ModelLoadError(str(e)) from e
+            except (OSError, ValueError) as e:  # transformers: not a model folder, no processor, bad config
+                raise ModelLoadError(f"cannot load model {self.cfg.model}: {' '.join(str(e).split())}") from e
         g = spec.generation
         sampling = SamplingConfig(
             temperature=self.cfg.temperature if self.cfg.temperature is not None else g.temperature,
@@ -131,6 +213,7 @@ def evaluate_benchmark(spec: BenchmarkSpec, cfg: EvalConfig, gen: _Generator, ju
 
     path = cfg.out / "samples" / f"{spec.name}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
+    check_samples(spec, cfg)
     done = _read_jsonl(path)
     docs = list(load_docs(spec, cfg.limit, rows))
     todo = [d for d in docs if d["_id"] not in done]
@@ -229,9 +312,17 @@ def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict
     suite = get_suite(cfg.suite)
     names = suite.benchmarks
     if cfg.benchmarks:
-        wanted = {get_benchmark(b).name for b in cfg.benchmarks}
-        names = [n for n in names if n in wanted]
+        wanted = {b: get_benchmark(b).name for b in cfg.benchmarks}
+        outside = [b for b, n in wanted.items() if n not in names]
+        if outside:
+            raise ConfigError(f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in suite "
+                              f"'{cfg.suite}' (its benchmarks: {', '.join(names)}); --benchmark picks from the suite")
+        names = [n for n in names if n in set(wanted.values())]
+    if cfg.overwrite:
+        _clear_out(cfg.out)
     cfg.out.mkdir(parents=True, exist_ok=True)
+    for name in names:  # before any generation: one refusal, not a half-run
+        check_samples(get_benchmark(name), cfg)
     judge = None
     if cfg.judge_url:
         judge = BenchmarkJudge(base_url=cfg.judge_url, model=cfg.judge_model, cache_dir=cfg.out / "judge_cache",

@@ -145,7 +145,30 @@ def load_run(path: str | Path) -> dict[str, Any]:
 
     if not p.exists():
         raise ConfigError(f"no results.json at {p}")
-    return json.loads(p.read_text())
+    try:
+        res = json.loads(p.read_text())
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ConfigError(f"{p}: not JSON ({e}); expected the results.json of a `vero eval` run") from e
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read ({e.strerror or e})") from e
+    v = res.get("veroeval") if isinstance(res, dict) else None
+    blocks = ("benchmarks", "categories")
+    if not isinstance(v, dict) or not all(isinstance(v.get(k), dict) for k in blocks):
+        raise ConfigError(f"{p}: not the results.json of a `vero eval` run (no 'veroeval' block with "
+                          "'benchmarks' and 'categories')")
+    for k in blocks:
+        for name, x in v[k].items():
+            if x is not None and (isinstance(x, bool) or not isinstance(x, int | float)):
+                raise ConfigError(f"{p}: veroeval.{k}.{name} is {x!r}, expected a number or null")
+    for name in v["benchmarks"]:
+        try:
+            get_benchmark(name)
+        except KeyError as e:  # RegistryError
+            raise ConfigError(f"{p}: veroeval.benchmarks: {e}") from e
+    overall = v.get("overall")
+    if overall is not None and (isinstance(overall, bool) or not isinstance(overall, int | float)):
+        raise ConfigError(f"{p}: veroeval.overall is {overall!r}, expected a number or null")
+    return res
 
 
 def compare_runs(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:

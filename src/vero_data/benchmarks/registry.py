@@ -76,7 +76,15 @@ def get_benchmark(name: str) -> BenchmarkSpec:
 @cache
 def _suite(path: Path) -> SuiteSpec:
     try:
-        suite = SuiteSpec.model_validate(yaml.safe_load(path.read_text()))
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        from vero_data.manifest import _yaml_where
+
+        raise ConfigError(f"{path}: invalid YAML{_yaml_where(e)}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    try:
+        suite = SuiteSpec.model_validate(data)
     except ValidationError as e:
         raise ConfigError(_format_error(path, e)) from e
     for b in suite.benchmarks:
@@ -89,9 +97,13 @@ def suite_names() -> list[str]:
 
 
 def get_suite(name: str) -> SuiteSpec:
-    """A suite by name (``veroeval30``, a category name, ``synthetic``) or YAML path."""
+    """A suite by name (``veroeval30``, a category name, ``synthetic``) or YAML path (a value ending in .yaml/.yml or
+    holding a ``/`` is a path, so a typo in it says "no such file" rather than "unknown suite")."""
     p = Path(name)
-    if p.suffix in (".yaml", ".yml") and p.exists():
+    if p.suffix in (".yaml", ".yml") or "/" in name or "\\" in name:
+        if not p.is_file():
+            raise ConfigError(f"no such file: {name} (--suite takes a suite name or a suite YAML)"
+                              if not p.exists() else f"{name}: not a file (--suite takes a suite name or a suite YAML)")
         return _suite(p.resolve())
     path = SUITES_DIR / f"{name}.yaml"
     if not path.exists():
