@@ -25,10 +25,16 @@ def _fail(e: Exception) -> None:
     raise typer.Exit(1)
 
 
-def _kv(items: list[str] | None) -> dict:
+def _kv(items: list[str] | None, flag: str) -> dict:
+    """``KEY=VALUE`` items → dict (values parsed as JSON when they are JSON, else kept as text)."""
+    from vero_data.errors import ConfigError
+
     out = {}
     for p in items or []:
-        k, _, v = p.partition("=")
+        k, eq, v = p.partition("=")
+        if not eq or not k.strip():
+            raise ConfigError(f"{flag} {p!r}: expected KEY=VALUE")
+        k = k.strip()
         try:
             out[k.replace("-", "_")] = json.loads(v)
         except json.JSONDecodeError:
@@ -39,39 +45,40 @@ def _kv(items: list[str] | None) -> dict:
 def data_filter(
     out: Annotated[Path, typer.Option("--out", "-o", help="output directory")],
     data: Annotated[str, typer.Option(help="`vero data build` directory, Parquet file/dir or hub dataset id")],
-    k: Annotated[int, typer.Option("--pass-at-k", "-k", help="samples per prompt (paper: 8)")] = 8,
+    k: Annotated[int, typer.Option("--pass-at-k", "-k", min=1, help="samples per prompt (paper: 8)")] = 8,
     model: Annotated[str, typer.Option(
         help="policy: HF id, path, `tiny` (offline tiny model, random weights) or `tiny-warm` (after warm-up SFT)")
                      ] = "Qwen/Qwen3-VL-8B-Instruct",
     backend: Annotated[str, typer.Option(help="vllm | openai | transformers | auto")] = "auto",
-    limit: Annotated[int | None, typer.Option(help="process only the first N rows")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="process only the first N rows")] = None,
     min_pass: Annotated[int | None, typer.Option(help="keep rows with passes >= this (default 1)")] = None,
     max_pass: Annotated[int | None, typer.Option(help="keep rows with passes <= this (default k-1)")] = None,
     keep_all: Annotated[bool, typer.Option("--keep-all", help="annotate pass_count/k, drop nothing")] = False,
     split: Annotated[str, typer.Option(help="split of a hub dataset")] = "train",
-    temperature: Annotated[float, typer.Option(help="sampling temperature (paper: 1.0)")] = 1.0,
+    temperature: Annotated[float, typer.Option(min=0.0, help="sampling temperature (paper: 1.0; 0 = greedy)")] = 1.0,
     top_p: Annotated[float, typer.Option(help="nucleus sampling (paper: 1.0)")] = 1.0,
     top_k: Annotated[int | None, typer.Option(help="top-k sampling")] = None,
     max_tokens: Annotated[int | None, typer.Option(
-        help="max new tokens per sample (default: the model's generation_config, else 2048)")] = None,
+        min=1, help="max new tokens per sample (default: the model's generation_config, else 2048)")] = None,
     seed: Annotated[int, typer.Option(help="sampling seed")] = 0,
-    pass_threshold: Annotated[float, typer.Option(help="a sample passes when accuracy >= this")] = 1.0,
+    pass_threshold: Annotated[float, typer.Option(help="a sample passes when accuracy >= this, in (0, 1]")] = 1.0,
     format_score: Annotated[float, typer.Option(help="format weight in the reward (Vero: 0.2)")] = 0.2,
     system_prompt: Annotated[str | None, typer.Option(
         help="system prompt text; `model` = the chat template's default (default: the Vero prompt)")] = None,
-    batch_size: Annotated[int, typer.Option(help="rows per chunk (one generate call, one cache commit)")] = 32,
+    batch_size: Annotated[int, typer.Option(min=1, help="rows per chunk (one generate call, one cache commit)")
+                          ] = 32,
     save_completions: Annotated[bool, typer.Option("--save-completions", help="write completions.parquet")
                                 ] = False,
     rescore: Annotated[bool, typer.Option("--rescore", help="recompute rewards of cached completions")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="delete OUT (and its cache) first")] = False,
-    tensor_parallel_size: Annotated[int | None, typer.Option(help="vllm: GPUs per model replica")] = None,
-    data_parallel: Annotated[int, typer.Option(help="vllm: local workers, one per GPU")] = 1,
-    num_shards: Annotated[int, typer.Option(help="multi-node: total data-parallel workers")] = 1,
-    shard_rank: Annotated[int, typer.Option(help="multi-node: this worker's rank")] = 0,
+    tensor_parallel_size: Annotated[int | None, typer.Option(min=1, help="vllm: GPUs per model replica")] = None,
+    data_parallel: Annotated[int, typer.Option(min=1, help="vllm: local workers, one per GPU")] = 1,
+    num_shards: Annotated[int, typer.Option(min=1, help="multi-node: total data-parallel workers")] = 1,
+    shard_rank: Annotated[int, typer.Option(min=0, help="multi-node: this worker's rank")] = 0,
     generate_only: Annotated[bool, typer.Option("--generate-only", help="fill the cache only (DP workers)")
                              ] = False,
     base_url: Annotated[str | None, typer.Option(help="openai: server URL incl. /v1 ($OPENAI_BASE_URL)")] = None,
-    concurrency: Annotated[int | None, typer.Option(help="openai: requests in flight")] = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, help="openai: requests in flight")] = None,
     device: Annotated[str | None, typer.Option(help="transformers: cpu, cuda…")] = None,
     backend_opt: Annotated[list[str] | None, typer.Option(
         "--backend-opt", help="extra backend option KEY=VALUE (JSON values), e.g. max_model_len=16384")] = None,
@@ -82,13 +89,13 @@ def data_filter(
     from vero_train.models.prompts import VERO_SYSTEM_PROMPT
     from vero_train.passk import PassAtKConfig, filter_pass_at_k
 
-    bk = _kv(backend_opt)
-    for name, v in (("tensor_parallel_size", tensor_parallel_size), ("base_url", base_url),
-                    ("concurrency", concurrency), ("device", device)):
-        if v is not None:
-            bk[name] = v
     sp = VERO_SYSTEM_PROMPT if system_prompt is None else (None if system_prompt == "model" else system_prompt)
     try:
+        bk = _kv(backend_opt, "--backend-opt")
+        for name, v in (("tensor_parallel_size", tensor_parallel_size), ("base_url", base_url),
+                        ("concurrency", concurrency), ("device", device)):
+            if v is not None:
+                bk[name] = v
         cfg = PassAtKConfig(
             data=data, out=out, model=model, k=k, backend=backend, min_pass=min_pass, max_pass=max_pass,
             keep_all=keep_all, limit=limit, split=split, temperature=temperature, top_p=top_p, top_k=top_k,
@@ -127,7 +134,8 @@ def _print_result(res, generate_only: bool = False) -> None:
     con.print(f"{res.rows_per_s:.2f} rows/s, {res.tokens_per_s:.0f} tokens/s, "
               f"{res.share_outside_generation:.0%} of wall time outside generation")
     con.print(f"shards: {res.out / 'data'}  catalog: {res.out / 'catalog.duckdb'} (table difficulty)")
-    if res.rows_in and res.histogram.get(0, 0) == res.rows_in:
+    sampled = sum(res.histogram.values())  # rows quarantined before sampling have no pass count
+    if sampled and res.histogram.get(0, 0) == sampled:
         con.print("[yellow]no row was solved in any of its samples[/]: the model does not produce answers the rewards "
                   "accept (format `<think>…</think><answer>…</answer>`). The random `tiny` model never does; "
                   "`--model tiny-warm` is the tiny model after a short warm-up SFT.")
@@ -137,17 +145,21 @@ def _print_result(res, generate_only: bool = False) -> None:
 def model_tiny(
     out: Annotated[Path, typer.Option("--out", "-o", help="output directory")],
     seed: Annotated[int, typer.Option(help="seed: same seed, same files")] = 0,
-    warmup_steps: Annotated[int, typer.Option(help="SFT steps on generated tasks (0 = random weights)")] = 0,
+    warmup_steps: Annotated[int, typer.Option(min=0, help="SFT steps on generated tasks (0 = random weights)")] = 0,
     override: Annotated[list[str] | None, typer.Option(
         help="config override KEY=VALUE, e.g. num_hidden_layers=4 or vision_depth=1")] = None,
 ) -> None:
     """Build the tiny Qwen2.5-VL-family model (tokenizer trained locally) and save it with save_pretrained."""
     import time
 
+    from vero_data.errors import VeroError
     from vero_train.models.tiny import build_tiny_model
 
     t0 = time.perf_counter()
-    path = build_tiny_model(out, seed=seed, warmup_steps=warmup_steps, **_kv(override))
+    try:
+        path = build_tiny_model(out, seed=seed, warmup_steps=warmup_steps, **_kv(override, "--override"))
+    except VeroError as e:
+        _fail(e)
     info = json.loads((path / "vero_tiny.json").read_text())
     _console().print(f"tiny model ({info['params']:,} parameters) → {path} in {time.perf_counter() - t0:.1f}s")
 
@@ -156,27 +168,35 @@ def model_tiny(
 def model_serve(
     model: Annotated[str, typer.Option(help="model path or `tiny`")] = "tiny",
     host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port")] = 8000,
 ) -> None:
     """Serve a model over an OpenAI-compatible /v1/chat/completions endpoint (transformers, for tests/demos)."""
+    from vero_data.errors import VeroError
     from vero_train.models.serve import serve
 
-    serve(model, host, port)
+    try:
+        serve(model, host, port)
+    except VeroError as e:
+        _fail(e)
 
 
 def bench_filter(
-    rows: Annotated[int, typer.Option(help="rows to filter")] = 24,
-    k: Annotated[int, typer.Option("--pass-at-k", "-k", help="samples per prompt")] = 8,
-    max_tokens: Annotated[int, typer.Option(help="max new tokens per sample")] = 64,
-    batch_size: Annotated[int, typer.Option(help="rows per chunk")] = 8,
+    rows: Annotated[int, typer.Option(min=1, help="rows to filter")] = 24,
+    k: Annotated[int, typer.Option("--pass-at-k", "-k", min=1, help="samples per prompt")] = 8,
+    max_tokens: Annotated[int, typer.Option(min=1, help="max new tokens per sample")] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, help="rows per chunk")] = 8,
     model: Annotated[str, typer.Option(help="model (default: the tiny model)")] = "tiny",
     backend: Annotated[str, typer.Option(help="backend")] = "transformers",
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """pass@k filter speed on generated rows: rows/s, tokens/s, share of wall time outside generation."""
+    from vero_data.errors import VeroError
     from vero_train.passk import bench
 
-    res = bench(rows=rows, k=k, max_tokens=max_tokens, batch_size=batch_size, model=model, backend=backend)
+    try:
+        res = bench(rows=rows, k=k, max_tokens=max_tokens, batch_size=batch_size, model=model, backend=backend)
+    except VeroError as e:
+        _fail(e)
     if json_out:
         print(json.dumps(res))
         return

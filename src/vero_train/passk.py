@@ -97,6 +97,15 @@ class PassAtKConfig:
                               f"k={self.k}")
         if self.batch_size < 1:
             raise ConfigError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise ConfigError(f"--max-tokens must be >= 1, got {self.max_tokens}")
+        if self.temperature < 0:
+            raise ConfigError(f"--temperature must be >= 0 (0 = greedy), got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ConfigError(f"--top-p must be in (0, 1], got {self.top_p}")
+        if not 0 < self.pass_threshold <= 1:
+            # accuracy lies in [0, 1]: above 1 no sample can pass, at 0 every sample does
+            raise ConfigError(f"--pass-threshold must be in (0, 1], got {self.pass_threshold}")
         if not 0 <= self.shard_rank < self.num_shards:
             raise ConfigError(f"need 0 <= --shard-rank < --num-shards, got {self.shard_rank}/{self.num_shards}")
         if self.backend not in ("auto", "vllm", "openai", "transformers"):
@@ -156,17 +165,49 @@ class InputShard:
     table: Any  # pyarrow.Table (lazily read)
     path: Path | None = None
 
+    @property
+    def label(self) -> str:
+        return str(self.path) if self.path is not None else self.name
+
+
+# Columns the filter reads or writes back; `pass_count`/`k` are added when missing.
+REQUIRED_COLUMNS = ("id", "data_source", "category", "prompt", "images", "answer", "reward_type", "extra_info",
+                    "split", "license", "lineage")
+
+
+def _check_columns(label: str, names: list[str]) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if missing:
+        raise ConfigError(f"{label}: not a Vero dataset, missing column(s) {', '.join(missing)} "
+                          f"(has: {', '.join(names[:12]) or 'none'})")
+
+
+def _unreadable(label: str, e: Exception) -> VeroError:
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return VeroError(f"{label}: not a readable Parquet file ({first})")
+
 
 def input_shards(data: str, split: str = "train") -> tuple[list[InputShard], Path | None]:
     """Input shards and the source directory (for its card and catalog), from a path or a hub id."""
     p = Path(data)
-    if p.is_file():
-        return [InputShard(p.name, None, p)], None
-    if p.is_dir():
-        files = sorted((p / "data").glob("*.parquet")) or sorted(p.glob("*.parquet"))
-        if not files:
-            raise ConfigError(f"no Parquet shards in {p}/data or {p}")
-        return [InputShard(f.name, None, f) for f in files], p
+    if p.is_file() or p.is_dir():
+        if p.is_file():
+            shards, src = [InputShard(p.name, None, p)], None
+        else:
+            files = sorted((p / "data").glob("*.parquet")) or sorted(p.glob("*.parquet"))
+            if not files:
+                raise ConfigError(f"no Parquet shards in {p}/data or {p}")
+            shards, src = [InputShard(f.name, None, f) for f in files], p
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        for sh in shards:  # every shard's footer and columns before any model is loaded
+            try:
+                names = pq.read_schema(sh.path).names
+            except (OSError, ValueError, pa.ArrowException) as e:
+                raise _unreadable(sh.label, e) from e
+            _check_columns(sh.label, names)
+        return shards, src
     if p.is_absolute() or data.startswith("."):
         raise ConfigError(f"{data} does not exist")
     try:
@@ -180,14 +221,19 @@ def input_shards(data: str, split: str = "train") -> tuple[list[InputShard], Pat
         raise VeroError(f"cannot load dataset {data!r} (split {split}): {e}") from e
     from vero_data.stages.export import shard_name
 
+    _check_columns(f"dataset {data} ({split})", ds.column_names)
     return [InputShard(shard_name(split, 0, 1), ds.data.table)], None
 
 
 def _read(shard: InputShard):
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     if shard.table is None:
-        shard.table = pq.read_table(shard.path)
+        try:
+            shard.table = pq.read_table(shard.path)
+        except (OSError, ValueError, pa.ArrowException) as e:  # a footer can be fine and a page corrupt
+            raise _unreadable(shard.label, e) from e
     return shard.table
 
 
@@ -250,6 +296,20 @@ def score_completion(row: dict, text: str, format_score: float = 0.2) -> dict[st
         return {"score": 0.0, "accuracy": 0.0, "format": 0.0}
 
 
+def row_problem(row: dict) -> tuple[str, str] | None:
+    """``(reason, detail)`` when a row cannot be scored, found before any generation is spent on it: a reward
+    type no verifier handles would be scored by the fallback, an empty answer against the text "None"."""
+    from vero_data.schema import REWARD_TYPES
+
+    rt = row.get("reward_type")
+    if rt not in REWARD_TYPES:
+        return "unknown_reward_type", f"row {row['id']}: reward_type {rt!r} is not one of {', '.join(REWARD_TYPES)}"
+    ans = row.get("answer")
+    if ans is None or not str(ans).strip():
+        return "missing_answer", f"row {row['id']}: answer is {'null' if ans is None else 'empty'}"
+    return None
+
+
 DEFAULT_MAX_TOKENS = 2048
 
 
@@ -276,6 +336,8 @@ def default_max_tokens(model: str) -> int:
 def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> FilterResult:
     """Run the pass@k filter (see the module docstring); ``kwargs`` build a :class:`PassAtKConfig`."""
     cfg = config or PassAtKConfig(**kwargs)
+    if cfg.out.exists() and not cfg.out.is_dir():
+        raise ConfigError(f"--out {cfg.out} is an existing file; give a directory")
     if cfg.data_parallel > 1 and cfg.num_shards == 1:
         run_data_parallel(cfg)
     t_start = time.perf_counter()
@@ -308,6 +370,7 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
     load_s = gen_s = 0.0
     tokens = cached_rows = generated_rows = 0
     per_row: dict[str, dict[str, Any]] = {}
+    bad: dict[str, tuple[str, str]] = {}  # row id → (reason, detail): quarantined before sampling
     side: list[dict[str, Any]] = []
     from vero_data.progress import progress_bar
 
@@ -316,6 +379,11 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
         done_rows = 0
         for ci, (si, start, length) in enumerate(plan):
             rows = _read(shards[si]).slice(start, length).to_pylist()
+            chunk_rows = {r["id"]: r for r in rows}
+            for r in rows:
+                if (problem := row_problem(r)) is not None:
+                    bad[r["id"]] = problem
+            rows = [r for r in rows if r["id"] not in bad]
             ids = [r["id"] for r in rows]
             hit = cache.lookup(ids, model_key, sampling_key, cfg.k)
             mine = ci % cfg.num_shards == cfg.shard_rank
@@ -324,13 +392,22 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
                 # a data-parallel rank did not finish this chunk: generate it here
                 mine = True
             if todo and mine:
+                from vero_data.errors import RowError
+                from vero_train.models.backends import request_from_row
+
+                reqs = []
+                for r in todo:  # a corrupt image or prompt quarantines its row, not the run
+                    try:
+                        reqs.append(request_from_row(r, cfg.system_prompt))
+                    except RowError as e:
+                        bad[r["id"]] = (e.reason, e.detail)
+                rows = [r for r in rows if r["id"] not in bad]
+                todo = [r for r in todo if r["id"] not in bad]
+            if todo and mine:
                 if backend is None:
                     t0 = time.perf_counter()
                     backend = _make_backend(cfg)
                     load_s += time.perf_counter() - t0
-                from vero_train.models.backends import request_from_row
-
-                reqs = [request_from_row(r, cfg.system_prompt) for r in todo]
                 t0 = time.perf_counter()
                 comps = backend.generate(reqs, cfg.k, cfg.sampling)
                 gen_s += time.perf_counter() - t0
@@ -355,10 +432,11 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
                 for r in rows:
                     hit[r["id"]] = [(j, t, nt, f, *_score_tuple(r, t, cfg.format_score))
                                     for j, t, nt, f, *_ in hit[r["id"]]]
+            stats: dict[str, dict[str, Any]] = {}
             for r in rows:
                 samples = hit[r["id"]]
                 passes = sum(1 for s in samples if s[5] >= cfg.pass_threshold)
-                per_row[r["id"]] = {
+                stats[r["id"]] = {
                     "id": r["id"], "data_source": r["data_source"], "category": r["category"],
                     "reward_type": r["reward_type"], "split": r["split"], "k": cfg.k, "pass_count": passes,
                     "pass_rate": passes / cfg.k, "mean_reward": sum(s[4] for s in samples) / cfg.k,
@@ -370,9 +448,11 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
                 if cfg.save_completions:
                     side += [{"id": r["id"], "idx": s[0], "text": s[1], "n_tokens": s[2], "finish_reason": s[3],
                               "score": s[4], "accuracy": s[5], "format": s[6]} for s in samples]
-            done_rows += len(rows)
+            for rid, r in chunk_rows.items():  # input order; quarantined rows are listed too, unsampled
+                per_row[rid] = stats[rid] if rid in stats else _unsampled(rid, r, cfg.k)
+            done_rows += length
             el = max(time.perf_counter() - t_start, 1e-9)
-            prog.update(task, advance=len(rows), rate=f"{done_rows / el:.2f} rows/s "
+            prog.update(task, advance=length, rate=f"{done_rows / el:.2f} rows/s "
                                                       f"{tokens / max(gen_s, 1e-9):.0f} tok/s")
     cache.close()
     if backend is not None and hasattr(backend, "close"):
@@ -380,7 +460,7 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
     if cfg.generate_only:
         return FilterResult(cfg.out, done_rows, 0, cfg.k, {}, {}, {}, cached_rows, generated_rows, tokens,
                             time.perf_counter() - t_start, gen_s, load_s, [])
-    result = _write_outputs(cfg, shards, plan, per_row, side, src_dir)
+    result = _write_outputs(cfg, shards, plan, per_row, side, src_dir, bad)
     wall = time.perf_counter() - t_start
     result = FilterResult(
         cfg.out, len(per_row), result["kept"], cfg.k, result["histogram"], result["by_category"], result["dropped"],
@@ -390,6 +470,14 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
         {**result.as_dict(), "config": {k: v for k, v in asdict(cfg).items() if k != "out"} | {"out": str(cfg.out)}},
         indent=1, default=str))
     return result
+
+
+def _unsampled(rid: str, row: dict, k: int) -> dict[str, Any]:
+    """A ``difficulty`` row for a row quarantined before sampling: no pass count (null), not a 0 of k."""
+    return {"id": rid, "data_source": row.get("data_source"), "category": row.get("category"),
+            "reward_type": row.get("reward_type"), "split": row.get("split"), "k": k, "pass_count": None,
+            "pass_rate": None, "mean_reward": None, "mean_accuracy": None, "format_rate": None, "mean_tokens": None,
+            "truncated": None}
 
 
 def _score_tuple(row: dict, text: str, format_score: float) -> tuple[float, float, float]:
@@ -431,7 +519,7 @@ def keep_reason(stats: dict[str, Any], cfg: PassAtKConfig) -> str | None:
 
 
 def _write_outputs(cfg: PassAtKConfig, shards: list[InputShard], plan, per_row: dict[str, dict], side: list[dict],
-                   src_dir: Path | None) -> dict[str, Any]:
+                   src_dir: Path | None, bad: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
     import polars as pl
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -442,7 +530,8 @@ def _write_outputs(cfg: PassAtKConfig, shards: list[InputShard], plan, per_row: 
     schema = arrow_schema_with_features()
     data_dir = cfg.out / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    reasons = {rid: keep_reason(s, cfg) for rid, s in per_row.items()}
+    bad = bad or {}
+    reasons = {rid: bad[rid][0] if rid in bad else keep_reason(s, cfg) for rid, s in per_row.items()}
     written: list[Path] = []
     quarantine: list[pa.Table] = []
     used = sorted({si for si, _, _ in plan})
@@ -452,8 +541,9 @@ def _write_outputs(cfg: PassAtKConfig, shards: list[InputShard], plan, per_row: 
         t = _read(sh).slice(0, n)
         ids = t.column("id").to_pylist()
         pcount = pa.array([per_row[i]["pass_count"] for i in ids], pa.int32())
-        t = t.set_column(t.schema.get_field_index("pass_count"), "pass_count", pcount)
-        t = t.set_column(t.schema.get_field_index("k"), "k", pa.array([cfg.k] * len(ids), pa.int32()))
+        for name, col in (("pass_count", pcount), ("k", pa.array([cfg.k] * len(ids), pa.int32()))):
+            j = t.schema.get_field_index(name)
+            t = t.set_column(j, name, col) if j >= 0 else t.append_column(name, col)
         keep = pa.array([reasons[i] is None for i in ids])
         kept = t.filter(keep).select(list(COLUMNS)).cast(schema)
         path = data_dir / sh.name
@@ -466,7 +556,8 @@ def _write_outputs(cfg: PassAtKConfig, shards: list[InputShard], plan, per_row: 
             quarantine.append(pa.table({
                 "id": dropped.column("id"), "manifest": dropped.column("data_source"), "stage": ["pass_at_k"] *
                 dropped.num_rows, "reason": [reasons[i] for i in dropped.column("id").to_pylist()],
-                "detail": [f"pass_count={per_row[i]['pass_count']}/{cfg.k}" for i in dropped.column("id").to_pylist()],
+                "detail": [bad[i][1] if i in bad else f"pass_count={per_row[i]['pass_count']}/{cfg.k}"
+                           for i in dropped.column("id").to_pylist()],
             }))
     for stale in set(data_dir.glob("*.parquet")) - set(written):
         stale.unlink()
@@ -492,8 +583,9 @@ def _write_outputs(cfg: PassAtKConfig, shards: list[InputShard], plan, per_row: 
     hist = Counter(diff["pass_count"].to_list())
     by_cat: dict[str, Counter] = defaultdict(Counter)
     for c, p in diff.select("category", "pass_count").iter_rows():
-        by_cat[c][p] += 1
-    _write_card(cfg, diff, src_dir)
+        if p is not None:
+            by_cat[c][p] += 1
+    _write_card(cfg, diff, src_dir, Counter(r for r, _ in bad.values()))
     return {
         "kept": int(diff["kept"].sum()), "shards": written,
         "histogram": {i: hist.get(i, 0) for i in range(cfg.k + 1)},
@@ -531,7 +623,7 @@ def _write_catalog(cfg: PassAtKConfig, diff, comps, src_dir: Path | None) -> Pat
     return path
 
 
-def _write_card(cfg: PassAtKConfig, diff, src_dir: Path | None) -> Path:
+def _write_card(cfg: PassAtKConfig, diff, src_dir: Path | None, unsampled: Counter | None = None) -> Path:
     import yaml
 
     from vero_data.sql import load_sql
@@ -559,9 +651,11 @@ def _write_card(cfg: PassAtKConfig, diff, src_dir: Path | None) -> Path:
              f"passes when accuracy >= {cfg.pass_threshold}. "
              + ("All rows kept (annotated only)." if cfg.keep_all else
                 f"Kept rows with {cfg.min_pass} <= passes <= {cfg.max_pass}.")
-             + f" {int(diff['kept'].sum()):,} of {diff.height:,} rows kept; `pass_count` and `k` are set on each row.",
+             + f" {int(diff['kept'].sum()):,} of {diff.height:,} rows kept; `pass_count` and `k` are set on each row."
+             + (" Quarantined before sampling (not scorable): "
+                + ", ".join(f"{n} {r}" for r, n in sorted(unsampled.items())) + "." if unsampled else ""),
              "", "| category | passes | rows | share of category |", "|---|---|---|---|"]
-    lines += [f"| {c} | {p} | {n} | {s:.1%} |" for c, p, n, s in hist]
+    lines += [f"| {c} | {'not sampled' if p is None else p} | {n} | {s:.1%} |" for c, p, n, s in hist]
     path = cfg.out / "README.md"
     path.write_text(text + "\n".join(lines) + "\n")
     return path

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -21,6 +22,7 @@ __all__ = [
     "Completion",
     "GenerationBackend",
     "SamplingConfig",
+    "check_model_path",
     "get_backend",
     "messages_from_row",
 ]
@@ -101,6 +103,18 @@ def get_backend(kind: str, model: str, **kwargs: Any) -> GenerationBackend:
     raise ConfigError(f"unknown backend {kind!r}{hint}; available: {', '.join(BACKENDS)}")
 
 
+def check_model_path(model: str) -> None:
+    """Fail in one line when ``model`` is a local path that holds no saved model (transformers would say only
+    "Unrecognized processing class"); a missing path-like name is left to ``require_hub``, hub ids pass."""
+    from vero_data.errors import ConfigError
+
+    if os.path.isfile(model):
+        raise ConfigError(f"model {model} is a file; expected a model directory (with config.json) or a hub id")
+    if os.path.isdir(model) and not os.path.isfile(os.path.join(model, "config.json")):
+        raise ConfigError(f"model directory {model} has no config.json: not a saved model "
+                          "(save_pretrained output, `tiny` or a hub id expected)")
+
+
 def fill_image_parts(req: ChatRequest, part_for) -> list[dict]:
     """The request's messages with each ``{"type": "image"}`` part replaced by ``part_for(image)``, images in order
     (every backend's wire format differs only in that part)."""
@@ -138,6 +152,7 @@ def decode_image(img: Any):
         out = Image.open(io.BytesIO(img["bytes"])) if img.get("bytes") else Image.open(img["path"])
     else:
         out = Image.open(img)
+    out.load()  # decode now: a truncated file fails here, on its row, not later inside a batched generate
     return out.convert("RGB") if out.mode != "RGB" else out
 
 
@@ -146,25 +161,45 @@ def messages_from_row(row: dict, system_prompt: str | None = VERO_SYSTEM_PROMPT)
 
     ``<image>`` placeholders become ``{"type": "image"}`` parts (text-only turns stay strings). ``system_prompt``
     is prepended unless the row already has a system turn; pass None to use the model's own default.
+
+    Raises:
+        RowError: ``bad_prompt``, ``bad_image`` (detail names the image index) or ``image_count_mismatch``, so a
+            caller can quarantine the row instead of stopping a long run.
     """
+    from vero_data.errors import RowError
+
     messages: list[dict] = []
-    prompt = row["prompt"]
+    prompt = row.get("prompt")
     if isinstance(prompt, str):
-        prompt = json.loads(prompt) if prompt.lstrip().startswith("[") else [{"role": "user", "content": prompt}]
+        try:
+            prompt = json.loads(prompt) if prompt.lstrip().startswith("[") else [{"role": "user", "content": prompt}]
+        except ValueError as e:
+            raise RowError("bad_prompt", f"row {row.get('id')}: prompt is not valid JSON ({e})", "prompt") from e
+    if not isinstance(prompt, list) or not prompt or not all(
+            isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str | list)
+            for m in prompt):
+        raise RowError("bad_prompt", f"row {row.get('id')}: prompt is not a non-empty list of {{role, content}} "
+                                     "messages", "prompt")
     if system_prompt is not None and not any(m["role"] == "system" for m in prompt):
         messages.append({"role": "system", "content": system_prompt})
     for m in prompt:
         content = m["content"]
-        if IMAGE_PLACEHOLDER in content:
+        if isinstance(content, str) and IMAGE_PLACEHOLDER in content:
             messages.append({"role": m["role"], "content": split_placeholders(content)})
         else:
             messages.append({"role": m["role"], "content": content})
-    images = [decode_image(x) for x in (row.get("images") or [])]
+    images = []
+    for i, x in enumerate(row.get("images") or []):
+        try:
+            images.append(decode_image(x))
+        except Exception as e:  # PIL raises several types (UnidentifiedImageError, OSError, ValueError…)
+            why = "not a known image format" if "BytesIO" in str(e) else str(e)  # not PIL's object address
+            raise RowError("bad_image", f"row {row.get('id')}: image {i} cannot be decoded "
+                                        f"({type(e).__name__}: {why})", "images") from e
     n_ph = sum(1 for m in messages if isinstance(m["content"], list) for p in m["content"] if p["type"] == "image")
     if n_ph != len(images):
-        from vero_data.errors import VeroError
-
-        raise VeroError(f"row {row.get('id')}: {n_ph} <image> placeholders but {len(images)} images")
+        raise RowError("image_count_mismatch",
+                       f"row {row.get('id')}: {n_ph} <image> placeholders but {len(images)} images", "images")
     return messages, images
 
 

@@ -75,26 +75,36 @@ class OpenAIBackend:
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
+        from vero_data.errors import VeroError
+
+        url = f"{self.base_url}/chat/completions"
         attempt = 0
         while True:
             try:
-                r = urllib.request.Request(f"{self.base_url}/chat/completions", data=data, headers=headers)
+                r = urllib.request.Request(url, data=data, headers=headers)
                 with urllib.request.urlopen(r, timeout=self.timeout) as resp:
-                    body = json.loads(resp.read())
-                return self._parse(body, n)
+                    raw = resp.read()
+                try:
+                    return self._parse(json.loads(raw), n)
+                except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+                    # a 200 that is not a chat completion: a wrong --base-url or not an OpenAI-compatible server
+                    excerpt = " ".join(raw[:200].decode(errors="replace").split()) or "(empty body)"
+                    raise VeroError(f"chat completion for {req.id}: POST {url} answered 200 but not with a chat "
+                                    f"completion ({type(e).__name__}: {e}): {excerpt}") from e
             except urllib.error.HTTPError as e:
                 if e.code not in RETRY_STATUS or attempt >= self.max_retries:
-                    from vero_data.errors import VeroError
-
-                    detail = e.read()[:300].decode(errors="replace")
-                    raise VeroError(f"chat completion for {req.id} failed: HTTP {e.code}: {detail}") from e
+                    detail = " ".join(e.read()[:300].decode(errors="replace").split()) or "(empty body)"
+                    hint = " (check --base-url: the server root including /v1)" if e.code in (404, 405) else ""
+                    tries = f" after {attempt + 1} tries" if attempt else ""
+                    raise VeroError(f"chat completion for {req.id} failed{tries}: POST {url} → HTTP {e.code} "
+                                    f"{e.reason}: {detail}{hint}") from e
             except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
                 if attempt >= self.max_retries:
-                    from vero_data.errors import VeroError
-
-                    raise VeroError(f"chat completion for {req.id} failed after {attempt + 1} tries: {e}") from e
+                    why = e.reason if isinstance(e, urllib.error.URLError) else e
+                    raise VeroError(f"chat completion for {req.id} failed after {attempt + 1} tries: POST {url}: "
+                                    f"{why} (is the server running? --base-url / $OPENAI_BASE_URL)") from e
             delay = self.backoff * 2 ** attempt * (1 + random.random() / 4)
-            log.warning("retrying %s in %.1fs (attempt %d)", req.id, delay, attempt + 1)
+            log.warning("retrying %s (POST %s) in %.1fs (attempt %d)", req.id, url, delay, attempt + 1)
             time.sleep(delay)
             attempt += 1
 
