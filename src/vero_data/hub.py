@@ -54,15 +54,30 @@ def _unreachable(endpoint: str, timeout: float) -> str | None:
         return f"{what} is not reachable ({type(e).__name__}: {e})"
 
 
+def looks_like_path(name: str) -> bool:
+    """True for names no hub id can have (absolute, ``./``, ``../``, ``~``, or more than one ``/``): a missing
+    local path should say so, not that the Hub is unreachable."""
+    if "://" in name:  # a URL: left to the loader
+        return False
+    return (os.path.isabs(name) or name.startswith(("./", "../", "~")) or name in (".", "..")
+            or name.count("/") > 1)
+
+
 def require_hub(repo_id: str, what: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> None:
-    """Raise :class:`SourceUnavailableError` at once if ``repo_id`` needs the Hub and it cannot be reached.
+    """Raise :class:`SourceUnavailableError` at once if ``repo_id`` needs the Hub and it cannot be reached, or is a
+    local path that does not exist.
 
     Args:
-        repo_id: the hub id about to be loaded; a local path (an existing file or folder) needs no Hub.
+        repo_id: the hub id about to be loaded; a local path (an existing file or folder) needs no Hub, a missing
+            one (see :func:`looks_like_path`) raises "no such file or directory" without a probe.
         what: how to name it in the message (default ``repo_id``), e.g. ``"chartqa: hub dataset HuggingFaceM4/ChartQA"``.
         timeout: seconds for the TCP connect (one probe per endpoint and process).
     """
-    if hub_offline() or os.path.exists(repo_id):
+    if os.path.exists(repo_id):
+        return
+    if looks_like_path(repo_id):
+        raise SourceUnavailableError(f"no such file or directory: {repo_id}")
+    if hub_offline():
         return
     what = what or repo_id
     reason = _unreachable(hub_endpoint(), timeout)

@@ -41,10 +41,14 @@ def _request_from_openai(body: dict, rid: str) -> ChatRequest:
 
 
 def make_server(model: str, host: str = "127.0.0.1", port: int = 0, **backend_kwargs) -> ThreadingHTTPServer:
-    """A ready (not yet serving) server; ``server.server_address`` has the bound port."""
+    """A ready (not yet serving) server; ``server.server_address`` has the bound port.
+
+    The port is bound before the model loads, so a port in use fails at once (one line, no traceback).
+    """
+    from vero_data.errors import VeroError
     from vero_train.models.backends import get_backend
 
-    backend = get_backend("transformers", model, **backend_kwargs)
+    backend = None
     lock = threading.Lock()
     counter = iter(range(1 << 62))
 
@@ -90,7 +94,16 @@ def make_server(model: str, host: str = "127.0.0.1", port: int = 0, **backend_kw
                 "usage": {"completion_tokens": sum(c.n_tokens for c in comps)},
             })
 
-    return ThreadingHTTPServer((host, port), Handler)
+    try:
+        srv = ThreadingHTTPServer((host, port), Handler)
+    except OSError as e:
+        raise VeroError(f"cannot listen on {host}:{port}: {e.strerror or e} (pick another --port)") from e
+    try:
+        backend = get_backend("transformers", model, **backend_kwargs)
+    except BaseException:
+        srv.server_close()
+        raise
+    return srv
 
 
 def serve(model: str, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -150,6 +150,28 @@ def build_processor(tokenizer, min_pixels: int = MIN_PIXELS, max_pixels: int = M
                                chat_template=tokenizer.chat_template)
 
 
+def check_overrides(overrides: dict[str, Any]) -> None:
+    """Reject override names the config would not use (a typo would otherwise build the default model or fail deep
+    inside transformers) and a non-integer ``max_pixels``, before any build work."""
+    from transformers import Qwen2_5_VLConfig
+
+    from vero_data.errors import ConfigError
+
+    base = Qwen2_5_VLConfig()
+    text_fields = {*base.text_config.to_dict(), *TEXT_DEFAULTS}
+    vision_fields = set(base.vision_config.to_dict())
+    bad = [k for k in overrides if not (k == "max_pixels" or k in TEXT_DEFAULTS
+                                        or (k.startswith("text_") and k.removeprefix("text_") in text_fields)
+                                        or (k.startswith("vision_") and k.removeprefix("vision_") in vision_fields))]
+    if bad:
+        raise ConfigError(f"unknown tiny-model override(s) {', '.join(bad)}; valid: max_pixels, "
+                          f"{', '.join(TEXT_DEFAULTS)}, {', '.join('vision_' + k for k in VISION_DEFAULTS)} "
+                          "or any other text_<field> / vision_<field> of Qwen2_5_VLConfig")
+    mp = overrides.get("max_pixels", MAX_PIXELS)
+    if isinstance(mp, bool) or not isinstance(mp, int) or mp < MIN_PIXELS:
+        raise ConfigError(f"tiny-model override max_pixels={mp!r}: expected an integer >= {MIN_PIXELS}")
+
+
 def build_config(tokenizer, **overrides):
     """A ``Qwen2_5_VLConfig`` sized by ``TEXT_DEFAULTS``/``VISION_DEFAULTS``; ``overrides`` as ``text_*``/``vision_*``."""
     from transformers import Qwen2_5_VLConfig
@@ -164,7 +186,9 @@ def build_config(tokenizer, **overrides):
         elif k in text:
             text[k] = v
         else:
-            raise TypeError(f"unknown tiny-model override {k!r}: use text_<field> or vision_<field>")
+            from vero_data.errors import ConfigError
+
+            raise ConfigError(f"unknown tiny-model override {k!r}: use text_<field> or vision_<field>")
     head_dim = text["hidden_size"] // text["num_attention_heads"]
     mrope = text.pop("mrope_section")
     if sum(mrope) * 2 != head_dim:
@@ -173,7 +197,7 @@ def build_config(tokenizer, **overrides):
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
     vocab = (len(tokenizer) + 63) // 64 * 64
     vision["out_hidden_size"] = text["hidden_size"]
-    return Qwen2_5_VLConfig(
+    return _or_override_error(overrides, lambda: Qwen2_5_VLConfig(
         text_config=dict(
             vocab_size=vocab, **text, rope_parameters={"rope_type": "default", "mrope_section": mrope,
                                                        "rope_theta": theta, "type": "mrope"},
@@ -184,7 +208,19 @@ def build_config(tokenizer, **overrides):
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
         tie_word_embeddings=True,
-    )
+    ))
+
+
+def _or_override_error(overrides: dict[str, Any], make):
+    """``make()``, with a wrong override value (``num_hidden_layers=abc``) reported in one line."""
+    from vero_data.errors import ConfigError
+
+    try:
+        return make()
+    except Exception as e:  # transformers' strict dataclass errors, TypeError, ValueError
+        if not overrides:
+            raise
+        raise ConfigError(f"tiny-model overrides {overrides} rejected: {' '.join(str(e).split())}") from e
 
 
 def build_tiny_model(out_dir: str | Path, seed: int = 0, warmup_steps: int = 0, **overrides: Any) -> Path:
@@ -203,15 +239,20 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0, warmup_steps: int = 0, 
     import torch
     from transformers import GenerationConfig, Qwen2_5_VLForConditionalGeneration
 
+    from vero_data.errors import ConfigError
+
     t0 = time.perf_counter()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is an existing file; give a directory")
+    check_overrides(overrides)
     max_pixels = int(overrides.pop("max_pixels", MAX_PIXELS))
     tokenizer = train_tokenizer(tokenizer_corpus(seed))
     processor = build_processor(tokenizer, max_pixels=max_pixels)
     config = build_config(tokenizer, **overrides)
     torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(config).to(torch.float32)
+    model = _or_override_error(overrides, lambda: Qwen2_5_VLForConditionalGeneration(config).to(torch.float32))
+    out.mkdir(parents=True, exist_ok=True)
     model.eval()
     im_end, eot = tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.convert_tokens_to_ids("<|endoftext|>")
     model.generation_config = GenerationConfig(

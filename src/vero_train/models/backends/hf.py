@@ -6,7 +6,7 @@ import hashlib
 import logging
 
 from vero_data.hub import require_hub
-from vero_train.models.backends import ChatRequest, Completion, SamplingConfig
+from vero_train.models.backends import ChatRequest, Completion, SamplingConfig, check_model_path
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +26,13 @@ class TransformersBackend:
 
     def __init__(self, model: str, device: str | None = None, batch_size: int = 8, dtype: str | None = None,
                  **processor_kwargs):
+        check_model_path(model)
+        require_hub(model, f"model {model}")
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dt = getattr(torch, dtype) if dtype else (torch.float32 if self.device == "cpu" else torch.bfloat16)
-        require_hub(model, f"model {model}")
         self.processor = AutoProcessor.from_pretrained(model, **processor_kwargs)
         self.processor.tokenizer.padding_side = "left"
         self.model = AutoModelForImageTextToText.from_pretrained(model, dtype=dt).to(self.device).eval()

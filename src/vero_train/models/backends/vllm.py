@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from vero_data.hub import require_hub
-from vero_train.models.backends import ChatRequest, Completion, SamplingConfig, fill_image_parts
+from vero_train.models.backends import ChatRequest, Completion, SamplingConfig, check_model_path, fill_image_parts
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ class VLLMBackend:
 
     def __init__(self, model: str, tensor_parallel_size: int = 1, max_images: int = 4, max_model_len: int = 8192,
                  gpu_memory_utilization: float = 0.85, max_pixels: int | None = None, seed: int = 0, **engine_kwargs):
+        check_model_path(model)
+        require_hub(model, f"model {model}")
         try:
             from vllm import LLM
         except ImportError as e:
@@ -43,7 +45,6 @@ class VLLMBackend:
         mm_kwargs = {}
         if max_pixels:
             mm_kwargs["size"] = {"shortest_edge": 28 * 28 * 4, "longest_edge": max_pixels}
-        require_hub(model, f"model {model}")
         self.llm = LLM(
             model=model, tensor_parallel_size=tensor_parallel_size,
             limit_mm_per_prompt={"image": max_images, "video": 0}, max_model_len=max_model_len,
