@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import imagehash
@@ -64,6 +66,31 @@ def to_bytes_and_path(image: Any) -> tuple[bytes, str | None]:
     raise RowError("bad_image_type", f"unsupported image value of type {type(image).__name__}", "images")
 
 
+def resolve_image_path(image: Any, dirs: list[Path]) -> Any:
+    """A relative image path in a row is looked up in ``dirs`` in order (the data file's folder, then the
+    manifest's), then the working directory: a build must not depend on where it is started from. Found: returned
+    as ``{"bytes", "path"}`` with the path as the row gave it; anything else is returned unchanged."""
+    if isinstance(image, (str, os.PathLike)):
+        rel = image
+    elif isinstance(image, dict) and image.get("bytes") is None and isinstance(image.get("path"), (str, os.PathLike)):
+        rel = image["path"]
+    else:
+        return image
+    if not str(rel) or os.path.isabs(rel):
+        return image
+    for d in dirs:
+        cand = Path(d) / rel
+        try:
+            if cand.is_file():
+                return {"bytes": _read_file(str(cand)), "path": str(rel)}
+        except OSError:  # a name too long for the file system (say, a base64 string): not a path here
+            continue
+    if dirs and not os.path.isfile(rel):
+        looked = ", ".join(dict.fromkeys([*map(str, dirs), os.getcwd()]))
+        raise RowError("missing_image", f"image file {str(rel)[:200]} not found (looked in {looked})", "images")
+    return image
+
+
 def _read_file(path: str) -> bytes:
     try:
         with open(path, "rb") as f:
@@ -96,27 +123,34 @@ def _small(gray: Image.Image, side: int = 128) -> Image.Image:
     return gray.reduce(factor) if factor > 1 else gray
 
 
-def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
-    """Decode fully (truncated files fail here), cap pixels, hash. Raises RowError with a reason code."""
+_BYTESIO = re.compile(r"<_io\.BytesIO object at 0x[0-9a-fA-F]+>")
+
+
+def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, path: str | None = None) -> ImageInfo:
+    """Decode fully (truncated files fail here), cap pixels, hash. Raises RowError with a reason code; the detail
+    names ``path`` (the image's original path) when known."""
+    where = f"{path}: " if path else ""
     if not data:
-        raise RowError("empty_image", "image has 0 bytes", "images")
+        raise RowError("empty_image", f"{where}image has 0 bytes", "images")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
             w, h = img.size
             if w * h > max_pixels:
-                raise RowError("decompression_bomb", f"{w}x{h} = {w * h} pixels > cap {max_pixels}", "images")
+                raise RowError("decompression_bomb", f"{where}{w}x{h} = {w * h} pixels > cap {max_pixels}", "images")
             fmt = img.format
             img.load()
     except RowError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise RowError("decompression_bomb", str(e)[:200], "images") from None
+        raise RowError("decompression_bomb", f"{where}{str(e)[:200]}", "images") from None
     except Exception as e:  # PIL raises many types for corrupt data (OSError, SyntaxError, ValueError…)
-        raise RowError("undecodable_image", f"{type(e).__name__}: {str(e)[:200]}", "images") from None
+        # PIL names its in-memory buffer (`<_io.BytesIO object at 0x…>`), useless to a reader: name the path
+        msg = _BYTESIO.sub("", str(e)).strip()[:200]
+        raise RowError("undecodable_image", f"{where}{type(e).__name__}: {msg}", "images") from None
     if w == 0 or h == 0:
-        raise RowError("empty_image", f"image size {w}x{h}", "images")
+        raise RowError("empty_image", f"{where}image size {w}x{h}", "images")
     rgb = _flatten(img)
     h = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode())
     h.update(rgb.tobytes())

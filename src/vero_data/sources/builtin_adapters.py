@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -64,14 +65,41 @@ def get_path(row: Any, path: str) -> Any:
     return cur
 
 
+def _non_finite(v: Any) -> bool:
+    """NaN/inf anywhere in an answer (a NaN is never a ground truth; json.dumps would write invalid JSON)."""
+    if isinstance(v, float):
+        return not math.isfinite(v)
+    if isinstance(v, dict):
+        return any(_non_finite(x) for x in v.values())
+    if isinstance(v, list | tuple):
+        return any(_non_finite(x) for x in v)
+    return False
+
+
+def _short(v: Any) -> str:
+    s = repr(v)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
 def mapped(row: dict[str, Any], ctx: AdapterContext, mapping: ColumnMapping) -> RawSample:
-    """Apply a declarative `ColumnMapping` from a manifest."""
+    """Apply a declarative `ColumnMapping` from a manifest.
+
+    The question must be a string (a number or an object there means a wrong column); the answer may be a string,
+    number, bool, list or object (serialised as in docs/schema.md) but never NaN/inf."""
     q = get_path(row, mapping.question)
     if q is None or (isinstance(q, str) and not q.strip()):
         raise RowError("missing_question", f"column '{mapping.question}' is empty", mapping.question)
+    if not isinstance(q, str):
+        raise RowError("bad_question_type", f"column '{mapping.question}' is {type(q).__name__} {_short(q)}, "
+                       "expected a string", mapping.question)
     a = get_path(row, mapping.answer)
     if a is None or (isinstance(a, str) and not a.strip()):
         raise RowError("missing_answer", f"column '{mapping.answer}' is empty", mapping.answer)
+    if not isinstance(a, str | int | float | list | tuple | dict):
+        raise RowError("bad_answer_type", f"column '{mapping.answer}' is {type(a).__name__}, expected a string, "
+                       "number, list or object", mapping.answer)
+    if _non_finite(a):
+        raise RowError("non_finite_answer", f"column '{mapping.answer}' holds {_short(a)}", mapping.answer)
     imgs: list[Any] = []
     for p in [mapping.images] if isinstance(mapping.images, str) else mapping.images:
         v = get_path(row, p)
@@ -89,7 +117,7 @@ def mapped(row: dict[str, Any], ctx: AdapterContext, mapping: ColumnMapping) -> 
         raise RowError("missing_reward_type", "no reward_type in the row or the manifest", "reward_type")
     extra = {k: get_path(row, p) for k, p in mapping.extra.items()}
     uid = get_path(row, mapping.id) if mapping.id else None
-    question = str(q).replace(IMAGE_PLACEHOLDER, "").strip()
+    question = q.replace(IMAGE_PLACEHOLDER, "").strip()
     return RawSample(
         question=question,
         images=imgs,

@@ -1,25 +1,29 @@
 """Readers: turn a manifest's `source:` into a stream of ``(upstream_index, upstream_row)``.
 
-Rows stream (``datasets`` streaming for the hub, Arrow batches for local files) so memory stays flat.
+Rows stream (``datasets`` streaming for the hub, Arrow batches for local files, JSONL line by line) so memory
+stays flat. A local-file row carries its file under ``FILE_KEY`` (relative image paths resolve against it); a JSONL
+line that is not a JSON object comes as a ``RowError`` instead of a row, so ingest quarantines it (``bad_json``).
 """
 
 from __future__ import annotations
 
 import glob
 import itertools
+import json
 import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vero_data.errors import SourceUnavailableError
+from vero_data.errors import RowError, SourceUnavailableError
 from vero_data.hub import require_hub
 from vero_data.manifest import Manifest
 
 log = logging.getLogger(__name__)
 
 GENERATED_KEY = "__raw_sample__"  # a generator row carries its RawSample under this key
+FILE_KEY = "__source_file__"  # a local-file row carries the path of its file under this key (ingest pops it)
 
 
 def iter_source(manifest: Manifest, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -53,9 +57,8 @@ def known_length(manifest: Manifest) -> int | None:
     if kind == "generator":
         n = manifest.source.generator.n
     elif kind == "files" and manifest.source.files.format == "parquet":
-        import pyarrow.parquet as pq
 
-        n = sum(pq.ParquetFile(p).metadata.num_rows for p in _file_paths(manifest))
+        n = sum(_parquet_file(manifest, p).metadata.num_rows for p in file_paths(manifest))
     if n is not None and manifest.max_samples is not None:
         n = min(n, manifest.max_samples)
     return n
@@ -70,7 +73,8 @@ def _iter_generator(manifest: Manifest, start: int, stop: int | None):
         yield i, {GENERATED_KEY: s}
 
 
-def _file_paths(manifest: Manifest) -> list[str]:
+def file_paths(manifest: Manifest) -> list[str]:
+    """The files a `files:` source reads: its globs under ``base_dir`` (default: the manifest's folder)."""
     f = manifest.source.files
     base = Path(f.base_dir) if f.base_dir else (Path(manifest.path).parent if manifest.path else Path.cwd())
     paths: list[str] = []
@@ -83,18 +87,35 @@ def _file_paths(manifest: Manifest) -> list[str]:
     return paths
 
 
+def _unreadable(manifest: Manifest, path: str, e: BaseException) -> SourceUnavailableError:
+    msg = str(e).splitlines()[0][:200] if str(e) else ""
+    return SourceUnavailableError(f"{manifest.name}: cannot read {manifest.source.files.format} file {path}: "
+                                  f"{type(e).__name__}{': ' + msg if msg else ''}")
+
+
+def _parquet_file(manifest: Manifest, path: str):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as e:
+        raise _unreadable(manifest, path, e) from None
+
+
 def _iter_files(manifest: Manifest, start: int = 0, stop: int | None = None
-                ) -> Iterator[tuple[int, dict[str, Any]]]:
+                ) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     """Rows ``start <= index < stop`` of local files. Parquet seeks by row-group metadata, so reading part k of
-    a source costs O(part), not O(k·part)."""
+    a source costs O(part), not O(k·part). A file that cannot be read at all raises SourceUnavailableError
+    naming it."""
     f = manifest.source.files
-    paths = _file_paths(manifest)
+    paths = file_paths(manifest)
     if f.format == "parquet":
-        import pyarrow.parquet as pq
+        import pyarrow as pa
 
         base = 0
         for p in paths:
-            pf = pq.ParquetFile(p)
+            pf = _parquet_file(manifest, p)
             for rg in range(pf.num_row_groups):
                 n = pf.metadata.row_group(rg).num_rows
                 if base + n <= start:
@@ -102,20 +123,74 @@ def _iter_files(manifest: Manifest, start: int = 0, stop: int | None = None
                     continue
                 if stop is not None and base >= stop:
                     return
-                for i, row in enumerate(pf.read_row_group(rg).to_pylist()):
+                try:
+                    rows = pf.read_row_group(rg).to_pylist()
+                except (pa.ArrowException, OSError) as e:
+                    raise _unreadable(manifest, p, e) from None
+                for i, row in enumerate(rows):
                     if base + i >= start and (stop is None or base + i < stop):
-                        yield base + i, row
+                        yield base + i, {**row, FILE_KEY: p}
                 base += n
         return
     if f.format == "imagefolder":
         for i, p in enumerate(paths[start:stop], start=start):
-            yield i, {"image": {"bytes": None, "path": p}, "file_name": os.path.relpath(p)}
+            yield i, {"image": {"bytes": None, "path": p}, "file_name": os.path.relpath(p), FILE_KEY: p}
+        return
+    if f.format == "jsonl":
+        yield from itertools.islice(_iter_jsonl(manifest, paths), start, stop)
         return
     from datasets import load_dataset
 
-    builder = {"jsonl": "json", "json": "json", "csv": "csv"}[f.format]
-    ds = load_dataset(builder, data_files=paths, split="train", streaming=True)
-    yield from itertools.islice(enumerate(ds), start, stop)
+    builder = {"json": "json", "csv": "csv"}[f.format]
+    base = 0
+    for p in paths:  # one file at a time, so an unreadable one is named
+        if stop is not None and base >= stop:
+            return
+        n = 0
+        try:
+            for row in load_dataset(builder, data_files=[p], split="train", streaming=True):
+                if stop is not None and base + n >= stop:
+                    return
+                if base + n >= start:
+                    yield base + n, {**row, FILE_KEY: p}
+                n += 1
+        except Exception as e:  # datasets wraps parse errors in several types (DatasetGenerationError, ArrowInvalid…)
+            raise _unreadable(manifest, p, e) from None
+        base += n
+
+
+def _iter_jsonl(manifest: Manifest, paths: list[str]) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    """Every non-blank line of every file, in order; a line that is not a JSON object becomes a RowError."""
+    idx = 0
+    for p in paths:
+        try:
+            fh = open(p, "rb")  # noqa: SIM115 (the `with` below closes it; open errors are named here)
+        except OSError as e:
+            raise _unreadable(manifest, p, e) from None
+        with fh:
+            head = fh.read(4096)
+            fh.seek(0)
+            if b"\x00" in head or head.startswith((b"\xff\xfe", b"\xfe\xff")):  # binary, gzip or UTF-16/32
+                raise SourceUnavailableError(f"{manifest.name}: {p} is not UTF-8 text; format: jsonl expects one "
+                                             "JSON object per line")
+            for lineno, raw in enumerate(fh, start=1):
+                if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                if not raw.strip():
+                    continue
+                try:
+                    row = json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError as e:
+                    row = RowError("bad_json", f"{p}:{lineno}: not UTF-8 (byte {e.start})")
+                except (ValueError, RecursionError) as e:  # JSONDecodeError, a huge int, absurd nesting
+                    row = RowError("bad_json", f"{p}:{lineno}: {type(e).__name__}: {str(e)[:200]}")
+                else:
+                    if not isinstance(row, dict):
+                        row = RowError("bad_json", f"{p}:{lineno}: a JSON {type(row).__name__}, expected an object")
+                    else:
+                        row[FILE_KEY] = p
+                yield idx, row
+                idx += 1
 
 
 def _iter_hub(manifest: Manifest, start: int, stop: int | None):

@@ -37,10 +37,27 @@ def excerpt(value: Any, limit: int = 600) -> str:
     return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
+def row_question(row: dict[str, Any]) -> Any:
+    """The question of a row at any stage: `extra_info.question`, else the last user turn, else a `question` key
+    (adapt-stage drops), else the normalised `_question`. Rows dropped before validate have no `_question`."""
+    extra = row.get("extra_info")
+    if isinstance(extra, str) and extra:
+        try:
+            extra = json.loads(extra)
+        except ValueError:
+            extra = None
+    if isinstance(extra, dict) and extra.get("question"):
+        return extra["question"]
+    users = [m.get("content") for m in row.get("prompt") or [] if isinstance(m, dict) and m.get("role") == "user"]
+    if users and users[-1]:
+        return users[-1]
+    return row.get("question") or row.get("_question") or ""
+
+
 def quarantine_record(row: dict[str, Any], stage: str, err: RowError | None = None, *, reason: str | None = None,
                       detail: str = "", field: str | None = None, dup_of: str | None = None) -> dict[str, Any]:
     lineage = row.get("lineage") or {}
-    question = row.get("_question") or ""
+    question = row_question(row)
     return {
         "id": row.get("id"),
         "manifest": lineage.get("manifest") or row.get("manifest"),

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vero_data.errors import RowError
+from vero_data.images import resolve_image_path
 from vero_data.manifest import Manifest
 from vero_data.schema import ARROW_SCHEMA, COLUMNS, RawSample
 from vero_data.stages.base import QUARANTINE_SCHEMA, quarantine_record
@@ -99,7 +100,7 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
     """Process upstream rows ``[part*part_rows, (part+1)*part_rows)`` of one source and write its files."""
     from vero_data.sources import ADAPTERS, AdapterContext, load_plugins
     from vero_data.sources.builtin_adapters import mapped
-    from vero_data.sources.readers import iter_source
+    from vero_data.sources.readers import FILE_KEY, iter_source
 
     load_plugins()
     start, stop = part * part_rows, (part + 1) * part_rows
@@ -108,10 +109,20 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
     rows: list[dict[str, Any]] = []
     adapter = None if not isinstance(manifest.adapter, str) else ADAPTERS.get(manifest.adapter)
     base = {"manifest": manifest.name, "data_source": manifest.source_name, "category": manifest.category}
+    manifest_dir = Path(manifest.path).parent if manifest.path else None
+    # An explicit `split:` sets every row's split; otherwise the adapter's (canonical rows keep theirs).
+    split = manifest.split if "split" in manifest.model_fields_set else None
     for idx, raw in iter_source(manifest, start, stop):
         res.upstream_rows += 1
+        if isinstance(raw, RowError):  # the reader could not parse this row (a bad JSONL line)
+            res.read += 1
+            drops.append(quarantine_record({**base, "upstream_index": idx}, "read", raw))
+            continue
+        src_file = raw.pop(FILE_KEY, None) if isinstance(raw, dict) else None
+        image_dirs = [d for d in (Path(src_file).parent if src_file else None, manifest_dir) if d is not None]
         ctx = AdapterContext(manifest, idx, dict(manifest.adapter_params))
         samples: list[RawSample] = []
+        shown = _mapped_fields(raw, manifest)  # question/answer for the quarantine excerpt of a rejected row
         try:
             out = adapter(raw, ctx) if adapter else mapped(raw, ctx, manifest.adapter)
             for s in [out] if isinstance(out, RawSample) else out:
@@ -122,23 +133,32 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
                     samples.append(s)
         except RowError as e:
             res.read += 1
-            drops.append(quarantine_record({**base, "upstream_index": idx}, "adapt", e))
+            drops.append(quarantine_record({**base, "upstream_index": idx, **shown}, "adapt", e))
         except Exception as e:  # an adapter bug must not kill the build: quarantine with the exception
             res.read += 1
             err = RowError("adapter_error", f"{type(e).__name__}: {e}")
-            drops.append(quarantine_record({**base, "upstream_index": idx}, "adapt", err))
+            drops.append(quarantine_record({**base, "upstream_index": idx, **shown}, "adapt", err))
         for s in samples:
             res.read += 1
             if s.reward_type is None or s.reward_type == "":
                 s.reward_type = manifest.reward_type or ""
+            if split is not None:
+                s.split = split
+            where = {**base, "upstream_index": idx, "upstream_id": s.upstream_id,
+                     "question": s.question if isinstance(s.question, str) else None}
             try:
+                if isinstance(s, RawSample):
+                    s.images = [resolve_image_path(im, image_dirs) for im in (s.images or [])]
                 row = normalise_sample(
                     s, data_source=manifest.source_name, category=manifest.category, license=manifest.license,
                     manifest=manifest.name, manifest_version=manifest.version, upstream_index=idx,
                 )
             except RowError as e:
-                drops.append(quarantine_record({**base, "upstream_index": idx, "upstream_id": s.upstream_id},
-                                               "normalise", e))
+                drops.append(quarantine_record(where, "normalise", e))
+                continue
+            except Exception as e:  # an odd value an adapter let through (say bytes as the answer): quarantine it
+                drops.append(quarantine_record(where, "normalise", RowError("normalise_error",
+                                                                            f"{type(e).__name__}: {e}")))
                 continue
             rows.append(row)
     res.exhausted = res.upstream_rows < part_rows
@@ -167,6 +187,15 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
     tmp.write_text(res.to_json())
     os.replace(tmp, marker)
     return res
+
+
+def _mapped_fields(raw: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
+    """The upstream question and answer of a row, when a column mapping says where they are (else {})."""
+    from vero_data.sources.builtin_adapters import get_path
+
+    if isinstance(manifest.adapter, str):
+        return {}
+    return {"question": get_path(raw, manifest.adapter.question), "answer": get_path(raw, manifest.adapter.answer)}
 
 
 def _write_part(run_dir: Path, manifest: str, part: int, rows: list[dict[str, Any]], drops: list[dict]) -> None:

@@ -108,7 +108,7 @@ class ValidateStage(RowStage):
             raise RowError("placeholder_mismatch", f"{n_ph} '<image>' placeholders for {len(images)} images",
                            "prompt")
         check_answer_shape(answer, row["reward_type"])
-        infos = [inspect_image(im["bytes"], self.max_pixels) for im in images]
+        infos = [inspect_image(im["bytes"], self.max_pixels, im.get("path")) for im in images]
         extra = loads_extra(row["extra_info"])
         if row["reward_type"] in ("grounding", "clicking") and not extra.get("image_sizes"):
             extra["image_sizes"] = [[i.width, i.height] for i in infos]  # the reward needs them (rewards.md)
