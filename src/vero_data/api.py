@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from vero_data.build import BuildResult
 from vero_data.build import build as _build
 from vero_data.config import BuildConfig
@@ -16,6 +18,8 @@ from vero_data.manifest import (
     Manifest,
     SourceSpec,
     all_manifest_paths,
+    check_manifest,
+    is_recipe_file,
     load_manifest,
     load_recipe,
     resolve_manifest,
@@ -38,31 +42,36 @@ class ValidationResult:
 
 
 def validate(paths: list[str | Path] | None = None) -> list[ValidationResult]:
-    """Validate manifests and recipes (all shipped ones by default): schema, adapter/generator names, references."""
-    from vero_data.sources import ADAPTERS, GENERATORS, load_plugins
+    """Validate manifests and recipes (all shipped ones by default): schema, adapter/generator names and params,
+    that `files:` globs match, manifest references. A file with a top-level `manifests:` list is a recipe."""
+    from vero_data.sources import load_plugins
 
     load_plugins()
     if paths:
         files = []
         for p in map(Path, paths):
-            files.extend(sorted(p.rglob("*.yaml")) if p.is_dir() else [p])
+            if p.is_dir():
+                found = sorted(p.rglob("*.yaml"))
+                if not found:
+                    raise ConfigError(f"{p}: no *.yaml manifest or recipe in this folder")
+                files.extend(found)
+            else:
+                files.append(p)
     else:
         files = all_manifest_paths() + sorted(recipes_dir().glob("*.yaml"))
     out = []
     for f in files:
-        is_recipe = "recipes" in f.parts
+        is_recipe = "recipes" in f.parts  # the kind shown if the file cannot even be read
         try:
+            is_recipe = is_recipe_file(f)
             if is_recipe:
                 r = load_recipe(f)
                 for ref in r.manifests:
-                    resolve_manifest(ref)
+                    resolve_manifest(ref, recipe_path=f)
                 name = r.name
             else:
                 m = load_manifest(f)
-                if isinstance(m.adapter, str):
-                    ADAPTERS.get(m.adapter)
-                if m.source.generator:
-                    GENERATORS.get(m.source.generator.name)
+                check_manifest(m, files=True)
                 name = m.name
             out.append(ValidationResult(str(f), "recipe" if is_recipe else "manifest", True, name=name))
         except VeroError as e:
@@ -106,18 +115,28 @@ def generate_to_dir(name: str, n: int, seed: int, out: str | Path, params: dict[
     from vero_data.images import DEFAULT_MAX_PIXELS
     from vero_data.schema import arrow_schema_with_features
     from vero_data.sources import GENERATORS, load_plugins
+    from vero_data.sources.base import check_generator_params
     from vero_data.stages.export import shard_name
     from vero_data.stages.ingest import IngestSettings, ingest_part, part_dir
 
     load_plugins()
     info = GENERATORS.get(name)
+    if n < 1:
+        raise ConfigError(f"--n must be >= 1, got {n}")
+    check_generator_params(name, params or {}, where="--param")
+    try:
+        m = Manifest(name=name, category=info.category, source=SourceSpec(
+            generator=GeneratorSource(name=name, n=n, seed=seed, params=params or {})), adapter="generated",
+            license="apache-2.0", split=split, reward_types=list(info.reward_types))
+    except ValidationError as e:  # e.g. --split validation: name the flag, not a pydantic dump
+        err = e.errors()[0]
+        raise ConfigError(f"--{err['loc'][-1]}: {err['msg']} (value: {err.get('input')!r})") from None
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a directory")
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"{out} already exists and is not empty")
     out.mkdir(parents=True, exist_ok=True)
-    m = Manifest(name=name, category=info.category, source=SourceSpec(
-        generator=GeneratorSource(name=name, n=n, seed=seed, params=params or {})), adapter="generated",
-        license="apache-2.0", split=split, reward_types=list(info.reward_types))
     with tempfile.TemporaryDirectory() as tmp:
         res = ingest_part(m, 0, n, Path(tmp), IngestSettings(max_pixels or DEFAULT_MAX_PIXELS, 100_000))
         d = part_dir(Path(tmp), name)

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from vero_data.config import BuildConfig
 from vero_data.errors import ConfigError, SourceUnavailableError, VeroError
-from vero_data.manifest import Manifest, Recipe, load_manifest, load_recipe, recipe_manifests
+from vero_data.manifest import Manifest, Recipe, check_manifest, load_manifest, load_recipe, recipe_manifests
 from vero_data.progress import progress_bar
 from vero_data.rowstore import RowStore
 from vero_data.schema import CATEGORIES
@@ -71,6 +71,8 @@ def recipe_from_config(cfg: BuildConfig) -> tuple[Recipe, list[Manifest]]:
         if len(set(names)) != len(names):
             raise ConfigError(f"two manifests share a name: {names}")
         recipe = Recipe(name="custom", manifests=[m.path for m in manifests])
+    for m in manifests if not cfg.dry_run else []:  # (a dry run lists these in its plan instead)
+        check_manifest(m)  # adapter/generator names and params: fail now, naming the file, not mid-ingest
     if cfg.total is not None:
         recipe.mixture.total = cfg.total
     if cfg.rows_per_shard:
@@ -116,6 +118,8 @@ def prepare_out(cfg: BuildConfig, fingerprint: str) -> Run:
     out = cfg.out
     run = Run(out)
     fp_file = run.dir / "fingerprint"
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a directory")
     if out.exists() and any(out.iterdir()):
         if cfg.overwrite:
             shutil.rmtree(out)

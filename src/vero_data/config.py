@@ -37,8 +37,11 @@ class BuildConfig:
             raise ConfigError("give either --recipe NAME or --manifest FILE (one or more), not both/neither")
         if self.workers < 1:
             raise ConfigError(f"--workers must be >= 1, got {self.workers}")
-        if self.part_rows < 1:
-            raise ConfigError(f"--part-rows must be >= 1, got {self.part_rows}")
+        # the same bounds a recipe has (mixture.total > 0, rows_per_shard > 0, max_samples > 0)
+        for flag, v in (("--part-rows", self.part_rows), ("--total", self.total), ("--limit", self.limit),
+                        ("--rows-per-shard", self.rows_per_shard), ("--max-pixels", self.max_pixels)):
+            if v is not None and v < 1:
+                raise ConfigError(f"{flag} must be >= 1, got {v}")
         bad = [f for f in self.formats if f not in ("parquet", "verl")]
         if bad:
             raise ConfigError(f"unknown --format {bad}; use parquet and/or verl")

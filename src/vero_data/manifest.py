@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from vero_data.errors import ConfigError
 from vero_data.paths import manifests_dir, recipes_dir
-from vero_data.schema import CATEGORIES, REWARD_TYPES
+from vero_data.schema import CATEGORIES, REWARD_TYPES, SPLITS
 
 
 class _Model(BaseModel):
@@ -127,7 +127,7 @@ class Manifest(_Model):
     max_samples: int | None = Field(None, gt=0, description="read at most this many upstream rows")
     target: int | None = Field(None, ge=0, description="rows to keep after curation (paper Table A1 count)")
     canonicalise: bool = True
-    split: str = "train"
+    split: str = Field("train", description="the `split` column of this source's rows (given: overrides the adapter's)")
     provenance: Provenance = Field(default_factory=Provenance)
     tags: list[str] = Field(default_factory=list)
 
@@ -161,6 +161,15 @@ class Manifest(_Model):
         bad = [r for r in v if r not in REWARD_TYPES]
         if bad:
             raise ValueError(f"unknown reward_types {bad}; each one of {', '.join(REWARD_TYPES)}")
+        return v
+
+    @field_validator("split")
+    @classmethod
+    def _split(cls, v: str) -> str:
+        # The output split column, not the upstream split to read (that is source.hub.split / source.vero600k.split).
+        if v not in SPLITS:
+            raise ValueError(f"unknown split {v!r}; one of {', '.join(SPLITS)} (the rows' split column; the upstream "
+                             "split to read is source.hub.split or source.vero600k.split)")
         return v
 
     @model_validator(mode="after")
@@ -252,14 +261,30 @@ def _fmt_validation(path: Path, err: ValidationError) -> str:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError as e:
-        raise ConfigError(f"{path}: file not found") from e
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not a UTF-8 text file (byte {e.start}); a manifest or recipe is YAML text") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: invalid YAML: {e}") from e
+        raise ConfigError(f"{path}: invalid YAML{_yaml_where(e)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     return data
+
+
+def _yaml_where(e: yaml.YAMLError) -> str:
+    """' at line L, column C: problem' from a PyYAML error (its own text says `in "<unicode string>"`)."""
+    mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{where}: {problem or str(e).splitlines()[0]}"
+
+
+def is_recipe_file(path: str | Path) -> bool:
+    """A recipe has a top-level `manifests:` list (a manifest never does), wherever the file lives."""
+    return "manifests" in _read_yaml(Path(path))
 
 
 def load_manifest(path: str | Path) -> Manifest:
@@ -296,25 +321,56 @@ def all_manifest_paths(root: Path | None = None) -> list[Path]:
     return sorted(p for p in root.rglob("*.yaml") if "recipes" not in p.relative_to(root).parts)
 
 
-def resolve_manifest(ref: str, root: Path | None = None) -> Path:
-    """A manifest reference in a recipe: a path (``stem/geo170k.yaml``) or a bare name (``geo170k``)."""
+def resolve_manifest(ref: str, root: Path | None = None, recipe_path: str | Path | None = None) -> Path:
+    """A manifest reference in a recipe: a path (``stem/geo170k.yaml``) or a bare name (``geo170k``).
+
+    Looked up next to the recipe file first (so a recipe and its manifests can move together), then the working
+    directory, then the manifests dir."""
     root = root or manifests_dir()
     p = Path(ref)
-    for cand in (p, root / p, root / f"{ref}.yaml"):
+    here = Path(recipe_path).parent if recipe_path else None
+    cands = [*([here / p, here / f"{ref}.yaml"] if here else []), p, root / p, root / f"{ref}.yaml"]
+    for cand in cands:
         if cand.suffix == ".yaml" and cand.is_file():
             return cand
     matches = [q for q in all_manifest_paths(root) if q.stem == ref]
     if len(matches) == 1:
         return matches[0]
+    who = f"{recipe_path}: " if recipe_path else ""
     if len(matches) > 1:
-        raise ConfigError(f"manifest name '{ref}' is ambiguous: {[str(m) for m in matches]}")
-    raise ConfigError(f"manifest '{ref}' not found under {root}")
+        raise ConfigError(f"{who}manifest name '{ref}' is ambiguous: {[str(m) for m in matches]}")
+    dirs = ", ".join(str(d) for d in dict.fromkeys([*([here.resolve()] if here else []), Path.cwd(), root]))
+    raise ConfigError(f"{who}manifest '{ref}' not found (looked in {dirs})")
+
+
+def check_manifest(m: Manifest, files: bool = False) -> None:
+    """What the schema cannot see: adapter and generator names, generator params, and (``files``) that the
+    `files:` globs match something. Errors are prefixed with the manifest's file."""
+    from vero_data.errors import VeroError
+    from vero_data.sources import ADAPTERS, load_plugins
+    from vero_data.sources.base import check_generator_params
+
+    load_plugins()
+    try:
+        if isinstance(m.adapter, str):
+            ADAPTERS.get(m.adapter)
+        if m.source.generator:
+            check_generator_params(m.source.generator.name, m.source.generator.params, where="source.generator.params")
+        if files and m.source.files:
+            from vero_data.sources.readers import file_paths
+
+            file_paths(m)
+    except VeroError as e:
+        msg = str(e)
+        if m.path and not msg.startswith(m.path):
+            raise ConfigError(f"{m.path}: {msg}") from None
+        raise
 
 
 def recipe_manifests(recipe: Recipe) -> list[Manifest]:
     out, seen = [], set()
     for ref in recipe.manifests:
-        m = load_manifest(resolve_manifest(ref))
+        m = load_manifest(resolve_manifest(ref, recipe_path=recipe.path))
         if m.name in seen:
             raise ConfigError(f"{recipe.path}: manifest '{m.name}' listed twice")
         seen.add(m.name)

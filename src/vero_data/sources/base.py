@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from vero_data.errors import ConfigError
 from vero_data.registry import Registry
 from vero_data.schema import CATEGORIES, REWARD_TYPES, RawSample
 
@@ -70,6 +71,39 @@ def register_generator(name: str, category: str, reward_types: Iterable[str], de
     return deco
 
 
+DIFFICULTIES = ("mixed", "easy", "medium", "hard")
+
+
+class GeneratorParamError(ConfigError, ValueError):
+    """A generator parameter is unknown or has a bad value (a ValueError too: what generators themselves raise)."""
+
+
+def generator_param_names(name: str) -> set[str] | None:
+    """The params generator ``name`` reads: its registered defaults + its difficulty knobs; None if it declares none
+    (a plugin without defaults: any key is passed through unchecked)."""
+    from vero_data.sources.generators.catalog import KNOB_TABLES
+
+    info = GENERATORS.get(name)
+    levels = KNOB_TABLES.get(name, {})
+    known = set(info.defaults) | {k for lv in levels.values() for k in lv} | ({"difficulty"} if levels else set())
+    return known or None
+
+
+def check_generator_params(name: str, params: dict[str, Any], where: str = "params") -> None:
+    """Reject unknown keys and a bad ``difficulty`` before any row is drawn (both used to pass silently or crash
+    mid-build). ``where`` names the params in the message (a manifest field or the ``--param`` flag)."""
+    known = generator_param_names(name)
+    if known is not None:
+        bad = sorted(k for k in params if k not in known)
+        if bad:
+            raise GeneratorParamError(f"{where}: unknown parameter(s) {', '.join(map(repr, bad))} for generator "
+                                      f"'{name}'; known: {', '.join(sorted(known))}")
+    d = params.get("difficulty", "mixed")
+    if (known is None or "difficulty" in known) and d not in DIFFICULTIES:
+        raise GeneratorParamError(f"{where}: generator '{name}' parameter 'difficulty' must be one of "
+                                  f"{', '.join(DIFFICULTIES)}; got {d!r}")
+
+
 def row_seed(name: str, seed: int, index: int, split: str = "train") -> int:
     """Per-row seed: rows are independent (parallel, resumable) and `split` salts held-out rows apart."""
     h = hashlib.sha256(f"{name}\0{split}\0{seed}\0{index}".encode()).digest()
@@ -80,9 +114,17 @@ def generate(name: str, n: int, seed: int = 0, params: dict[str, Any] | None = N
              start: int = 0) -> Iterator[tuple[int, RawSample]]:
     """Yield ``(index, RawSample)`` for rows ``start..n-1`` of generator ``name``; deterministic in (seed, index)."""
     info = GENERATORS.get(name)
+    check_generator_params(name, params or {})
     p = {**info.defaults, **(params or {})}
     for i in range(start, n):
-        s = info.fn(random.Random(row_seed(name, seed, i, split)), p)
+        try:
+            s = info.fn(random.Random(row_seed(name, seed, i, split)), p)
+        except (ValueError, TypeError, KeyError, IndexError) as e:
+            if not set(params or {}) - {"difficulty"}:  # no knob overridden (difficulty is checked): a bug
+                raise
+            # the usual cause is a knob of the wrong type or range (`--param size=abc`): one line naming them
+            raise GeneratorParamError(f"generator '{name}' failed with params {params}: {type(e).__name__}: "
+                                      f"{str(e)[:200]}") from e
         s.split = split
         if s.upstream_id is None:
             s.upstream_id = f"{name}-{split}-{seed}-{i}"
