@@ -54,12 +54,12 @@ def data_build(
     seed: Annotated[int, typer.Option(help="mixture seed")] = 0,
     resume: Annotated[bool, typer.Option(help="continue an interrupted build")] = False,
     overwrite: Annotated[bool, typer.Option(help="delete OUT first")] = False,
-    workers: Annotated[int, typer.Option(help="ingest processes")] = 1,
-    part_rows: Annotated[int, typer.Option(help="upstream rows per ingest part")] = 1000,
-    rows_per_shard: Annotated[int | None, typer.Option(help="rows per Parquet shard")] = None,
-    total: Annotated[int | None, typer.Option(help="target rows (overrides the recipe)")] = None,
-    limit: Annotated[int | None, typer.Option(help="read at most N upstream rows per source")] = None,
-    max_pixels: Annotated[int | None, typer.Option(help="per-image pixel cap (decompression bombs)")] = None,
+    workers: Annotated[int, typer.Option(help="ingest processes", min=1)] = 1,
+    part_rows: Annotated[int, typer.Option(help="upstream rows per ingest part", min=1)] = 1000,
+    rows_per_shard: Annotated[int | None, typer.Option(help="rows per Parquet shard", min=1)] = None,
+    total: Annotated[int | None, typer.Option(help="target rows (overrides the recipe)", min=1)] = None,
+    limit: Annotated[int | None, typer.Option(help="read at most N upstream rows per source", min=1)] = None,
+    max_pixels: Annotated[int | None, typer.Option(help="per-image pixel cap (decompression bombs)", min=1)] = None,
     format: Annotated[list[str] | None, typer.Option("--format", help="parquet (always) and/or verl")] = None,
     dry_run: Annotated[bool, typer.Option(help="print the plan, read nothing")] = False,
     skip_unavailable: Annotated[bool, typer.Option(help="build without unreachable sources")] = False,
@@ -75,7 +75,7 @@ def data_build(
                           overwrite=overwrite, workers=workers, part_rows=part_rows, rows_per_shard=rows_per_shard,
                           total=total, limit=limit, dry_run=dry_run, skip_unavailable=skip_unavailable,
                           formats=sorted({"parquet", *(format or [])}),
-                          **({"max_pixels": max_pixels} if max_pixels else {}))
+                          **({"max_pixels": max_pixels} if max_pixels is not None else {}))
         res = build(cfg)
     except VeroError as e:
         _fail(e)
@@ -143,7 +143,10 @@ def data_validate(
     """Validate manifests and recipes: schema, adapter and generator names, manifest references."""
     from vero_data.api import validate
 
-    results = validate(paths)
+    try:
+        results = validate(paths)
+    except VeroError as e:
+        _fail(e)
     bad = [r for r in results if not r.ok]
     con = _console()
     for r in bad:  # plain lines, not a table: error messages already name file, field and value
@@ -218,7 +221,7 @@ def data_generators(json_out: Annotated[bool, typer.Option("--json", help="machi
 def data_generate(
     name: Annotated[str, typer.Argument(help="generator name (see `vero data generators`)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="output directory")],
-    n: Annotated[int, typer.Option(help="rows")] = 100,
+    n: Annotated[int, typer.Option(help="rows", min=1)] = 100,
     seed: Annotated[int, typer.Option(help="seed: same seed, byte-identical rows")] = 0,
     split: Annotated[str, typer.Option(help="train, or test for held-out rows (salted seeds)")] = "train",
     param: Annotated[list[str] | None, typer.Option(help="generator parameter KEY=VALUE (JSON values)")] = None,
@@ -228,11 +231,13 @@ def data_generate(
 
     params = {}
     for p in param or []:
-        k, _, v = p.partition("=")
+        k, eq, v = p.partition("=")
+        if not eq or not k.strip():
+            _fail(VeroError(f"--param {p!r}: expected KEY=VALUE (e.g. --param difficulty=hard)"))
         try:
-            params[k] = json.loads(v)
+            params[k.strip()] = json.loads(v)
         except json.JSONDecodeError:
-            params[k] = v
+            params[k.strip()] = v
     try:
         res = generate_to_dir(name, n, seed, out, params, split)
     except VeroError as e:
@@ -279,13 +284,65 @@ def data_export(
     """Export built shards to another layout (veRL: byte-compatible with Vero's download script)."""
     if format != "verl":
         _fail(VeroError(f"unknown --format {format!r}; supported: verl"))
+    try:
+        shards = _export_shards(data)
+        if out.exists() and not out.is_dir():
+            raise VeroError(f"--out {out} is a file, not a directory")
+        _export_verl(shards, out)
+    except VeroError as e:
+        _fail(e)
+    _console().print(f"veRL layout written to {out}")
+
+
+def _export_shards(data: Path) -> list[Path]:
+    """The shards of a build (``data/<split>-NNNNN-of-MMMMM.parquet``) or of `vero data generate` (the same names at
+    the top level). Only shard names count: ``quarantine.parquet`` holds rejected rows, never training rows."""
+    import re
+
+    if not data.is_dir():
+        raise VeroError(f"--data {data}: not a directory (expected a built dataset with data/*.parquet)")
+    shard = re.compile(r"^[a-z]+-\d{5}-of-\d{5}\.parquet$")
+    where = data / "data" if (data / "data").is_dir() else data
+    shards = sorted(p for p in where.glob("*.parquet") if shard.match(p.name))
+    if not shards:
+        raise VeroError(f"--data {data}: no shards ({where}/<split>-NNNNN-of-MMMMM.parquet); not a vero build, or "
+                        "a build that exported 0 rows")
+    return shards
+
+
+def _export_verl(shards: list[Path], out: Path) -> None:
+    """export_verl_dir, with an unreadable shard named in one line instead of an Arrow traceback."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from vero_data.stages.export import export_verl_dir
 
-    shards = sorted((data / "data").glob("*.parquet")) or sorted(data.glob("*.parquet"))
-    if not shards:
-        _fail(VeroError(f"no Parquet shards under {data}"))
-    export_verl_dir(shards, out)
-    _console().print(f"veRL layout written to {out}")
+    for s in shards:  # footer and schema first: most corrupt files fail here, before anything is written
+        try:
+            pq.ParquetFile(s)
+        except (pa.ArrowException, OSError) as e:
+            raise VeroError(f"cannot read shard {s}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
+    try:
+        export_verl_dir(shards, out)
+    except (pa.ArrowException, OSError) as e:
+        msg = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+        bad = next((s for s in shards if not _readable(s)), None)
+        if bad is not None:
+            raise VeroError(f"cannot read shard {bad}: {msg}") from None
+        if isinstance(e, OSError):
+            raise VeroError(f"cannot write to {out}: {msg}") from None
+        raise
+
+
+def _readable(path: Path) -> bool:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_table(path)
+    except (pa.ArrowException, OSError):
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------------------------------- bench
