@@ -31,8 +31,8 @@ def build_config(model: str | None, data: str | None, out: Path, config: Path | 
                  max_steps: int | None = None, recipe: str | None = None, preset: str = "auto",
                  extra_args: list[str] | None = None):
     """The run's ``VeroGSPOConfig``: preset (paper defaults, or the CPU smoke sizes without a GPU), then the YAML
-    file, then extra ``--field value`` flags, then the named options."""
-    from vero_train.config import CPU_SMOKE, has_accelerator
+    file, then the named options, then extra ``--field value`` flags."""
+    from vero_train.config import CPU_SMOKE, has_accelerator, load_config, read_config_file
 
     if preset not in PRESETS:
         raise ValueError(f"--preset must be one of {', '.join(PRESETS)}")
@@ -41,27 +41,11 @@ def build_config(model: str | None, data: str | None, out: Path, config: Path | 
     if use_cpu_preset:
         base = dict(CPU_SMOKE)
     if config is not None:
-        import yaml
-
-        base.update(yaml.safe_load(Path(config).read_text()) or {})
+        base.update(read_config_file(config))  # a bad file or field: one error naming it
     named = {"model_name_or_path": model, "data": data, "output_dir": str(out), "max_steps": max_steps,
              "recipe": recipe}
-    return _load(base, extra_args, named), use_cpu_preset
-
-
-def _load(base: dict, extra_args: list[str] | None, named: dict):
-    import tempfile
-
-    import yaml
-
-    from vero_train.config import load_config
-
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-        yaml.safe_dump(base, f)
-    try:
-        return load_config(f.name, extra_args, **named)
-    finally:
-        Path(f.name).unlink(missing_ok=True)
+    # YAML (and preset) values and the named options are the parser's defaults; extra --field flags go on top
+    return load_config(None, extra_args, **{**base, **{k: v for k, v in named.items() if v is not None}}), use_cpu_preset
 
 
 def train_cmd(
@@ -72,9 +56,12 @@ def train_cmd(
                     ] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML of VeroGSPOConfig fields "
                                                 "(configs/train/*.yaml); flags override it")] = None,
-    max_steps: Annotated[int | None, typer.Option(help="optimizer updates to run (TRL max_steps; the paper's 4,000 "
-                                                  "rollout steps = 8,000 updates)")] = None,
+    max_steps: Annotated[int | None, typer.Option(min=1, help="optimizer updates to run (TRL max_steps; the paper's "
+                                                  "4,000 rollout steps = 8,000 updates); default: rollout_steps × "
+                                                  "ppo_mini_batches")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue from the newest checkpoint in OUT")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="delete OUT first (an earlier run in it included)")
+                         ] = False,
     recipe: Annotated[str | None, typer.Option(help="without --data: build this recipe (e.g. `demo`) into "
                                                "OUT/data-<recipe> first")] = None,
     preset: Annotated[str, typer.Option(help="auto: paper recipe on GPU, CPU smoke sizes without one (when no "
@@ -92,7 +79,7 @@ def train_cmd(
         cfg, cpu = build_config(model, data, out, config, max_steps, recipe, preset, list(ctx.args))
     except (ValueError, VeroError, OSError) as e:
         _fail(e)
-    except SystemExit as e:  # argparse on an unknown/invalid extra flag
+    except SystemExit as e:  # argparse exiting on its own (e.g. -h among the extra flags)
         _fail(ValueError(f"invalid flags {ctx.args}: see `vero train --help` and VeroGSPOConfig's fields ({e})"))
     con = _console(stderr=True)
     if cpu:
@@ -102,7 +89,7 @@ def train_cmd(
     from vero_train.train import train
 
     try:
-        res = train(cfg, resume=resume, console=con)
+        res = train(cfg, resume=resume, overwrite=overwrite, console=con)
     except VeroError as e:
         _fail(e)
     summary = {"output_dir": res.output_dir, "global_step": res.global_step, "metrics": res.metrics_path,

@@ -25,11 +25,17 @@ from typing import Any
 
 from trl import GRPOConfig
 
+from vero_data.errors import ConfigError
 from vero_train.models.prompts import VERO_SYSTEM_PROMPT
 
 log = logging.getLogger(__name__)
 
 SPEC = "vero600k_format.md"
+
+
+class TrainConfigError(ConfigError, ValueError):
+    """A bad config file, field or flag (a ValueError too, as load_config raised before)."""
+
 DEFAULT_REWARD_FUNCS = ["vero_accuracy", "vero_format", "vero_overlong"]
 
 
@@ -240,6 +246,9 @@ class VeroGSPOConfig(GRPOConfig):
             self.generation_batch_size = None
         elif self.steps_per_generation is None and self.generation_batch_size is None:
             self.steps_per_generation = self.ppo_mini_batches * self.gradient_accumulation_steps
+        if self.max_steps is not None and (self.max_steps == 0 or self.max_steps < -1):
+            raise ValueError(f"max_steps must be ≥ 1, or -1 (TrainingArguments' 'not set': rollout_steps × "
+                             f"ppo_mini_batches), got {self.max_steps}")
         if self.max_steps is None or self.max_steps < 0:
             self.max_steps = self.rollout_steps * self.ppo_mini_batches
         if not self.warmup_steps:
@@ -257,11 +266,22 @@ class VeroGSPOConfig(GRPOConfig):
         if self.importance_sampling_level == "sequence" and self.loss_type in ("dapo", "bnpo", "dr_grpo"):
             log.warning("importance_sampling_level='sequence' with loss_type=%r length-weights the GSPO loss "
                         "(trl#3823); the paper's aggregation is loss_type='grpo'", self.loss_type)
+        import json
+
+        for name in self._VALID_DICT_FIELDS:  # the parent json.loads these strings; its error names no field
+            v = getattr(self, name, None)
+            if isinstance(v, str) and v.lstrip().startswith("{"):
+                try:
+                    json.loads(v)
+                except ValueError as e:
+                    raise ValueError(f"{name}: expected a mapping or its JSON, got {v!r} ({e})") from None
         super().__post_init__()
         if isinstance(self.category_weights, str):  # a JSON string left over when the parent did not parse it
-            import json
-
-            self.category_weights = json.loads(self.category_weights)
+            try:
+                self.category_weights = json.loads(self.category_weights)
+            except ValueError as e:
+                raise ValueError(f"category_weights: expected a mapping or its JSON, got {self.category_weights!r} "
+                                 f"({e})") from None
 
     @property
     def rollout_batch_completions(self) -> int:
@@ -281,29 +301,146 @@ def load_config(config_file: str | Path | None = None, args: list[str] | None = 
     >>> load_config(output_dir="/tmp/x", bf16=False).epsilon_high
     0.0004
     """
-    import yaml
     from trl import TrlParser
 
     values: dict[str, Any] = {}
     if config_file is not None:
-        loaded = yaml.safe_load(Path(config_file).read_text()) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{config_file}: expected a mapping of config fields")
-        values.update(loaded)
-    values.update({k: v for k, v in overrides.items() if v is not None})
+        values.update(read_config_file(config_file))
+    given = {k: v for k, v in overrides.items() if v is not None}
+    check_fields(given, "load_config")
+    values.update(given)
     values.setdefault("output_dir", "vero-gspo")
-    names = {f for f in VeroGSPOConfig.__dataclass_fields__}
-    unknown = sorted(set(values) - names)
-    if unknown:
-        import difflib
-
-        hints = [f"{u} (did you mean {', '.join(difflib.get_close_matches(u, names, 2)) or '?'})" for u in unknown]
-        raise ValueError(f"unknown config field(s): {'; '.join(hints)}")
     parser = TrlParser(VeroGSPOConfig)
+    parser.allow_abbrev = False  # `--learning_rat 1` is a typo, not --learning_rate
+    parser.error = _flag_error  # argparse would print its ~190-line usage and exit
     # Defaults from YAML + overrides, then flags on top: parse_args_and_config semantics without --config.
     parser.set_defaults(**values)
-    (cfg,) = parser.parse_args_and_config(list(args or []))
+    try:
+        (cfg,) = parser.parse_args_and_config(list(args or []))
+    except ValueError as e:
+        if "not used by the HfArgumentParser" not in str(e):
+            raise
+        flags = [a for a in (args or []) if a.startswith("--")]
+        names = [f.name.replace("_", "-") for f in VeroGSPOConfig.__dataclass_fields__.values()]
+        bad = [a for a in flags if a[2:].split("=")[0].replace("_", "-") not in names]
+        raise TrainConfigError(f"unknown flag(s): {'; '.join(_hint(b[2:].split('=')[0], names, '--') for b in bad) or e}"
+                          ) from None
     return cfg
+
+
+def _flag_error(message: str):
+    """argparse's error hook: one line naming the flag and the expected type."""
+    raise TrainConfigError(f"flag {message.removeprefix('argument ')}")
+
+
+def _hint(name: str, names: Any, prefix: str = "") -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name.replace("_", "-") if prefix else name, list(names), 2)
+    return f"{prefix}{name}" + (f" (did you mean {', '.join(prefix + c for c in close)}?)" if close else "")
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A ``--config`` YAML as a dict of VeroGSPOConfig fields; a bad file is one error naming it, the line or the
+    field and the expected type (TRL's parser would print its whole usage instead)."""
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TrainConfigError(f"{path}: no such file") from None
+    except UnicodeDecodeError as e:
+        raise TrainConfigError(f"{path}: not a UTF-8 YAML file (byte {e.start})") from None
+    except OSError as e:
+        raise TrainConfigError(f"{path}: cannot read: {e.strerror or e}") from None
+    except yaml.YAMLError as e:
+        mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise TrainConfigError(f"{path}: invalid YAML{where}: {problem or str(e).splitlines()[0]}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise TrainConfigError(f"{path}: expected a mapping of VeroGSPOConfig fields (field: value), got a "
+                          f"{type(data).__name__}")
+    check_fields(data, str(path))
+    return data
+
+
+def check_fields(values: dict[str, Any], source: str) -> None:
+    """Every key is a VeroGSPOConfig field and every value fits the field's type (numbers may be strings, as YAML
+    reads ``1e-6``); ``source`` (a file, ``load_config``) starts the message."""
+    hints = _field_types()
+    unknown = [k for k in values if k not in hints]
+    if unknown:
+        raise TrainConfigError(f"{source}: unknown config field(s): {'; '.join(_hint(str(u), hints) for u in unknown)}")
+    for k, v in values.items():
+        tp = hints[k]
+        if not _fits(v, tp):
+            raise TrainConfigError(f"{source}: field {k}: expected {_type_name(tp)}, got {v!r}")
+
+
+def _field_types() -> dict[str, Any]:
+    import typing
+
+    hints = typing.get_type_hints(VeroGSPOConfig)
+    return {f: hints.get(f, Any) for f in VeroGSPOConfig.__dataclass_fields__}
+
+
+def _fits(v: Any, tp: Any) -> bool:
+    """Whether TRL's parser can take ``v`` for a field typed ``tp`` (unknown types: yes)."""
+    import enum
+    import types
+    import typing
+
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(v, a) for a in args)
+    if tp is type(None):
+        return v is None
+    if origin is typing.Literal:
+        return v in args
+    if tp is bool:
+        return isinstance(v, bool) or (isinstance(v, str) and v.lower() in ("true", "false", "yes", "no", "1", "0"))
+    if tp in (int, float):
+        if isinstance(v, str):
+            try:
+                tp(v)
+                return True
+            except ValueError:
+                return False
+        return not isinstance(v, bool) and (isinstance(v, int) or (tp is float and isinstance(v, float)))
+    if tp is str:
+        return isinstance(v, str)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return isinstance(v, tp) or v in {m.value for m in tp}
+    if tp is list or origin is list:
+        return isinstance(v, list | tuple) and (not args or all(_fits(x, args[0]) for x in v))
+    if tp is dict or origin is dict:
+        return isinstance(v, dict) and (len(args) < 2 or all(_fits(x, args[1]) for x in v.values()))
+    return True
+
+
+def _type_name(tp: Any) -> str:
+    import types
+    import typing
+
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(_type_name(a) for a in args))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    names = {bool: "true/false", int: "an integer", float: "a number", str: "a string", type(None): "null",
+             dict: "a mapping", list: "a list"}
+    if tp in names:
+        return names[tp]
+    if origin is list:
+        return f"a list of {_type_name(args[0]).removeprefix('a ').removeprefix('an ')}s" if args else "a list"
+    if origin is dict:
+        return "a mapping"
+    return getattr(tp, "__name__", str(tp))
 
 
 # The offline CPU smoke preset (`vero train` without --config on a machine without a GPU); mirrored by

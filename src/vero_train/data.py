@@ -140,6 +140,44 @@ def _undecoded_images():
     return List(Image(decode=False))
 
 
+def _image_problem(images: list[dict] | None) -> str | None:
+    """Why a row's images cannot be decoded (None if they all can): PIL would raise mid-training otherwise."""
+    import io
+
+    from PIL import Image
+
+    for i, im in enumerate(images or []):
+        try:
+            src = io.BytesIO(im["bytes"]) if im.get("bytes") else im.get("path")
+            if not src:
+                return f"image {i}: no bytes and no path"
+            with Image.open(src) as pil:
+                pil.draft("RGB", (64, 64))  # JPEG: decode at 1/8 scale, still reads every byte
+                pil.load()
+        except Image.UnidentifiedImageError:
+            return f"image {i}: not an image format PIL can read ({len(im.get('bytes') or b'')} bytes)"
+        except Exception as e:  # noqa: BLE001 - any decoder failure is this row's problem, not the run's
+            return f"image {i}: {type(e).__name__}: {' '.join(str(e).split())}"[:300]
+    return None
+
+
+def drop_bad_images(ds, num_proc: int | None = None):
+    """Decode every image once and drop the rows where one fails. Returns ``(dataset, quarantine records)``, each
+    record ``{id, data_source, reason: "bad_image", detail}``."""
+    view = ds.select_columns(["images"]).cast_column("images", _undecoded_images())
+    problems = view.map(lambda images: {"_bad": _image_problem(images)}, input_columns=["images"],
+                        remove_columns=["images"], num_proc=num_proc, desc="image check")["_bad"]
+    bad = [i for i, p in enumerate(problems) if p]
+    if not bad:
+        return ds, []
+    ids = ds["id"] if "id" in ds.column_names else [f"#{i}" for i in range(len(ds))]
+    sources = ds["data_source"] if "data_source" in ds.column_names else [None] * len(ds)
+    records = [{"id": str(ids[i]), "data_source": sources[i], "reason": "bad_image", "detail": problems[i]}
+               for i in bad]
+    keep = sorted(set(range(len(ds))) - set(bad))
+    return ds.select(keep), records
+
+
 # ------------------------------------------------------------------------------------------------ conversion
 def prompt_to_messages(prompt: list[dict[str, str]], n_images: int, system_prompt: str | None = None) -> list[dict]:
     """Vero's ``[{role, content}]`` with ``<image>`` placeholders → TRL/transformers content blocks.
@@ -281,18 +319,34 @@ def _fill_images(messages: list[dict], images: list) -> list[dict]:
 def prepare_train_dataset(data: str | Path, *, split: str | None = "train", max_rows: int | None = None,
                           system_prompt: str | None = None, normalize_bbox_to_1000: bool | None = None,
                           processor=None, max_prompt_length: int | None = None, num_proc: int | None = None):
-    """Load, validate and convert a Vero dataset for ``GRPOTrainer``. Returns ``(dataset, info)``."""
+    """Load, validate and convert a Vero dataset for ``GRPOTrainer``. Returns ``(dataset, info)``.
+
+    Rows whose images do not decode and rows whose prompt is too long are dropped, not fatal: ``info["quarantine"]``
+    lists them (``id``, ``data_source``, ``reason`` bad_image / prompt_too_long, ``detail``) for OUT/quarantine.parquet.
+    """
     ds = load_shards(data, split=split, max_rows=max_rows)
-    validate_rows(ds, source=str(data))
     n_in = len(ds)
-    ds = to_trl_dataset(ds, system_prompt, normalize_bbox_to_1000, num_proc=num_proc)
+    ds, quarantine = drop_bad_images(ds, num_proc=num_proc)
+    if quarantine:
+        log.warning("dropped %d/%d rows whose images do not decode (reason bad_image), first: %s (%s)",
+                    len(quarantine), n_in, quarantine[0]["id"], quarantine[0]["detail"])
+    if len(ds):
+        validate_rows(ds, source=str(data))
+        ds = to_trl_dataset(ds, system_prompt, normalize_bbox_to_1000, num_proc=num_proc)
     dropped: list = []
-    if processor is not None and max_prompt_length:
+    if len(ds) and processor is not None and max_prompt_length:
+        sources = dict(zip(ds["id"], ds["data_source"], strict=True)) if {"id", "data_source"} <= set(
+            ds.column_names) else {}
         ds, dropped = filter_long_prompts(ds, processor, max_prompt_length, num_proc=num_proc)
+        quarantine += [{"id": str(i), "data_source": sources.get(i), "reason": "prompt_too_long",
+                        "detail": f"over max_prompt_length={max_prompt_length}"} for i in dropped]
+    n_bad = len(quarantine) - len(dropped)
     if len(ds) == 0:
-        raise TrainDataError(f"{data}: no rows left to train on ({n_in} read, {len(dropped)} over "
-                             f"max_prompt_length={max_prompt_length})")
-    info = {"rows_in": n_in, "rows": len(ds), "dropped_prompt_too_long": dropped,
+        first = f"; first: row {quarantine[0]['id']}: {quarantine[0]['detail']}" if n_bad else ""
+        raise TrainDataError(f"{data}: no rows left to train on ({n_in} read, {n_bad} with undecodable images, "
+                             f"{len(dropped)} over max_prompt_length={max_prompt_length}{first})")
+    info = {"rows_in": n_in, "rows": len(ds), "dropped_prompt_too_long": dropped, "dropped_bad_image": n_bad,
+            "quarantine": quarantine,
             "categories": dict(sorted(Counter(ds["category"]).items())),
             "reward_types": dict(sorted(Counter(ds["reward_type"]).items()))}
     return ds, info

@@ -19,6 +19,7 @@ import os
 import resource
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 from transformers import TrainerCallback
 from trl import GRPOTrainer
 
-from vero_data.errors import VeroError
+from vero_data.errors import ConfigError, VeroError
 from vero_data.hub import require_hub
 from vero_train.config import VeroGSPOConfig
 from vero_train.data import CategoryBalancedSampler, prepare_train_dataset
@@ -147,8 +148,11 @@ def load_processor(model_path: str, config: VeroGSPOConfig):
     from transformers import AutoProcessor
 
     require_hub(model_path, f"model {model_path}")
-    processor = AutoProcessor.from_pretrained(model_path, padding_side="left", truncation_side="left",
-                                              trust_remote_code=config.trust_remote_code)
+    try:
+        processor = AutoProcessor.from_pretrained(model_path, padding_side="left", truncation_side="left",
+                                                  trust_remote_code=config.trust_remote_code)
+    except (OSError, ValueError) as e:  # not a model folder, no processor files, not on the hub
+        raise ConfigError(f"cannot load the processor of model {model_path}: {' '.join(str(e).split())}") from e
     ip = getattr(processor, "image_processor", None)
     if ip is not None and (config.max_pixels or config.min_pixels):
         size = dict(getattr(ip, "size", None) or {})
@@ -171,13 +175,46 @@ def find_checkpoint(output_dir: str | Path) -> str | None:
     return get_last_checkpoint(str(output_dir)) if Path(output_dir).is_dir() else None
 
 
-def train(config: VeroGSPOConfig, *, resume: bool = False, reward_funcs: list | None = None,
+# What a run writes at OUT's top level: a folder holding any of them holds a run.
+RUN_FILES = ("metrics.jsonl", "run.json", "train_result.json")
+
+
+def prepare_out(out: Path, *, resume: bool, overwrite: bool) -> None:
+    """Refuse to start over in a folder holding a run (its checkpoints would be overwritten and metrics.jsonl
+    would mix two runs) unless ``resume`` or ``overwrite``; ``overwrite`` deletes OUT first (rank 0 only)."""
+    if resume and overwrite:
+        raise ConfigError("--resume and --overwrite contradict each other: pick one")
+    if overwrite:
+        if out.exists() and int(os.environ.get("RANK", "0")) == 0:
+            if Path.cwd().resolve().is_relative_to(out.resolve()):
+                raise ConfigError(f"--overwrite would delete {out}, which holds the working directory")
+            if not out.is_dir():
+                raise ConfigError(f"--out {out} is a file, not a run folder")
+            import shutil
+
+            shutil.rmtree(out)
+        return
+    if resume or not out.is_dir():
+        return
+    checkpoint = find_checkpoint(out)
+    if checkpoint:
+        raise ConfigError(f"{out} has {Path(checkpoint).name}: pass --resume to continue it or --overwrite to start "
+                          "over")
+    earlier = [f for f in RUN_FILES if (out / f).exists()]
+    if earlier:
+        raise ConfigError(f"{out} holds an earlier run ({', '.join(earlier)}): pass --overwrite to start over or "
+                          "another --out")
+
+
+def train(config: VeroGSPOConfig, *, resume: bool = False, overwrite: bool = False, reward_funcs: list | None = None,
           callbacks: list | None = None, console=None) -> TrainResult:
     """Train ``config.model_name_or_path`` with GSPO on ``config.data`` (or the built ``config.recipe``).
 
     Args:
         config: the run; ``output_dir`` receives checkpoints, the final model, ``metrics.jsonl`` and ``run.json``.
         resume: continue from the newest checkpoint in ``output_dir`` (a warning and a fresh start if none).
+            Without it (or ``overwrite``) an ``output_dir`` holding a run is refused.
+        overwrite: delete ``output_dir`` first.
         reward_funcs: extra reward callables appended to ``config.reward_funcs`` (one weight each in
             ``config.reward_weights`` if that is set).
         callbacks: extra ``TrainerCallback``s.
@@ -189,6 +226,10 @@ def train(config: VeroGSPOConfig, *, resume: bool = False, reward_funcs: list | 
     if not config.model_name_or_path:
         raise VeroError("no model: pass --model (tiny, a local path or an HF id)")
     out = Path(config.output_dir)
+    if overwrite and config.data and Path(config.data).exists() and Path(config.data).resolve().is_relative_to(
+            out.resolve()):
+        raise ConfigError(f"--data {config.data} lies inside {out}: --overwrite would delete it; use another --out")
+    prepare_out(out, resume=resume, overwrite=overwrite)
     out.mkdir(parents=True, exist_ok=True)
     data = config.data
     if data is None:
@@ -204,6 +245,7 @@ def train(config: VeroGSPOConfig, *, resume: bool = False, reward_funcs: list | 
         max_prompt_length=config.max_prompt_length,
     )
     data_info["source"] = str(data)
+    _write_quarantine(out, data_info.pop("quarantine"))
     log.info("training on %d rows: %s", data_info["rows"], data_info["categories"])
 
     names: list = list(config.reward_funcs) + list(reward_funcs or [])
@@ -249,6 +291,25 @@ def train(config: VeroGSPOConfig, *, resume: bool = False, reward_funcs: list | 
     if trainer.accelerator.is_main_process:
         (out / "train_result.json").write_text(json.dumps(result.__dict__, indent=1, default=_json_default))
     return result
+
+
+def _write_quarantine(out: Path, records: list[dict]) -> None:
+    """``OUT/quarantine.parquet``: the rows left out of training (id, data_source, reason, detail); an older one from
+    this folder is removed when nothing was left out."""
+    path = out / "quarantine.parquet"
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
+    if not records:
+        path.unlink(missing_ok=True)
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols = ("id", "data_source", "reason", "detail")
+    pq.write_table(pa.table({c: pa.array([r.get(c) for r in records], pa.string()) for c in cols}), path)
+    counts = Counter(r["reason"] for r in records)
+    log.warning("left %d rows out of training (%s): %s", len(records),
+                ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), path)
 
 
 def _write_run_json(out: Path, config: VeroGSPOConfig, data_info: dict, model_path: str,
