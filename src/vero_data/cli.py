@@ -15,6 +15,9 @@ from typing import Annotated
 
 import typer
 
+from vero_data.cli_common import console as _console
+from vero_data.cli_common import fail as _fail
+from vero_data.cli_common import print_error
 from vero_data.errors import VeroError
 
 app = typer.Typer(help="Vero: build Vero-600K, filter by pass@k, train with GSPO, score VeroEval.",
@@ -23,17 +26,6 @@ data_app = typer.Typer(help="Build, validate and inspect datasets.", no_args_is_
 bench_app = typer.Typer(help="Benchmarks that print figures (speed, memory).", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(bench_app, name="bench")
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr)
-
-
-def _fail(e: Exception) -> None:
-    _console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False, markup=True)
-    raise typer.Exit(1)
 
 
 @app.callback()
@@ -393,7 +385,7 @@ def main() -> None:
     try:
         app()
     except VeroError as e:  # library errors outside a command's own handling
-        _console(stderr=True).print(f"[bold red]error:[/] {e}")
+        print_error(e)
         sys.exit(1)
 
 

@@ -11,19 +11,11 @@ from typing import Annotated
 
 import typer
 
+from vero_data.cli_common import console as _console
+from vero_data.cli_common import fail as _fail
+
 eval_app = typer.Typer(help="VeroEval: run, rescore, list and compare benchmark suites.", invoke_without_command=True,
                        no_args_is_help=False)
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr)
-
-
-def _fail(e: Exception) -> None:
-    _console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False)
-    raise typer.Exit(1)
 
 
 @eval_app.callback()

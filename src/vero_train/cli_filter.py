@@ -11,18 +11,10 @@ from typing import Annotated
 
 import typer
 
+from vero_data.cli_common import console as _console
+from vero_data.cli_common import fail as _fail
+
 model_app = typer.Typer(help="Models: build the tiny offline model, serve one over HTTP.", no_args_is_help=True)
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr)
-
-
-def _fail(e: Exception) -> None:
-    _console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False)
-    raise typer.Exit(1)
 
 
 def _kv(items: list[str] | None, flag: str) -> dict:

@@ -13,18 +13,10 @@ from typing import Annotated
 
 import typer
 
+from vero_data.cli_common import console as _console
+from vero_data.cli_common import fail as _fail
+
 PRESETS = ("auto", "paper", "cpu")
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr)
-
-
-def _fail(e: Exception) -> None:
-    _console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False, markup=True)
-    raise typer.Exit(1)
 
 
 def build_config(model: str | None, data: str | None, out: Path, config: Path | None = None,

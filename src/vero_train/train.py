@@ -147,6 +147,9 @@ def load_processor(model_path: str, config: VeroGSPOConfig):
     """The model's processor, left-padded, with the config's pixel limits (transformers 5 ``size`` keys)."""
     from transformers import AutoProcessor
 
+    from vero_train.models.backends import check_model_path
+
+    check_model_path(model_path)
     require_hub(model_path, f"model {model_path}")
     try:
         processor = AutoProcessor.from_pretrained(model_path, padding_side="left", truncation_side="left",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from vero_data.cli_common import fail as _fail
 from vero_data.constants import REWARD_TYPES
 from vero_data.errors import VeroError
 
@@ -16,14 +17,6 @@ app = typer.Typer(help="Score responses with Vero's task-routed rewards.", no_ar
 # `--reward-type fallback` asks for Vero's generic comparison explicitly; any other unknown name is a typo.
 FALLBACK = "fallback"
 SHOW_BAD = 20  # bad lines listed one by one; the rest are counted
-
-
-def _fail(e: VeroError) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
 
 
 def _warn(msg: str) -> None:

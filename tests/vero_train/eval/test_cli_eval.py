@@ -84,12 +84,22 @@ def test_synthetic_suite_end_to_end_resume_and_compare(tmp_path, tiny_model_dir)
     assert len(list(out.glob("*/results.json"))) == 1 and len(list(out.glob("*/report.html"))) == 1
     rec = json.loads((out / "samples" / "synthetic_counting.jsonl").read_text().splitlines()[0])
     assert {"doc_id", "response", "extracted", "score", "prompt"} <= set(rec)
-    # resume: a second run generates nothing (a bogus model path would fail if it tried)
+    # resume: a second run with the same model and settings generates nothing (loading a backend would fail)
     copy = tmp_path / "run2"
     shutil.copytree(out, copy)
+    import vero_train.models.backends as backends
+
+    def no_backend(*a, **k):
+        raise AssertionError("a resumed run must not load a model")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(backends, "get_backend", no_backend)
+        r = runner.invoke(app, [str(copy) if a == str(out) else a for a in args])
+    assert r.exit_code == 0, r.output
+    # another model's samples are never reused
     r = runner.invoke(app, ["eval", "--suite", "synthetic", "--model", "/nonexistent/model", "--limit", "1",
                             "--out", str(copy), "--max-new-tokens", "8"])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1 and "--overwrite" in r.output, r.output
     r = runner.invoke(app, ["eval", "compare", str(out), str(copy), "--json"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.output)
