@@ -102,10 +102,10 @@ def data_filter(
     if json_out:
         print(json.dumps(res.as_dict(), default=str))
         return
-    _print_result(res, generate_only)
+    _print_result(res, generate_only, model)
 
 
-def _print_result(res, generate_only: bool = False) -> None:
+def _print_result(res, generate_only: bool = False, model: str = "") -> None:
     from rich.table import Table
 
     con = _console()
@@ -128,9 +128,10 @@ def _print_result(res, generate_only: bool = False) -> None:
     con.print(f"shards: {res.out / 'data'}  catalog: {res.out / 'catalog.duckdb'} (table difficulty)")
     sampled = sum(res.histogram.values())  # rows quarantined before sampling have no pass count
     if sampled and res.histogram.get(0, 0) == sampled:
+        hint = (" The random `tiny` model never does; `--model tiny-warm` is the tiny model after a short warm-up SFT."
+                if model == "tiny" else "")
         con.print("[yellow]no row was solved in any of its samples[/]: the model does not produce answers the rewards "
-                  "accept (format `<think>…</think><answer>…</answer>`). The random `tiny` model never does; "
-                  "`--model tiny-warm` is the tiny model after a short warm-up SFT.")
+                  "accept (format `<think>…</think><answer>…</answer>`)." + hint)
 
 
 @model_app.command("tiny")

@@ -35,7 +35,7 @@ def test_keep_all_annotates_every_row(tiny_model_dir, filter_input, tmp_path):
     assert len(rows) == 6 and all(k == 2 and 0 <= p <= 2 for _, p, k in rows)
     # the random tiny model solves nothing: the summary says so and names the warmed model
     assert ("no row was solved" in res.output) == all(p == 0 for _, p, _ in rows)
-    assert "tiny-warm" in res.output or any(p for _, p, _ in rows)
+    assert "tiny-warm" not in res.output  # a model path: no advice about the tiny aliases
     from datasets import load_dataset  # the shards stay HF-loadable, images decoded
 
     ds = load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf-cache"))
@@ -103,3 +103,17 @@ def test_bad_bounds_is_one_red_line(filter_input, tmp_path):
     res = runner.invoke(app, ["data", "filter", "--pass-at-k", "4", "--min-pass", "3", "--max-pass", "2",
                               "--data", str(filter_input), "--out", str(tmp_path / "o")])
     assert res.exit_code == 1 and "min-pass" in res.output
+
+
+def test_nothing_solved_by_the_random_tiny_alias_names_tiny_warm(capsys, tmp_path):
+    from vero_train.cli_filter import _print_result
+    from vero_train.passk import FilterResult
+
+    res = FilterResult(out=tmp_path, rows_in=3, rows_kept=0, k=2, histogram={0: 3, 1: 0, 2: 0},
+                       by_category={"stem": {0: 3}}, dropped={"never_solved": 3}, cached_rows=0, generated_rows=3,
+                       tokens=30, wall_seconds=1.0, gen_seconds=0.5, load_seconds=0.1, shards=[])
+    _print_result(res, model="tiny")
+    assert "tiny-warm" in capsys.readouterr().out
+    _print_result(res, model="Qwen/Qwen3-VL-8B-Instruct")
+    out = capsys.readouterr().out
+    assert "no row was solved" in out and "tiny-warm" not in out
