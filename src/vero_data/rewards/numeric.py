@@ -231,6 +231,10 @@ def numeric(pred: str, truth: str, extra_info=None, lenient: bool = False) -> fl
     tol = tolerance_of(extra_info)
     if tol is not None:
         return 1.0 if within_tolerance(truth, pred, tol) else 0.0
+    if lenient and _E_NOTATION.fullmatch(pred.strip()):
+        # math-verify reads ``1e5`` as its mantissa 1 (Vero's verdict: 1e5 = 1); lenient means the number itself
+        return 1.0 if any(math.isclose(g, float(pred), rel_tol=1e-6, abs_tol=1e-12)
+                          for g in candidates(_lenient_text(truth))) else 0.0
     if exact_equal(truth, pred):
         return 1.0
     return 1.0 if lenient and _lenient_equal(truth, pred) else 0.0

@@ -98,6 +98,11 @@ EDGE = [
     (B + "{100}", "0", "numeric", {"tolerance": 0.5}, False, 0.2),
     (B + "{0.3}", "0", "numeric", {"tolerance": 0.5}, False, 1.0),
     (B + "{2^10}", "1024", "numeric", {"tolerance": 0}, False, 1.0),
+    # math-verify reads 1e5 as its mantissa: Vero's verdict 1e5 = 1 is kept by default, lenient reads the number
+    (B + "{1e5}", "1", "numeric", {}, False, 1.0),
+    (B + "{1e5}", "1", "numeric", {}, True, 0.2),
+    (B + "{1e5}", "100000", "numeric", {}, True, 1.0),
+    (B + "{2E-3}", "0.002", "numeric", {}, True, 1.0),
     # multiple choice
     (B + "{B}", "B", "multiple_choice", {}, False, 1.0),
     (B + "{(B)}", "(B)", "multiple_choice", {}, False, 1.0),
