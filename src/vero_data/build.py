@@ -83,11 +83,37 @@ def recipe_from_config(cfg: BuildConfig) -> tuple[Recipe, list[Manifest]]:
     return recipe, manifests
 
 
+def _local_files(manifests: list[Manifest]) -> dict[str, list]:
+    """Per ``files:`` manifest, each file it reads with its size and mtime: a source file edited, cut or replaced
+    between a killed run and its --resume must not leave stale ingested parts (make/ninja's rule; no content hash,
+    which would mean reading every file at every start)."""
+    from vero_data.sources.readers import file_paths
+
+    out: dict[str, list] = {}
+    for m in manifests:
+        if getattr(m.source, "files", None) is None:
+            continue
+        try:
+            paths = file_paths(m)
+        except SourceUnavailableError:
+            paths = []  # reported when the source is read
+        stats = []
+        for p in paths:
+            try:
+                st = os.stat(p)
+                stats.append([os.path.abspath(p), st.st_size, st.st_mtime_ns])
+            except OSError:
+                stats.append([os.path.abspath(p), None, None])
+        out[m.name] = stats
+    return out
+
+
 def _fingerprint(cfg: BuildConfig, recipe: Recipe, manifests: list[Manifest]) -> str:
     """What must not change between a killed run and its --resume."""
     d = {
         "recipe": recipe.model_dump(mode="json"),
         "manifests": [m.model_dump(mode="json") for m in manifests],
+        "local_files": _local_files(manifests),
         "seed": cfg.seed,
         "part_rows": cfg.part_rows,
         "max_pixels": cfg.max_pixels,
@@ -127,8 +153,8 @@ def prepare_out(cfg: BuildConfig, fingerprint: str) -> Run:
             if not fp_file.exists():
                 raise VeroError(f"{out} exists but is not a vero build (no .run/fingerprint); cannot --resume")
             if fp_file.read_text().strip() != fingerprint:
-                raise VeroError(f"{out}: recipe, manifests or settings changed since the interrupted build; "
-                                "rerun with --overwrite to start over")
+                raise VeroError(f"{out}: recipe, manifests, their local source files or settings changed since the "
+                                "interrupted build; rerun with --overwrite to start over")
             return run
         else:
             raise VeroError(f"{out} already exists and is not empty; pass --resume to continue it or --overwrite")

@@ -76,6 +76,10 @@ def data_build(
         _print_plan(con, res.plan)
         return
     _print_build(con, res)
+    if not res.report["reconciled"]:  # a row is unaccounted for: never a silent success
+        bad = [x["manifest"] for x in res.report["sources"] if not x.get("reconciled", True)]
+        _fail(f"counts do not reconcile (read ≠ exported + dropped + not selected) for {', '.join(bad) or 'the total'};"
+              f" see {res.out / 'report.json'}")
 
 
 def _print_plan(con, plan: list[dict]) -> None:

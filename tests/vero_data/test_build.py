@@ -127,3 +127,41 @@ def test_verl_format_is_written_beside_the_shards(two_sources, tmp_path):
     rec = json.loads(lines[0])
     assert rec["ability"] in {"chart_ocr", "knowledge_recognition"} and rec["images"]
     assert (tmp_path / "o" / "verl" / rec["images"][0]).is_file()
+
+
+def test_resume_refuses_edited_local_source_files(write_manifest, tmp_path):
+    """A `files:` source cut between a killed run and --resume must not reuse the stale ingested parts."""
+    import pyarrow.parquet as pq
+
+    from vero_data.api import generate_to_dir
+
+    generate_to_dir("counting", 20, 1, tmp_path / "src")
+    m = write_manifest("counts", category="grounding_counting_search", adapter="canonical",
+                       source={"files": {"format": "parquet", "globs": ["src/*.parquet"]}})
+    kw = dict(manifests=[str(m)], part_rows=8)
+    build(out=tmp_path / "a", stop_after="ingest", **kw)
+    build(out=tmp_path / "a", resume=True, stop_after="ingest", **kw)  # untouched files: resumes
+    f = next((tmp_path / "src").glob("*.parquet"))
+    pq.write_table(pq.read_table(f).slice(0, 10), f)
+    with pytest.raises(VeroError, match="local source files"):
+        build(out=tmp_path / "a", resume=True, **kw)
+
+
+def test_cli_exits_1_when_counts_do_not_reconcile(two_sources, tmp_path, monkeypatch):
+    """A build whose report does not reconcile is printed, then fails: a lost row is never a silent success."""
+    from typer.testing import CliRunner
+
+    import vero_data.api as api
+    from vero_data.cli import app
+
+    real = api.build
+
+    def lossy(cfg):
+        res = real(cfg)
+        res.report["reconciled"] = False
+        res.report["sources"][0]["reconciled"] = False
+        return res
+
+    monkeypatch.setattr(api, "build", lossy)
+    r = CliRunner().invoke(app, ["data", "build", "--manifest", str(two_sources[0]), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 1 and "do not reconcile" in r.output and "bars" in r.output, r.output
