@@ -55,7 +55,9 @@ def write_catalog(path: Path, *, meta: pl.DataFrame, quarantine: pl.DataFrame, d
         con.execute(
             "UPDATE samples SET status = CASE "
             "WHEN id IN (SELECT id FROM mixture) THEN 'exported' "
-            "WHEN id IN (SELECT id FROM quarantine WHERE stage = 'dedup') THEN 'duplicate' "
+            # a copy dropped for having the same id as the kept row (dup_of = id) does not make the kept row a dup
+            "WHEN id IN (SELECT id FROM quarantine WHERE stage = 'dedup' AND dup_of IS DISTINCT FROM id) "
+            "THEN 'duplicate' "
             "WHEN id IN (SELECT id FROM quarantine WHERE stage = 'source_filter') THEN 'source_filtered' "
             "ELSE 'not_selected' END"
         )

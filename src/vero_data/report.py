@@ -25,6 +25,7 @@ def build_report(*, recipe: Recipe, manifests: list[Manifest], parts, unavailabl
                  mixture: pl.DataFrame, not_selected: pl.DataFrame, quotas: pl.DataFrame, shards: list[Path],
                  out: Path, seed: int, timings: dict[str, float]) -> dict[str, Any]:
     q_counts = quarantine.group_by("manifest", "reason").len().rows()
+    dedup_q = quarantine.filter(pl.col("stage") == "dedup")
     dropped: dict[str, dict[str, int]] = defaultdict(dict)
     for m, reason, n in q_counts:
         dropped[m][reason] = n
@@ -71,7 +72,8 @@ def build_report(*, recipe: Recipe, manifests: list[Manifest], parts, unavailabl
         "categories": categories,
         "sources": sources,
         "unavailable": unavailable,
-        "dedup": {"removed": removed.height, "by_rule": dict(removed.group_by("rule").len().rows()),
+        # counted from the quarantine, so copies with the same id (dropped before the hash/embedding rules) count too
+        "dedup": {"removed": dedup_q.height, "by_rule": dict(sorted(dedup_q.group_by("reason").len().rows())),
                   "examples": removed.head(12).to_dicts()},
         "image_pixels_histogram": {"bins": PIXEL_BINS, "counts": hist},
         "mixture": {"weights": recipe.mixture.category_weights(), "total": recipe.mixture.total},

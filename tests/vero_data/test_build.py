@@ -165,3 +165,24 @@ def test_cli_exits_1_when_counts_do_not_reconcile(two_sources, tmp_path, monkeyp
     monkeypatch.setattr(api, "build", lossy)
     r = CliRunner().invoke(app, ["data", "build", "--manifest", str(two_sources[0]), "--out", str(tmp_path / "o")])
     assert r.exit_code == 1 and "do not reconcile" in r.output and "bars" in r.output, r.output
+
+
+@pytest.mark.parametrize("part_rows", [8, 100])  # the copies across two parts, and inside one part
+def test_same_content_twice_is_one_duplicate_and_the_kept_copy_is_not(write_manifest, tmp_path, part_rows):
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from vero_data.api import generate_to_dir
+
+    res = generate_to_dir("counting", 8, 1, tmp_path / "gen")
+    t = pq.read_table(res["path"])
+    (tmp_path / "src").mkdir()
+    pq.write_table(pa.concat_tables([t, t]), tmp_path / "src" / "train-00000-of-00001.parquet")
+    m = write_manifest("twice", category="grounding_counting_search", adapter="canonical",
+                       source={"files": {"format": "parquet", "globs": ["src/*.parquet"]}})
+    b = build(out=tmp_path / "o", manifests=[str(m)], part_rows=part_rows)
+    assert b.report["dedup"]["removed"] == 8 and b.report["dedup"]["by_rule"].get("dup_exact") == 8
+    con = duckdb.connect(str(tmp_path / "o" / "catalog.duckdb"), read_only=True)
+    statuses = dict(con.execute("SELECT status, count(*) FROM samples GROUP BY ALL").fetchall())
+    assert statuses.get("duplicate", 0) == 0 and statuses.get("exported") == 8, statuses
