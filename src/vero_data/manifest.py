@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vero_data.errors import ConfigError
 from vero_data.paths import manifests_dir, recipes_dir
 from vero_data.schema import CATEGORIES, REWARD_TYPES, SPLITS
+from vero_data.yaml_file import load_yaml_file
 
 
 class _Model(BaseModel):
@@ -260,26 +260,10 @@ def _fmt_validation(path: Path, err: ValidationError) -> str:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not a UTF-8 text file (byte {e.start}); a manifest or recipe is YAML text") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: invalid YAML{_yaml_where(e)}") from None
+    data = load_yaml_file(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     return data
-
-
-def _yaml_where(e: yaml.YAMLError) -> str:
-    """' at line L, column C: problem' from a PyYAML error (its own text says `in "<unicode string>"`)."""
-    mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    return f"{where}: {problem or str(e).splitlines()[0]}"
 
 
 def is_recipe_file(path: str | Path) -> bool:

@@ -343,21 +343,10 @@ def _hint(name: str, names: Any, prefix: str = "") -> str:
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """A ``--config`` YAML as a dict of VeroGSPOConfig fields; a bad file is one error naming it, the line or the
     field and the expected type (TRL's parser would print its whole usage instead)."""
-    import yaml
+    from vero_data.yaml_file import load_yaml_file
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TrainConfigError(f"{path}: no such file") from None
-    except UnicodeDecodeError as e:
-        raise TrainConfigError(f"{path}: not a UTF-8 YAML file (byte {e.start})") from None
-    except OSError as e:
-        raise TrainConfigError(f"{path}: cannot read: {e.strerror or e}") from None
-    except yaml.YAMLError as e:
-        mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise TrainConfigError(f"{path}: invalid YAML{where}: {problem or str(e).splitlines()[0]}") from None
+    data = load_yaml_file(path, TrainConfigError)
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -6,12 +6,12 @@ import difflib
 from functools import cache, lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from vero_data.benchmarks.spec import BenchmarkSpec, SuiteSpec
 from vero_data.errors import ConfigError, RegistryError
 from vero_data.registry import Registry
+from vero_data.yaml_file import load_yaml_file
 
 HERE = Path(__file__).parent
 TASKS_DIR = HERE / "tasks"
@@ -31,10 +31,7 @@ def _format_error(path: Path, e: ValidationError) -> str:
 def load_yaml_spec(path: str | Path) -> BenchmarkSpec:
     """Read and validate one benchmark YAML; errors name the file, field and value."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"{path}: {e}") from e
+    data = load_yaml_file(path)
     try:
         return BenchmarkSpec.model_validate(data)
     except ValidationError as e:
@@ -75,14 +72,7 @@ def get_benchmark(name: str) -> BenchmarkSpec:
 
 @cache
 def _suite(path: Path) -> SuiteSpec:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        from vero_data.manifest import _yaml_where
-
-        raise ConfigError(f"{path}: invalid YAML{_yaml_where(e)}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read: {e}") from None
+    data = load_yaml_file(path)
     try:
         suite = SuiteSpec.model_validate(data)
     except ValidationError as e:
