@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -21,6 +20,7 @@ from vero_data.benchmarks import BenchmarkSpec, ScoreContext, get_benchmark, get
 from vero_data.benchmarks.extract import final_answer, strip_reasoning
 from vero_data.benchmarks.registry import scorer_for
 from vero_data.errors import ConfigError, SourceUnavailableError, VeroError
+from vero_data.paths import remove_out_dir
 
 log = logging.getLogger(__name__)
 
@@ -117,17 +117,6 @@ def check_samples(spec: BenchmarkSpec, cfg: EvalConfig) -> None:
         raise ConfigError(f"{cfg.out} holds {spec.name} samples of {what}; use another --out or --overwrite")
     if not fp_file.exists():
         fp_file.write_text(json.dumps(new, indent=1, ensure_ascii=False))
-
-
-def _clear_out(out: Path) -> None:
-    """``--overwrite``: delete OUT, never the working directory or one above it."""
-    if not out.exists():
-        return
-    if Path.cwd().resolve().is_relative_to(out.resolve()):
-        raise ConfigError(f"--overwrite would delete {out}, which holds the working directory; pass a run folder")
-    if not out.is_dir():
-        raise ConfigError(f"--out {out} is a file, not a run folder")
-    shutil.rmtree(out)
 
 
 def _read_jsonl(path: Path) -> dict[str, dict]:
@@ -319,7 +308,7 @@ def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict
                               f"'{cfg.suite}' (its benchmarks: {', '.join(names)}); --benchmark picks from the suite")
         names = [n for n in names if n in set(wanted.values())]
     if cfg.overwrite:
-        _clear_out(cfg.out)
+        remove_out_dir(cfg.out)
     cfg.out.mkdir(parents=True, exist_ok=True)
     for name in names:  # before any generation: one refusal, not a half-run
         check_samples(get_benchmark(name), cfg)

@@ -29,6 +29,7 @@ from trl import GRPOTrainer
 
 from vero_data.errors import ConfigError, VeroError
 from vero_data.hub import require_hub
+from vero_data.paths import remove_out_dir
 from vero_train.config import VeroGSPOConfig
 from vero_train.data import CategoryBalancedSampler, prepare_train_dataset
 from vero_train.rewards import build_reward_funcs
@@ -188,14 +189,8 @@ def prepare_out(out: Path, *, resume: bool, overwrite: bool) -> None:
     if resume and overwrite:
         raise ConfigError("--resume and --overwrite contradict each other: pick one")
     if overwrite:
-        if out.exists() and int(os.environ.get("RANK", "0")) == 0:
-            if Path.cwd().resolve().is_relative_to(out.resolve()):
-                raise ConfigError(f"--overwrite would delete {out}, which holds the working directory")
-            if not out.is_dir():
-                raise ConfigError(f"--out {out} is a file, not a run folder")
-            import shutil
-
-            shutil.rmtree(out)
+        if int(os.environ.get("RANK", "0")) == 0:
+            remove_out_dir(out)
         return
     if resume or not out.is_dir():
         return
