@@ -281,10 +281,12 @@ def data_export(
     if format != "verl":
         _fail(VeroError(f"unknown --format {format!r}; supported: verl"))
     try:
+        from vero_data.stages.export import export_verl_dir  # checks every shard first, names shard and row
+
         shards = _export_shards(data)
         if out.exists() and not out.is_dir():
             raise VeroError(f"--out {out} is a file, not a directory")
-        _export_verl(shards, out)
+        export_verl_dir(shards, out)
     except VeroError as e:
         _fail(e)
     _console().print(f"veRL layout written to {out}")
@@ -304,41 +306,6 @@ def _export_shards(data: Path) -> list[Path]:
         raise VeroError(f"--data {data}: no shards ({where}/<split>-NNNNN-of-MMMMM.parquet); not a vero build, or "
                         "a build that exported 0 rows")
     return shards
-
-
-def _export_verl(shards: list[Path], out: Path) -> None:
-    """export_verl_dir, with an unreadable shard named in one line instead of an Arrow traceback."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from vero_data.stages.export import export_verl_dir
-
-    for s in shards:  # footer and schema first: most corrupt files fail here, before anything is written
-        try:
-            pq.ParquetFile(s)
-        except (pa.ArrowException, OSError) as e:
-            raise VeroError(f"cannot read shard {s}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
-    try:
-        export_verl_dir(shards, out)
-    except (pa.ArrowException, OSError) as e:
-        msg = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
-        bad = next((s for s in shards if not _readable(s)), None)
-        if bad is not None:
-            raise VeroError(f"cannot read shard {bad}: {msg}") from None
-        if isinstance(e, OSError):
-            raise VeroError(f"cannot write to {out}: {msg}") from None
-        raise
-
-
-def _readable(path: Path) -> bool:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        pq.read_table(path)
-    except (pa.ArrowException, OSError):
-        return False
-    return True
 
 
 # --------------------------------------------------------------------------------------------------- bench
