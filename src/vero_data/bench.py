@@ -75,13 +75,13 @@ def make_image_source(n: int, out: Path, seed: int = 0, chunk: int = 2000, worke
 def _bare_file(path: str) -> int:
     import imagehash
     import pyarrow.parquet as pq
-    from PIL import Image
+
+    from vero_data.images import decode_rgb
 
     n = 0
     for batch in pq.ParquetFile(path).iter_batches(batch_size=200, columns=["images"]):
         for imgs in batch.column(0).to_pylist():
-            im = Image.open(io.BytesIO(imgs[0]["bytes"]))
-            im.load()
+            im = decode_rgb(imgs[0]["bytes"])  # the build's one decode (EXIF, bit depth, alpha), then the hash
             imagehash.phash(im)
             n += 1
     return n

@@ -3,6 +3,10 @@
 Each image is decoded once; from the decoded pixels we take the exact-dedup digest (sha256 of the RGB
 pixels, so a PNG and a lossless re-encode of it collide), the 64-bit pHash and dHash (imagehash), the size,
 and a low-variance flag (flat images all share one pHash: ../shared/spec/pitfalls.md §5).
+
+It is also the one decode of the whole toolkit: :func:`decode_rgb` / :func:`to_rgb` give the pixels the model sees
+in build, filter, train and eval (EXIF orientation, 16-bit grey scaled, transparency on white, RGB), and
+:func:`image_size` gives their size from the header (grounding/clicking ``image_sizes``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import os
 import re
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import imagehash
@@ -27,6 +30,7 @@ DEFAULT_MAX_PIXELS = 4 * 4096 * 4096
 # Images with a grey-level std below this are "flat": pHash is meaningless for them (imagehash#134).
 LOW_VARIANCE_STD = 2.0
 _HASH_SIZE = 8  # 8×8 → 64-bit hashes; different sizes are not comparable (imagehash#145)
+_BYTESIO = re.compile(r"<_io\.BytesIO object at 0x[0-9a-fA-F]+>")
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ def to_bytes_and_path(image: Any) -> tuple[bytes, str | None]:
         buf = io.BytesIO()
         fmt = image.format if image.format in ("PNG", "JPEG", "WEBP") else "PNG"
         img = image
+        if orientation(img) != 1:  # saving drops the EXIF block: store the pixels the way they are shown
+            img = ImageOps.exif_transpose(img)
         if fmt == "JPEG" and img.mode not in ("RGB", "L"):
             img = img.convert("RGB")
         img.save(buf, format=fmt)
@@ -66,31 +72,6 @@ def to_bytes_and_path(image: Any) -> tuple[bytes, str | None]:
     raise RowError("bad_image_type", f"unsupported image value of type {type(image).__name__}", "images")
 
 
-def resolve_image_path(image: Any, dirs: list[Path]) -> Any:
-    """A relative image path in a row is looked up in ``dirs`` in order (the data file's folder, then the
-    manifest's), then the working directory: a build must not depend on where it is started from. Found: returned
-    as ``{"bytes", "path"}`` with the path as the row gave it; anything else is returned unchanged."""
-    if isinstance(image, (str, os.PathLike)):
-        rel = image
-    elif isinstance(image, dict) and image.get("bytes") is None and isinstance(image.get("path"), (str, os.PathLike)):
-        rel = image["path"]
-    else:
-        return image
-    if not str(rel) or os.path.isabs(rel):
-        return image
-    for d in dirs:
-        cand = Path(d) / rel
-        try:
-            if cand.is_file():
-                return {"bytes": _read_file(str(cand)), "path": str(rel)}
-        except OSError:  # a name too long for the file system (say, a base64 string): not a path here
-            continue
-    if dirs and not os.path.isfile(rel):
-        looked = ", ".join(dict.fromkeys([*map(str, dirs), os.getcwd()]))
-        raise RowError("missing_image", f"image file {str(rel)[:200]} not found (looked in {looked})", "images")
-    return image
-
-
 def _read_file(path: str) -> bytes:
     try:
         with open(path, "rb") as f:
@@ -99,15 +80,201 @@ def _read_file(path: str) -> bytes:
         raise RowError("missing_image", f"cannot read image file {path}: {e.strerror}", "images") from None
 
 
-def _flatten(img: Image.Image) -> Image.Image:
-    """Apply EXIF orientation and flatten alpha onto white (blockhash#4), then RGB. Copies only when needed."""
-    if img.getexif().get(0x0112, 1) != 1:  # orientation tag set: transpose (a copy)
+_SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
+_HIGH_DEPTH = (*_SIXTEEN_BIT, "I", "F")  # modes PIL's convert clips at 255 instead of scaling
+_ORIENTATION = 0x0112
+# Orientations that swap width and height (EXIF 5–8: transpose, rotate 270, transverse, rotate 90).
+_SWAPS = (5, 6, 7, 8)
+# PNG text keys PIL's getexif reads an orientation from (ImageMagick's raw profile, XMP ``tiff:Orientation``).
+_PNG_ORIENTATION_KEYS = (b"Raw profile type exif", b"XML:com.adobe.xmp", b"xmp", b"exif")
+
+
+def _png_may_be_oriented(data: bytes) -> bool:
+    """Whether a PNG has a chunk that can carry an orientation (eXIf, or a text chunk with one of the keys above).
+    Walks the chunk headers only; PIL's PNG ``getexif`` would decode the image to reach chunks after IDAT."""
+    pos = 8
+    while pos + 8 <= len(data):
+        n = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        if kind == b"eXIf":
+            return True
+        if kind in (b"tEXt", b"zTXt", b"iTXt"):
+            if data[pos + 8:pos + 8 + min(n, 80)].split(b"\0", 1)[0] in _PNG_ORIENTATION_KEYS:
+                return True
+        if kind == b"IEND":
+            return False
+        pos += 12 + n
+    return pos != len(data)  # a cut or malformed file: let PIL decide
+
+
+def orientation(img: Image.Image) -> int:
+    """The EXIF (or XMP ``tiff:Orientation``) orientation PIL reports, 1 when none. Unreadable metadata is this
+    image's problem: RowError ``undecodable_image`` (``datasets`` would raise on it mid-training, datasets#7668)."""
+    try:
+        o = img.getexif().get(_ORIENTATION, 1)
+    except Exception as e:  # a broken EXIF/XMP block: UnicodeDecodeError, struct.error, SyntaxError…
+        raise RowError("undecodable_image", f"unreadable EXIF/XMP metadata ({type(e).__name__}: "
+                                            f"{' '.join(str(e).split())[:160]})", "images") from None
+    return o if isinstance(o, int) else 1
+
+
+def _to_8bit(img: Image.Image) -> Image.Image:
+    """16-bit and 32-bit grey (``I;16*``, ``I``) and float (``F``) images scaled to 8-bit ``L`` (``LA`` when the
+    image has a transparent grey value, PNG tRNS). PIL's own ``convert`` clips them at 255, so a 16-bit PNG would
+    reach the model as a white image.
+
+    ``I;16*`` is 0..65535 → 0..255; ``I`` (32-bit int, no bit depth recorded) is taken as 8-bit when its maximum is
+    ≤ 255 and as 16-bit otherwise; ``F`` is taken as [0, 1] when its maximum is ≤ 1 and as 0..255 otherwise."""
+    raw = np.asarray(img)
+    a = raw.astype(np.float64)
+    if img.mode in _SIXTEEN_BIT or (img.mode == "I" and a.size and float(a.max()) > 255):
+        a = a / 257.0
+    elif img.mode == "F":
+        hi = float(np.nanmax(a)) if a.size and not np.isnan(a).all() else 0.0
+        a = np.nan_to_num(a * 255.0 if hi <= 1.0 else a, nan=0.0, posinf=255.0, neginf=0.0)
+    grey = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    t = img.info.get("transparency")
+    if isinstance(t, int) and not isinstance(t, bool):
+        alpha = np.where(raw == t, 0, 255).astype(np.uint8)
+        return Image.fromarray(np.stack([grey, alpha], axis=-1), "LA")
+    return Image.fromarray(grey, "L")
+
+
+def _has_alpha(img: Image.Image) -> bool:
+    return bool({"A", "a"} & set(img.getbands())) or "transparency" in img.info
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """The one way an image becomes model/hash pixels, in build, filter, train and eval alike: EXIF orientation
+    applied (``ImageOps.exif_transpose``, as ``datasets`` does), 16-bit/32-bit/float grey scaled to 8-bit, any
+    transparency (an alpha band, or a palette/grey/RGB tRNS colour) composited onto white (a transparent pixel is
+    white, as it is hashed — blockhash#4, and as transformers' ``convert_to_rgb`` shows it), then RGB (CMYK,
+    YCbCr, LAB, 1, P… by PIL's ``convert``). Copies only when needed.
+
+    Raises:
+        RowError: ``undecodable_image`` when the EXIF/XMP metadata cannot be read. Decoder errors of a lazily
+            loaded image are PIL's (use :func:`decode_rgb` for reason codes).
+    """
+    if orientation(img) != 1:  # orientation tag set: transpose (a copy); 1 and unknown values are no-ops
         img = ImageOps.exif_transpose(img)
-    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+    if img.mode in _HIGH_DEPTH:
+        img = _to_8bit(img)
+    if _has_alpha(img):
+        if img.mode == "La":  # premultiplied: PIL converts it to LA only
+            img = img.convert("LA")
         img = img.convert("RGBA")
         bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
         img = Image.alpha_composite(bg, img)
     return img if img.mode == "RGB" else img.convert("RGB")
+
+
+def needs_conversion(img: Image.Image) -> bool:
+    """True when ``img.convert("RGB")`` (what ``datasets.Image(mode="RGB")`` does after its own EXIF transpose)
+    would give other pixels than :func:`to_rgb`: 16-bit/32-bit/float modes and any transparency. Reads only the
+    header fields PIL fills on open."""
+    return img.mode in _HIGH_DEPTH or _has_alpha(img)
+
+
+def _rgb_checked(img: Image.Image, path: str | None) -> Image.Image:
+    where = f"{path}: " if path else ""
+    try:
+        img.load()
+        return to_rgb(img)
+    except RowError as e:
+        raise RowError(e.reason, f"{where}{e.detail}", e.field) from None
+    except Exception as e:  # a lazily opened PIL image may still fail to decode; exotic modes may not convert
+        msg = _BYTESIO.sub("", str(e)).strip()[:200]
+        raise RowError("undecodable_image", f"{where}{type(e).__name__}: {msg}", "images") from None
+
+
+def decode_rgb(image: Any, max_pixels: int = DEFAULT_MAX_PIXELS, path: str | None = None) -> Image.Image:
+    """Decode an image (bytes, a PIL image, an HF ``{"bytes", "path"}`` dict or a file path) fully and return
+    :func:`to_rgb` of it: what the model sees. The pixel cap is checked from the header, before decoding.
+
+    Args:
+        image: the image in any form a row or benchmark doc holds it.
+        max_pixels: decompression-bomb cap on width × height.
+        path: the image's original path, named in errors.
+
+    Raises:
+        RowError: ``empty_image``, ``decompression_bomb``, ``undecodable_image`` or ``missing_image``; the
+            detail names ``path`` when known.
+    """
+    if isinstance(image, Image.Image):
+        w, h = image.size
+        if w * h > max_pixels:
+            where = f"{path}: " if path else ""
+            raise RowError("decompression_bomb", f"{where}{w}x{h} = {w * h} pixels > cap {max_pixels}", "images")
+        if w == 0 or h == 0:
+            raise RowError("empty_image", f"image size {w}x{h}", "images")
+        return _rgb_checked(image, path)
+    data, src = to_bytes_and_path(image)
+    img = _open_checked(data, max_pixels, path or src)
+    return _rgb_checked(img, path or src)
+
+
+def image_size(image: Any) -> tuple[int, int]:
+    """(width, height) of ``image`` as :func:`decode_rgb` returns it — after EXIF orientation — read from the header
+    and the orientation tag, without decoding the pixels (a PNG carrying EXIF/XMP is decoded: PIL finds its
+    orientation only then). For grounding/clicking sizes: they must be the size the model sees.
+
+    Raises:
+        RowError: ``empty_image``, ``undecodable_image`` or ``missing_image``.
+    """
+    data: bytes | None = None
+    if isinstance(image, Image.Image):
+        img, where = image, ""
+    else:
+        data, src = to_bytes_and_path(image)
+        where = f"{src}: " if src else ""
+        if not data:
+            raise RowError("empty_image", f"{where}image has 0 bytes", "images")
+        try:
+            img = Image.open(io.BytesIO(data))
+        except Exception as e:
+            msg = _BYTESIO.sub("", str(e)).strip()[:200]
+            raise RowError("undecodable_image", f"{where}{type(e).__name__}: {msg}", "images") from None
+    w, h = img.size
+    if w == 0 or h == 0:
+        raise RowError("empty_image", f"{where}image size {w}x{h}", "images")
+    # PIL's TIFF reader applies the orientation tag itself (the size is already swapped, the tag gone on load)
+    if img.format == "TIFF":
+        return w, h
+    if img.format == "PNG" and data is not None and not _png_may_be_oriented(data):
+        return w, h
+    try:
+        o = orientation(img)
+    except RowError as e:
+        raise RowError(e.reason, f"{where}{e.detail}", e.field) from None
+    except Exception as e:  # PIL's PNG getexif decodes the image to reach chunks after IDAT
+        msg = _BYTESIO.sub("", str(e)).strip()[:200]
+        raise RowError("undecodable_image", f"{where}{type(e).__name__}: {msg}", "images") from None
+    return (h, w) if o in _SWAPS else (w, h)
+
+
+def _open_checked(data: bytes, max_pixels: int, path: str | None) -> Image.Image:
+    where = f"{path}: " if path else ""
+    if not data:
+        raise RowError("empty_image", f"{where}image has 0 bytes", "images")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            w, h = img.size
+            if w * h > max_pixels:
+                raise RowError("decompression_bomb", f"{where}{w}x{h} = {w * h} pixels > cap {max_pixels}", "images")
+            img.load()
+    except RowError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise RowError("decompression_bomb", f"{where}{str(e)[:200]}", "images") from None
+    except Exception as e:  # PIL raises many types for corrupt data (OSError, SyntaxError, ValueError…)
+        # PIL names its in-memory buffer (`<_io.BytesIO object at 0x…>`), useless to a reader: name the path
+        msg = _BYTESIO.sub("", str(e)).strip()[:200]
+        raise RowError("undecodable_image", f"{where}{type(e).__name__}: {msg}", "images") from None
+    if w == 0 or h == 0:
+        raise RowError("empty_image", f"{where}image size {w}x{h}", "images")
+    return img
 
 
 def _hash64(h) -> int:
@@ -123,35 +290,12 @@ def _small(gray: Image.Image, side: int = 128) -> Image.Image:
     return gray.reduce(factor) if factor > 1 else gray
 
 
-_BYTESIO = re.compile(r"<_io\.BytesIO object at 0x[0-9a-fA-F]+>")
-
-
 def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, path: str | None = None) -> ImageInfo:
     """Decode fully (truncated files fail here), cap pixels, hash. Raises RowError with a reason code; the detail
     names ``path`` (the image's original path) when known."""
-    where = f"{path}: " if path else ""
-    if not data:
-        raise RowError("empty_image", f"{where}image has 0 bytes", "images")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-            w, h = img.size
-            if w * h > max_pixels:
-                raise RowError("decompression_bomb", f"{where}{w}x{h} = {w * h} pixels > cap {max_pixels}", "images")
-            fmt = img.format
-            img.load()
-    except RowError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise RowError("decompression_bomb", f"{where}{str(e)[:200]}", "images") from None
-    except Exception as e:  # PIL raises many types for corrupt data (OSError, SyntaxError, ValueError…)
-        # PIL names its in-memory buffer (`<_io.BytesIO object at 0x…>`), useless to a reader: name the path
-        msg = _BYTESIO.sub("", str(e)).strip()[:200]
-        raise RowError("undecodable_image", f"{where}{type(e).__name__}: {msg}", "images") from None
-    if w == 0 or h == 0:
-        raise RowError("empty_image", f"{where}image size {w}x{h}", "images")
-    rgb = _flatten(img)
+    img = _open_checked(data, max_pixels, path)
+    fmt = img.format
+    rgb = _rgb_checked(img, path)
     h = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode())
     h.update(rgb.tobytes())
     digest = h.hexdigest()
@@ -168,9 +312,8 @@ def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, path: str |
     )
 
 
-
 def _normalised_thumb(data: bytes, size: int = 128) -> np.ndarray:
-    img = _flatten(Image.open(io.BytesIO(data))).convert("L").resize((size, size), Image.Resampling.BOX)
+    img = to_rgb(Image.open(io.BytesIO(data))).convert("L").resize((size, size), Image.Resampling.BOX)
     a = np.asarray(img, dtype=np.float32)
     return (a - a.mean()) / (a.std() + 1e-6)
 

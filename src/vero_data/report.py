@@ -98,13 +98,13 @@ def _bars(rows: list[tuple[str, int]]) -> str:
 
 
 def _thumb(data: bytes, size: int = 220) -> str:
-    from PIL import Image
+    from vero_data.images import decode_rgb
 
     try:
-        im = Image.open(io.BytesIO(data))
+        im = decode_rgb(data)  # as the model sees it: EXIF orientation, 16-bit grey scaled, transparency on white
         im.thumbnail((size, size))
         buf = io.BytesIO()
-        im.convert("RGB").save(buf, "JPEG", quality=70)
+        im.save(buf, "JPEG", quality=70)
         return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
     except Exception:
         return ""

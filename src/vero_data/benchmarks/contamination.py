@@ -1,6 +1,7 @@
 """Decontamination: training rows whose image or question matches a benchmark item.
 
-Images match by sha256 of the encoded bytes or by an identical 64-bit perceptual hash (survives re-encoding);
+Images match by sha256 of the encoded bytes or by an identical 64-bit perceptual hash of the pixels as the model
+sees them (``vero_data.images.decode_rgb``: survives re-encoding and EXIF rotation);
 questions match when at least ``min_overlap`` of the training question's word n-grams occur in a benchmark
 question (lower-cased, punctuation dropped, ``<image>`` placeholders removed). EvoChart, GameQA, AerialVG and
 VisualProbe exist on both sides in Vero, so those are the sources to check first.
@@ -51,12 +52,14 @@ def image_keys(img: Any) -> set[str]:
     keys = {"sha:" + hashlib.sha256(data).hexdigest()}
     try:
         import imagehash
-        from PIL import Image
 
-        with Image.open(io.BytesIO(data)) as im:
-            im = im.convert("L")
-            if im.getextrema()[0] != im.getextrema()[1]:  # flat images all share one phash
-                keys.add("phash:" + str(imagehash.phash(im)))
+        from vero_data.images import decode_rgb
+
+        # the pixels the model is shown (EXIF orientation, 16-bit grey scaled, transparency on white), so a rotated
+        # photo matches its transposed copy and a 16-bit chart is not taken for a flat white image
+        im = decode_rgb(img if hasattr(img, "save") else data).convert("L")
+        if im.getextrema()[0] != im.getextrema()[1]:  # flat images all share one phash
+            keys.add("phash:" + str(imagehash.phash(im)))
     except Exception:  # undecodable: the sha key still works
         pass
     return keys

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from typing import Any
@@ -16,30 +15,28 @@ _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
 
 
 def image_size(doc: dict, ctx: ScoreContext) -> tuple[int, int] | None:
-    """(width, height) from ``width``/``height`` fields or the ``image`` (PIL, bytes dict or path)."""
+    """(width, height) from ``width``/``height`` fields or the ``image`` (PIL, bytes, bytes dict or path) as the
+    model sees it (``vero_data.images.image_size``: after EXIF orientation); None when there is none or it cannot
+    be read."""
+    from vero_data.errors import RowError
+    from vero_data.images import image_size as shown_size
+
     if doc.get("width") and doc.get("height"):
         return int(doc["width"]), int(doc["height"])
     img: Any = doc.get("image")
+    if isinstance(img, dict) and not img.get("bytes"):
+        img = img.get("path")
+    if isinstance(img, str):
+        try:
+            img = resolve_path(img, ctx.base_dir)
+        except OSError:  # not a path (a base64 string too long for a file name)
+            return None
     if img is None:
         return None
-    if hasattr(img, "size"):
-        return tuple(img.size)  # type: ignore[return-value]
-    from PIL import Image
-
-    if isinstance(img, dict):
-        if img.get("bytes"):
-            with Image.open(io.BytesIO(img["bytes"])) as im:
-                return im.size
-        img = img.get("path")
-    if isinstance(img, bytes):
-        with Image.open(io.BytesIO(img)) as im:
-            return im.size
-    if isinstance(img, str):
-        p = resolve_path(img, ctx.base_dir)
-        if p is not None:
-            with Image.open(p) as im:
-                return im.size
-    return None
+    try:
+        return shown_size(img)
+    except RowError:
+        return None
 
 
 def _numbers(v: Any) -> list[float] | None:

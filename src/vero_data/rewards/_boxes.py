@@ -146,12 +146,13 @@ def image_path(extra_info: Any) -> str | None:
 
 
 def read_image_size(path: str) -> tuple[int, int] | None:
-    try:
-        from PIL import Image
+    """(width, height) of the image file as the model sees it (after EXIF orientation), else None."""
+    from vero_data.errors import RowError
+    from vero_data.images import image_size as shown_size
 
-        with Image.open(path) as im:
-            return im.width, im.height
-    except Exception:
+    try:
+        return shown_size(path)
+    except (RowError, OSError, ValueError):
         return None
 
 

@@ -7,7 +7,6 @@ the pipeline quarantines it instead of crashing.
 from __future__ import annotations
 
 import ast
-import io
 import json
 import math
 import os
@@ -102,19 +101,16 @@ def images_from(value: Any, ctx: AdapterContext | None = None) -> list[Any]:
 
 
 def image_size(image: Any) -> tuple[int, int]:
-    """(width, height) of an image in any accepted form; RowError(undecodable_image) when unreadable."""
-    from PIL import Image
+    """(width, height) of an image in any accepted form, as the model sees it (after EXIF orientation:
+    ``vero_data.images.image_size``); RowError (``undecodable_image``, ``missing_image``…) when unreadable."""
+    from vero_data.images import image_size as shown_size
 
+    if isinstance(image, dict) and image.get("bytes") is None:
+        image = image.get("path")
+    if image is None:
+        raise RowError("missing_image", "image has neither bytes nor path", "images")
     try:
-        if hasattr(image, "size") and hasattr(image, "mode"):
-            return tuple(image.size)  # type: ignore[return-value]
-        if isinstance(image, dict):
-            image = image.get("bytes") if image.get("bytes") is not None else image.get("path")
-        if isinstance(image, (bytes, bytearray)):
-            with Image.open(io.BytesIO(image)) as im:
-                return im.size
-        with Image.open(str(image)) as im:
-            return im.size
+        return shown_size(image)
     except (OSError, ValueError, TypeError) as e:
         raise RowError("undecodable_image", f"cannot read image size: {e}", "images") from None
 

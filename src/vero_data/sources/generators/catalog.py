@@ -10,6 +10,7 @@ from typing import Any
 
 from PIL import Image
 
+from vero_data.images import decode_rgb
 from vero_data.schema import answer_to_string, format_choices
 from vero_data.sources.base import GENERATORS, generate
 from vero_data.sources.generators import (
@@ -79,11 +80,9 @@ def generator_table() -> list[dict[str, Any]]:
 def _data_url(image: Any, max_side: int = 480) -> str:
     if isinstance(image, str) and image.startswith("data:"):
         return image
-    if isinstance(image, dict):
-        image = image["bytes"]
-    if isinstance(image, bytes | bytearray):
-        image = Image.open(io.BytesIO(image))
-    img = image.convert("RGB")
+    img = decode_rgb(image)  # as the model sees it: EXIF orientation, 16-bit grey scaled, transparency on white
+    if img is image:  # an RGB PIL image comes back as it is: do not shrink the caller's copy
+        img = img.copy()
     if max(img.size) > max_side:
         img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     buf = io.BytesIO()

@@ -7,7 +7,6 @@ Importing this module is cheap; each backend imports its heavy dependency when c
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -48,11 +47,19 @@ class SamplingConfig:
 
 @dataclass
 class ChatRequest:
-    """One prompt: OpenAI-style ``messages`` (content = str or parts) and its images in placeholder order."""
+    """One prompt: OpenAI-style ``messages`` (content = str or parts) and its images in placeholder order.
+
+    Images may be given as anything :func:`decode_image` takes (eval passes a benchmark doc's bytes or PIL images);
+    they are held decoded, so every backend sends the model the pixels build, filter and train see. An image that
+    does not decode raises ``RowError`` here.
+    """
 
     id: str
     messages: list[dict]
     images: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.images = [decode_image(x) for x in self.images]  # a decoded RGB image comes back as it is
 
 
 @dataclass
@@ -141,19 +148,16 @@ def split_placeholders(text: str) -> list[dict]:
 
 
 def decode_image(img: Any):
-    """PIL image from a PIL image, bytes, an HF ``{"bytes", "path"}`` dict or a path; converted to RGB."""
-    from PIL import Image
+    """RGB PIL image from a PIL image, bytes, an HF ``{"bytes", "path"}`` dict or a path, decoded now (a truncated
+    file fails here, on its row, not later inside a batched generate) by ``vero_data.images.decode_rgb``: the one
+    decode of build, filter, train and eval (EXIF orientation, 16-bit grey scaled, transparency on white).
 
-    if isinstance(img, Image.Image):
-        out = img
-    elif isinstance(img, bytes | bytearray):
-        out = Image.open(io.BytesIO(img))
-    elif isinstance(img, dict):
-        out = Image.open(io.BytesIO(img["bytes"])) if img.get("bytes") else Image.open(img["path"])
-    else:
-        out = Image.open(img)
-    out.load()  # decode now: a truncated file fails here, on its row, not later inside a batched generate
-    return out.convert("RGB") if out.mode != "RGB" else out
+    Raises:
+        RowError: ``undecodable_image``, ``empty_image``, ``decompression_bomb`` or ``missing_image``.
+    """
+    from vero_data.images import decode_rgb
+
+    return decode_rgb(img)
 
 
 def messages_from_row(row: dict, system_prompt: str | None = VERO_SYSTEM_PROMPT) -> tuple[list[dict], list]:
@@ -192,10 +196,9 @@ def messages_from_row(row: dict, system_prompt: str | None = VERO_SYSTEM_PROMPT)
     for i, x in enumerate(row.get("images") or []):
         try:
             images.append(decode_image(x))
-        except Exception as e:  # PIL raises several types (UnidentifiedImageError, OSError, ValueError…)
-            why = "not a known image format" if "BytesIO" in str(e) else str(e)  # not PIL's object address
-            raise RowError("bad_image", f"row {row.get('id')}: image {i} cannot be decoded "
-                                        f"({type(e).__name__}: {why})", "images") from e
+        except RowError as e:  # decode_rgb's reason (undecodable_image, decompression_bomb…) goes in the detail
+            raise RowError("bad_image", f"row {row.get('id')}: image {i} cannot be decoded ({e.reason}: {e.detail})",
+                           "images") from e
     n_ph = sum(1 for m in messages if isinstance(m["content"], list) for p in m["content"] if p["type"] == "image")
     if n_ph != len(images):
         raise RowError("image_count_mismatch",
