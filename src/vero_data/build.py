@@ -20,10 +20,9 @@ import json
 import logging
 import math
 import os
-import shutil
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ from vero_data.stages.ingest import (
     ingest_part,
     marker_path,
     part_dir,
+    part_is_stale,
     read_marker,
 )
 
@@ -117,6 +117,7 @@ def _fingerprint(cfg: BuildConfig, recipe: Recipe, manifests: list[Manifest]) ->
         "seed": cfg.seed,
         "part_rows": cfg.part_rows,
         "max_pixels": cfg.max_pixels,
+        "max_image_bytes": cfg.max_image_bytes,
         "formats": sorted(cfg.formats),
     }
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
@@ -140,27 +141,39 @@ class Run:
         os.replace(tmp, p)
 
 
+def is_build_output(folder: Path) -> bool:
+    """A build folder written before output markers existed (``.run/fingerprint``)."""
+    return (folder / ".run" / "fingerprint").is_file()
+
+
 def prepare_out(cfg: BuildConfig, fingerprint: str) -> Run:
+    """Check ``cfg.out`` (the claimed work folder) against the flags: a fresh folder gets the fingerprint, a
+    ``--resume`` must match it, anything else that is not empty is refused."""
+    from vero_data.outdir import MARKER
+
     out = cfg.out
     run = Run(out)
     fp_file = run.dir / "fingerprint"
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out} is a file, not a directory")
-    if out.exists() and any(out.iterdir()):
-        if cfg.overwrite:
-            shutil.rmtree(out)
-        elif cfg.resume:
+    if out.exists() and any(p.name != MARKER for p in out.iterdir()):
+        if cfg.resume:
             if not fp_file.exists():
                 raise VeroError(f"{out} exists but is not a vero build (no .run/fingerprint); cannot --resume")
             if fp_file.read_text().strip() != fingerprint:
                 raise VeroError(f"{out}: recipe, manifests, their local source files or settings changed since the "
                                 "interrupted build; rerun with --overwrite to start over")
             return run
-        else:
-            raise VeroError(f"{out} already exists and is not empty; pass --resume to continue it or --overwrite")
+        raise VeroError(f"{out} already exists and is not empty; pass --resume to continue it or --overwrite")
     run.dir.mkdir(parents=True, exist_ok=True)
     fp_file.write_text(fingerprint)
     return run
+
+
+def build_inputs(manifests: list[Manifest]) -> list[str]:
+    """The local paths a build reads (manifests and ``files:`` sources): OUT may not be one nor hold one."""
+    paths = [str(m.path) for m in manifests if getattr(m, "path", None)]
+    for files in _local_files(manifests).values():
+        paths += [f[0] for f in files]
+    return paths
 
 
 # ---------------------------------------------------------------------------------------------------- ingest
@@ -180,6 +193,7 @@ def run_ingest(cfg: BuildConfig, run: Run, manifests: list[Manifest], settings: 
     results: dict[str, list[PartResult]] = defaultdict(list)
     unavailable: dict[str, str] = {}
     tasks, streams = [], []
+    stale: list[str] = []  # parts whose image files changed since the interrupted run
     for m in manifests:
         if m.source.kind == "unavailable":
             unavailable[m.name] = (f"{m.name}: no public copy is known ({m.source.unavailable}); use the released "
@@ -195,7 +209,7 @@ def run_ingest(cfg: BuildConfig, run: Run, manifests: list[Manifest], settings: 
             continue
         for part in range(max(1, math.ceil(n / cfg.part_rows))):
             mk = marker_path(run.dir, m.name, part)
-            if cfg.resume and mk.exists():
+            if cfg.resume and mk.exists() and not _stale(run, m.name, part, stale):
                 results[m.name].append(read_marker(mk))
             else:
                 tasks.append((m, part, cfg.part_rows, str(run.dir), settings))
@@ -227,7 +241,7 @@ def run_ingest(cfg: BuildConfig, run: Run, manifests: list[Manifest], settings: 
             part = 0
             while True:
                 mk = marker_path(run.dir, m.name, part)
-                if cfg.resume and mk.exists():
+                if cfg.resume and mk.exists() and not _stale(run, m.name, part, stale):
                     r = read_marker(mk)
                 else:
                     r = _ingest_task((m, part, cfg.part_rows, str(run.dir), settings))
@@ -242,7 +256,19 @@ def run_ingest(cfg: BuildConfig, run: Run, manifests: list[Manifest], settings: 
             prog.update(t_ing, advance=1)
     for v in results.values():
         v.sort(key=lambda r: r.part)
+    if stale:  # what was computed from the old images (dedup, shards, report) is computed again
+        log.warning("re-ingested %d part(s) whose image files changed since the interrupted build (first: %s)",
+                    len(stale), stale[0])
+        for mk in (run.dir / "markers").glob("*.done"):
+            mk.unlink()
     return dict(results), unavailable
+
+
+def _stale(run: Run, manifest: str, part: int, stale: list[str]) -> bool:
+    changed = part_is_stale(run.dir, manifest, part)
+    if changed:
+        stale.append(f"{manifest} part {part}: {changed}")
+    return changed is not None
 
 
 def _scan(run: Run, kind: str, manifests: list[Manifest], schema: dict) -> pl.DataFrame:
@@ -285,8 +311,6 @@ def _embedder(recipe: Recipe):
 # ---------------------------------------------------------------------------------------------------- build
 def build(cfg: BuildConfig) -> BuildResult:
     """Run (or resume) a build; see the module docstring for the output layout."""
-    import duckdb
-
     from vero_data.sources import load_plugins
 
     load_plugins()
@@ -295,14 +319,46 @@ def build(cfg: BuildConfig) -> BuildResult:
         from vero_data.sources.catalogue import plan
 
         return BuildResult(cfg.out, [], 0, {}, plan=plan(recipe))
-    run = prepare_out(cfg, _fingerprint(cfg, recipe, manifests))
+    from vero_data.outdir import claim_output
+
+    fingerprint = _fingerprint(cfg, recipe, manifests)
+    claim = claim_output(cfg.out, "data build", inputs=build_inputs(manifests), overwrite=cfg.overwrite,
+                         resume=cfg.resume, legacy=is_build_output)
+    try:
+        res = _build_in(replace(cfg, out=claim.work), recipe, manifests, fingerprint)
+        if "stopped_after" not in res.report:  # a debugging stop is not an output to swap in
+            claim.commit()
+    except OSError as e:
+        claim.raise_if_disk_full(e)
+        raise
+    finally:
+        claim.abort()  # (a no-op after commit) unlocks; a failed run leaves OUT as it was
+    if claim.committed and claim.out != res.out:  # staged under --overwrite: report where the output is now
+        res = _moved(res, res.out, claim.out)
+    return res
+
+
+def _moved(res: BuildResult, old: Path, new: Path) -> BuildResult:
+    def mv(p: Path | None) -> Path | None:
+        return None if p is None else new / Path(p).relative_to(old)
+
+    return replace(res, out=new, shards=[mv(s) for s in res.shards], report_html=mv(res.report_html),
+                   card=mv(res.card))
+
+
+def _build_in(cfg: BuildConfig, recipe: Recipe, manifests: list[Manifest], fingerprint: str) -> BuildResult:
+    """The pipeline, writing into ``cfg.out`` (the claimed folder: OUT, or its partial sibling under --overwrite)."""
+    import duckdb
+
+    run = prepare_out(cfg, fingerprint)
     order = {m.name: i for i, m in enumerate(manifests)}
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
 
     # 1. ingest
     t = time.perf_counter()
-    settings = IngestSettings(cfg.max_pixels, recipe.filters.max_answer_chars)
+    settings = IngestSettings(cfg.max_pixels, recipe.filters.max_answer_chars,
+                              max_question_chars=recipe.filters.max_question_chars, max_image_bytes=cfg.max_image_bytes)
     parts, unavailable = run_ingest(cfg, run, manifests, settings)
     if unavailable and not cfg.skip_unavailable:
         msg = "\n".join(f"  - {v}" for _, v in sorted(unavailable.items()))
@@ -435,7 +491,7 @@ def build(cfg: BuildConfig) -> BuildResult:
     timings["report"] = time.perf_counter() - t
     report["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
     report["wall_s"] = round(time.perf_counter() - t_start, 3)
-    report["catalog"] = str(catalog_path)
+    report["catalog"] = catalog_path.name  # relative, as the shards are: the folder may be moved
     html = write_report(cfg.out, report, run=run, manifests=manifests, store=store)
     run.mark("report", {"rows": mixture.height})
     return BuildResult(cfg.out, shards, mixture.height, report, html, card)

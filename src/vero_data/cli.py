@@ -45,13 +45,15 @@ def data_build(
     manifest: Annotated[list[str] | None, typer.Option(help="manifest file(s), instead of a recipe")] = None,
     seed: Annotated[int, typer.Option(help="mixture seed")] = 0,
     resume: Annotated[bool, typer.Option(help="continue an interrupted build")] = False,
-    overwrite: Annotated[bool, typer.Option(help="delete OUT first")] = False,
+    overwrite: Annotated[bool, typer.Option(help="replace OUT, a previous build, when this build succeeds")] = False,
     workers: Annotated[int, typer.Option(help="ingest processes", min=1)] = 1,
     part_rows: Annotated[int, typer.Option(help="upstream rows per ingest part", min=1)] = 1000,
     rows_per_shard: Annotated[int | None, typer.Option(help="rows per Parquet shard", min=1)] = None,
     total: Annotated[int | None, typer.Option(help="target rows (overrides the recipe)", min=1)] = None,
     limit: Annotated[int | None, typer.Option(help="read at most N upstream rows per source", min=1)] = None,
     max_pixels: Annotated[int | None, typer.Option(help="per-image pixel cap (decompression bombs)", min=1)] = None,
+    max_image_bytes: Annotated[int | None, typer.Option(help="largest image file a row may name (default 256 MiB)",
+                                                        min=1)] = None,
     format: Annotated[list[str] | None, typer.Option("--format", help="parquet (always) and/or verl")] = None,
     dry_run: Annotated[bool, typer.Option(help="print the plan, read nothing")] = False,
     skip_unavailable: Annotated[bool, typer.Option(help="build without unreachable sources")] = False,
@@ -67,7 +69,8 @@ def data_build(
                           overwrite=overwrite, workers=workers, part_rows=part_rows, rows_per_shard=rows_per_shard,
                           total=total, limit=limit, dry_run=dry_run, skip_unavailable=skip_unavailable,
                           formats=sorted({"parquet", *(format or [])}),
-                          **({"max_pixels": max_pixels} if max_pixels is not None else {}))
+                          **({"max_pixels": max_pixels} if max_pixels is not None else {}),
+                          **({"max_image_bytes": max_image_bytes} if max_image_bytes is not None else {}))
         res = build(cfg)
     except VeroError as e:
         _fail(e)

@@ -62,7 +62,7 @@ def data_filter(
     save_completions: Annotated[bool, typer.Option("--save-completions", help="write completions.parquet")
                                 ] = False,
     rescore: Annotated[bool, typer.Option("--rescore", help="recompute rewards of cached completions")] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="delete OUT (and its cache) first")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace OUT, a previous filter output (cache included), when this run succeeds")] = False,
     tensor_parallel_size: Annotated[int | None, typer.Option(min=1, help="vllm: GPUs per model replica")] = None,
     data_parallel: Annotated[int, typer.Option(min=1, help="vllm: local workers, one per GPU")] = 1,
     num_shards: Annotated[int, typer.Option(min=1, help="multi-node: total data-parallel workers")] = 1,
@@ -162,13 +162,16 @@ def model_serve(
     model: Annotated[str, typer.Option(help="model path or `tiny`")] = "tiny",
     host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="port")] = 8000,
+    max_body_mb: Annotated[float, typer.Option(min=0.001, help="largest request body (larger: 413)")] = 32.0,
+    max_pixels: Annotated[int | None, typer.Option(min=1, help="per-image pixel cap, from the header before "
+                                                   "decoding (default: the build's)")] = None,
 ) -> None:
     """Serve a model over an OpenAI-compatible /v1/chat/completions endpoint (transformers, for tests/demos)."""
     from vero_data.errors import VeroError
     from vero_train.models.serve import serve
 
     try:
-        serve(model, host, port)
+        serve(model, host, port, max_body_bytes=int(max_body_mb * 1024 * 1024), max_pixels=max_pixels)
     except VeroError as e:
         _fail(e)
 

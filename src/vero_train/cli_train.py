@@ -52,7 +52,7 @@ def train_cmd(
                                                   "4,000 rollout steps = 8,000 updates); default: rollout_steps × "
                                                   "ppo_mini_batches")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue from the newest checkpoint in OUT")] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="delete OUT first (an earlier run in it included)")
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace OUT, an earlier run, when this run finishes")
                          ] = False,
     recipe: Annotated[str | None, typer.Option(help="without --data: build this recipe (e.g. `demo`) into "
                                                "OUT/data-<recipe> first")] = None,

@@ -190,6 +190,11 @@ class VeroGSPOConfig(GRPOConfig):
                   "http://localhost:51001/v1, spec §5). None = those rows score accuracy 0, as Vero offline."},
     )
     judge_model: str = field(default="qwen_vllm", metadata={"help": "Served model name of the judge."})
+    judge_api_key_env: str | None = field(
+        default=None,
+        metadata={"help": "Name of the environment variable holding the judge's key (sent only to judge_base_url; "
+                  "without it $OPENAI_API_KEY is sent over https or to a loopback host only)."},
+    )
 
     # ---------------------------------------------------------------------------------------------- sampler
     balance_categories: bool = field(

@@ -153,7 +153,8 @@ def _wrap(fn: RewardFunc, name: str, logger: CategoryRewardLog, judge=None) -> R
 def build_reward_funcs(names: Sequence[str | RewardFunc], weights: Sequence[float] | None = None, *,
                        max_completion_length: int | None = None, overlong_buffer: int = 2048,
                        overlong_factor: float = 1.0, judge_base_url: str | None = None,
-                       judge_model: str = "qwen_vllm") -> tuple[list[RewardFunc], CategoryRewardLog]:
+                       judge_model: str = "qwen_vllm", judge_api_key_env: str | None = None
+                       ) -> tuple[list[RewardFunc], CategoryRewardLog]:
     """The reward functions to hand to ``GRPOTrainer`` and the per-category logger they share.
 
     Args:
@@ -161,12 +162,13 @@ def build_reward_funcs(names: Sequence[str | RewardFunc], weights: Sequence[floa
         weights: the trainer's ``reward_weights`` (for the per-category total); None = all 1.
         max_completion_length, overlong_buffer, overlong_factor: the overlong penalty's budget.
         judge_base_url: an OpenAI-compatible judge for ``llm_judge`` rows (else they score 0, as Vero offline).
+        judge_api_key_env: the environment variable holding the judge's key (:class:`LLMJudge`).
     """
     judge = None
     if judge_base_url:
         from vero_data.rewards.llm_judge import LLMJudge
 
-        judge = LLMJudge(base_url=judge_base_url, model=judge_model)
+        judge = LLMJudge(base_url=judge_base_url, model=judge_model, api_key_env=judge_api_key_env)
     fns = [n if callable(n) else resolve_reward(n, max_completion_length, overlong_buffer, overlong_factor)
            for n in names]
     labels = [getattr(f, "__name__", f"reward_{i}") for i, f in enumerate(fns)]

@@ -22,17 +22,19 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transformers import TrainerCallback
 from trl import GRPOTrainer
 
 from vero_data.errors import ConfigError, VeroError
 from vero_data.hub import require_hub
-from vero_data.paths import remove_out_dir
 from vero_train.config import VeroGSPOConfig
 from vero_train.data import CategoryBalancedSampler, prepare_train_dataset
 from vero_train.rewards import build_reward_funcs
+
+if TYPE_CHECKING:
+    from vero_data.outdir import OutputClaim
 
 log = logging.getLogger(__name__)
 
@@ -183,25 +185,44 @@ def find_checkpoint(output_dir: str | Path) -> str | None:
 RUN_FILES = ("metrics.jsonl", "run.json", "train_result.json")
 
 
-def prepare_out(out: Path, *, resume: bool, overwrite: bool) -> None:
-    """Refuse to start over in a folder holding a run (its checkpoints would be overwritten and metrics.jsonl
-    would mix two runs) unless ``resume`` or ``overwrite``; ``overwrite`` deletes OUT first (rank 0 only)."""
+def is_train_output(folder: Path) -> bool:
+    """A run folder written before output markers existed."""
+    return any((folder / f).exists() for f in RUN_FILES) or find_checkpoint(folder) is not None
+
+
+def prepare_out(out: Path, *, resume: bool, overwrite: bool, inputs: tuple = ()) -> OutputClaim | None:
+    """Claim OUT (rank 0; see :mod:`vero_data.outdir`): refuse a folder holding a run (its checkpoints would be
+    overwritten and metrics.jsonl would mix two runs) unless ``resume`` or ``overwrite``; under ``overwrite`` the
+    new run is written beside OUT and replaces it only when it finishes. Other ranks get None and write where rank 0
+    does (:func:`work_dir`)."""
+    from vero_data.outdir import claim_output
+
     if resume and overwrite:
         raise ConfigError("--resume and --overwrite contradict each other: pick one")
-    if overwrite:
-        if int(os.environ.get("RANK", "0")) == 0:
-            remove_out_dir(out)
-        return
-    if resume or not out.is_dir():
-        return
-    checkpoint = find_checkpoint(out)
-    if checkpoint:
-        raise ConfigError(f"{out} has {Path(checkpoint).name}: pass --resume to continue it or --overwrite to start "
-                          "over")
-    earlier = [f for f in RUN_FILES if (out / f).exists()]
-    if earlier:
-        raise ConfigError(f"{out} holds an earlier run ({', '.join(earlier)}): pass --overwrite to start over or "
-                          "another --out")
+    if int(os.environ.get("RANK", "0")) != 0:
+        return None
+    claim = claim_output(out, "train", inputs=inputs, overwrite=overwrite, resume=resume, legacy=is_train_output)
+    try:
+        if not (resume or overwrite) and claim.work.is_dir():
+            checkpoint = find_checkpoint(claim.work)
+            if checkpoint:
+                raise ConfigError(f"{out} has {Path(checkpoint).name}: pass --resume to continue it or --overwrite to "
+                                  "start over")
+            earlier = [f for f in RUN_FILES if (claim.work / f).exists()]
+            if earlier:
+                raise ConfigError(f"{out} holds an earlier run ({', '.join(earlier)}): pass --overwrite to start over "
+                                  "or another --out")
+    except BaseException:
+        claim.abort()
+        raise
+    return claim
+
+
+def work_dir(out: Path, claim: OutputClaim | None, *, resume: bool, overwrite: bool) -> Path:
+    """Where this process writes: rank 0's claimed folder; on other ranks the same path, decided from OUT."""
+    from vero_data.outdir import staging_for
+
+    return claim.work if claim is not None else staging_for(out, overwrite=overwrite, resume=resume)
 
 
 def train(config: VeroGSPOConfig, *, resume: bool = False, overwrite: bool = False, reward_funcs: list | None = None,
@@ -212,22 +233,41 @@ def train(config: VeroGSPOConfig, *, resume: bool = False, overwrite: bool = Fal
         config: the run; ``output_dir`` receives checkpoints, the final model, ``metrics.jsonl`` and ``run.json``.
         resume: continue from the newest checkpoint in ``output_dir`` (a warning and a fresh start if none).
             Without it (or ``overwrite``) an ``output_dir`` holding a run is refused.
-        overwrite: delete ``output_dir`` first.
+        overwrite: replace ``output_dir`` (a previous run) when this run finishes; until then the new run is written
+            beside it (``.NAME.vero-partial``), so a failed run leaves the previous one as it was.
         reward_funcs: extra reward callables appended to ``config.reward_funcs`` (one weight each in
             ``config.reward_weights`` if that is set).
         callbacks: extra ``TrainerCallback``s.
         console: a rich Console for the per-log lines (stderr by default).
     """
-    from vero_train.models.tiny import resolve_model
-
     t0 = time.perf_counter()
     if not config.model_name_or_path:
         raise VeroError("no model: pass --model (tiny, a local path or an HF id)")
-    out = Path(config.output_dir)
-    if overwrite and config.data and Path(config.data).exists() and Path(config.data).resolve().is_relative_to(
-            out.resolve()):
-        raise ConfigError(f"--data {config.data} lies inside {out}: --overwrite would delete it; use another --out")
-    prepare_out(out, resume=resume, overwrite=overwrite)
+    final_out = Path(config.output_dir)
+    claim = prepare_out(final_out, resume=resume, overwrite=overwrite, inputs=(config.data,))
+    try:
+        out = work_dir(final_out, claim, resume=resume, overwrite=overwrite)
+        config.output_dir = str(out)
+        result = _train_in(config, out, final_out, resume=resume, reward_funcs=reward_funcs, callbacks=callbacks,
+                           console=console, t0=t0)
+        if claim is not None:
+            claim.commit()
+    except OSError as e:
+        if claim is not None:
+            claim.raise_if_disk_full(e)
+        raise
+    finally:
+        config.output_dir = str(final_out)
+        if claim is not None:
+            claim.abort()  # (a no-op after commit) unlocks; a failed run leaves OUT as it was
+    return result
+
+
+def _train_in(config: VeroGSPOConfig, out: Path, final_out: Path, *, resume: bool, reward_funcs, callbacks, console,
+              t0: float) -> TrainResult:
+    """The run proper, writing into ``out`` (OUT, or its partial sibling under --overwrite)."""
+    from vero_train.models.tiny import resolve_model
+
     out.mkdir(parents=True, exist_ok=True)
     data = config.data
     if data is None:
@@ -254,6 +294,7 @@ def train(config: VeroGSPOConfig, *, resume: bool = False, overwrite: bool = Fal
     funcs, reward_log = build_reward_funcs(
         names, weights, max_completion_length=config.max_completion_length, overlong_buffer=config.overlong_buffer,
         overlong_factor=config.overlong_factor, judge_base_url=config.judge_base_url, judge_model=config.judge_model,
+        judge_api_key_env=config.judge_api_key_env,
     )
 
     if config.model_init_kwargs is None:
@@ -266,7 +307,7 @@ def train(config: VeroGSPOConfig, *, resume: bool = False, overwrite: bool = Fal
     checkpoint = find_checkpoint(out) if resume else None
     if resume and checkpoint is None:
         log.warning("--resume: no checkpoint under %s, starting from scratch", out)
-    _write_run_json(out, config, data_info, model_path, checkpoint)
+    _write_run_json(out, config, data_info, model_path, checkpoint, final_out)
     start_step = 0
     if checkpoint:
         state_file = Path(checkpoint) / "trainer_state.json"
@@ -280,7 +321,8 @@ def train(config: VeroGSPOConfig, *, resume: bool = False, overwrite: bool = Fal
     steps_done = trainer.state.global_step - start_step
     logs = [h for h in trainer.state.log_history if "loss" in h]
     result = TrainResult(
-        output_dir=str(out), global_step=trainer.state.global_step, metrics_path=str(metrics_path),
+        output_dir=str(final_out), global_step=trainer.state.global_step,
+        metrics_path=str(final_out / metrics_path.relative_to(out)),
         seconds=time.perf_counter() - t0, seconds_per_step=train_seconds / steps_done if steps_done else None,
         peak_rss_mb=peak_rss_mb(), data={k: v for k, v in data_info.items() if k != "dropped_prompt_too_long"},
         last_log=logs[-1] if logs else {}, resumed_from=checkpoint,
@@ -288,6 +330,7 @@ def train(config: VeroGSPOConfig, *, resume: bool = False, overwrite: bool = Fal
     result.data["dropped_prompt_too_long"] = len(data_info["dropped_prompt_too_long"])
     if trainer.accelerator.is_main_process:
         (out / "train_result.json").write_text(json.dumps(result.__dict__, indent=1, default=_json_default))
+    trainer.accelerator.wait_for_everyone()  # every rank's files are written before rank 0 swaps OUT in
     return result
 
 
@@ -311,11 +354,16 @@ def _write_quarantine(out: Path, records: list[dict]) -> None:
 
 
 def _write_run_json(out: Path, config: VeroGSPOConfig, data_info: dict, model_path: str,
-                    checkpoint: str | None) -> None:
+                    checkpoint: str | None, final_out: Path | None = None) -> None:
     """``OUT/run.json``: the resolved config, model path, data summary (+ dropped ids) and resume point."""
     if int(os.environ.get("RANK", "0")) != 0:
         return
     cfg = {k: v for k, v in config.to_dict().items() if not k.startswith("_")}
+    if final_out is not None:  # the folder the run is for, not the partial one it is written in under --overwrite
+        cfg["output_dir"] = str(final_out)
+    from vero_data.secrets import redact
+
+    cfg = redact(cfg)  # a judge URL with a key or user:pass in it is not written out
     (out / "run.json").write_text(json.dumps({"model_path": model_path, "resumed_from": checkpoint,
                                               "data": data_info, "config": cfg}, indent=1, default=_json_default))
 

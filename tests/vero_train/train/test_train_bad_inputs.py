@@ -76,17 +76,20 @@ def test_out_with_metrics_but_no_checkpoint_is_refused(tmp_path):
         train(_cfg(tmp_path, tmp_path / "nodata", out))
 
 
-def test_overwrite_deletes_out_but_never_the_working_directory(tmp_path, monkeypatch):
+def test_overwrite_replaces_out_only_when_the_run_finishes_and_never_the_working_directory(tmp_path, monkeypatch):
     from vero_train.train import prepare_out
 
     out = tmp_path / "run"
     (out / "checkpoint-2").mkdir(parents=True)
-    prepare_out(out, resume=False, overwrite=True)
-    assert not out.exists()
-    prepare_out(out, resume=False, overwrite=False)  # nothing there: fine
+    claim = prepare_out(out, resume=False, overwrite=True)
+    assert (out / "checkpoint-2").is_dir() and claim.work != out  # written beside OUT until it finishes
+    (claim.work / "train_result.json").write_text("{}")
+    claim.commit()
+    assert (out / "train_result.json").exists() and not (out / "checkpoint-2").exists()
+    prepare_out(tmp_path / "new", resume=False, overwrite=False).commit()  # nothing there: fine
     monkeypatch.chdir(tmp_path)
     (tmp_path / "keep.txt").write_text("x")
-    with pytest.raises(ConfigError, match="holds the working directory"):
+    with pytest.raises(ConfigError, match="is the working directory"):
         prepare_out(tmp_path, resume=False, overwrite=True)
     assert (tmp_path / "keep.txt").exists()
 

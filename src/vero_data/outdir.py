@@ -1,0 +1,370 @@
+"""Claiming a command's output folder: checks before anything is written, one run at a time, and ``--overwrite``
+that cannot lose data.
+
+Every command that writes a run folder (``vero data build``, ``vero data filter``, ``vero train``, ``vero eval``)
+goes through :func:`claim_output`:
+
+- **Checks first.** OUT must not be a file, the working directory or a folder above it, an input of the run or a
+  folder holding one. ``--overwrite`` replaces only a folder that is a previous output of the *same* command: it
+  carries ``.vero-output.json`` (written when the run starts), or, for folders written before that marker existed,
+  the command's own files (``legacy``). Anything else is refused in one line, and nothing is deleted.
+- **A lock.** ``.OUT.vero-lock`` beside OUT is held (``flock``) for the whole run and names its holder; a second
+  run into the same OUT is refused with the holder's PID instead of mixing rows of both.
+- **Write beside, swap at the end.** Under ``--overwrite`` the new output is written to ``.OUT.vero-partial``
+  beside OUT and swapped in when the run succeeds (one atomic ``renameat2(RENAME_EXCHANGE)`` where the file system
+  has it, else two renames that a later claim repairs). A failed or killed run leaves the previous output as it
+  was; ``--resume`` continues the partial one, ``--overwrite`` starts it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import json
+import logging
+import os
+import shutil
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vero_data.errors import ConfigError, VeroError
+
+log = logging.getLogger(__name__)
+
+MARKER = ".vero-output.json"
+_PARTIAL = ".vero-partial"
+_OLD = ".vero-old"
+_LOCK = ".vero-lock"
+
+
+class OutputLockedError(VeroError):
+    """Another run holds OUT's lock."""
+
+
+def marker_of(folder: Path) -> dict | None:
+    """The output marker of ``folder`` (which command wrote it, when), or None."""
+    try:
+        d = json.loads((folder / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+    return d if isinstance(d, dict) else None
+
+
+def sibling(out: Path, suffix: str) -> Path:
+    """``OUT``'s hidden sibling ``.OUT<suffix>`` (same folder, so a rename between them is atomic)."""
+    return out.parent / f".{out.name}{suffix}"
+
+
+def partial_dir(out: Path) -> Path:
+    """Where an ``--overwrite`` run writes until it swaps its output in."""
+    return sibling(out, _PARTIAL)
+
+
+def _is_empty_dir(p: Path) -> bool:
+    return p.is_dir() and next(p.iterdir(), None) is None
+
+
+def _inside(a: Path, b: Path) -> bool:
+    """``a`` is ``b`` or lies below it (both resolved)."""
+    return a == b or a.is_relative_to(b)
+
+
+# ----------------------------------------------------------------------------------------------------- lock
+class OutputLock:
+    """An exclusive ``flock`` on ``.OUT.vero-lock``; the file holds the holder's PID, host and command.
+
+    The lock file is removed on release; a waiter that locked a file just removed by its holder notices (the path
+    no longer names its inode) and takes the new one, so two runs never both hold OUT.
+    """
+
+    def __init__(self, out: Path, command: str, suffix: str = ""):
+        self.path = sibling(out, f"{suffix}{_LOCK}")
+        self.command = command
+        self.fd: int | None = None
+
+    def acquire(self) -> OutputLock:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(100):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                os.close(fd)
+                if e.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                raise OutputLockedError(f"{self.path.parent / self.path.name[1:-len(_LOCK)]} is in use by "
+                                        f"{self._holder()}; wait for it to finish or use another --out") from None
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
+                                         "since": time.strftime("%Y-%m-%dT%H:%M:%S")}).encode())
+                self.fd = fd
+                return self
+            os.close(fd)  # the holder removed it as we locked it: lock the new file
+        raise OutputLockedError(f"could not lock {self.path}")
+
+    def _holder(self) -> str:
+        try:
+            d = json.loads(self.path.read_text())
+            return f"PID {d['pid']} on {d['host']} (`vero {d['command']}`, since {d['since']})"
+        except (OSError, ValueError, KeyError, TypeError):
+            return "another process"
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        os.close(self.fd)  # closing releases the flock
+        self.fd = None
+
+
+# ----------------------------------------------------------------------------------------------------- swap
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    e = ctypes.get_errno()
+    if e in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(e, os.strerror(e), str(a))
+
+
+def _swap_in(work: Path, out: Path) -> None:
+    """Make ``work`` the new ``out``; the previous ``out`` is removed only after the new one is in place."""
+    old = sibling(out, _OLD)
+    if out.exists():
+        if _exchange(work, out):  # work now holds the previous output
+            shutil.rmtree(work)
+            return
+        if old.exists():
+            shutil.rmtree(old)
+        os.rename(out, old)  # a kill between these two renames is repaired by the next claim
+    os.rename(work, out)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _repair(out: Path) -> None:
+    """Finish a swap that a kill interrupted between its two renames."""
+    old = sibling(out, _OLD)
+    if not old.is_dir() or marker_of(old) is None:
+        return
+    if not out.exists():
+        log.warning("restoring %s from %s (a previous run was killed while swapping its output in)", out, old)
+        os.rename(old, out)
+    else:
+        shutil.rmtree(old)
+
+
+# ----------------------------------------------------------------------------------------------------- claim
+@dataclass
+class OutputClaim:
+    """A claimed output folder: write to ``work``; :meth:`commit` puts it at ``out`` and releases the lock."""
+
+    out: Path
+    work: Path
+    command: str
+    lock: OutputLock | None = None
+    committed: bool = field(default=False)
+
+    @property
+    def staged(self) -> bool:
+        return self.work != self.out
+
+    def commit(self) -> None:
+        """The run succeeded: swap the staged output in (if any) and release the lock."""
+        if self.committed:
+            return
+        if self.staged:
+            _swap_in(self.work, self.out)
+            self.work = self.out
+        self.committed = True
+        self.release()
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def __enter__(self) -> OutputClaim:
+        return self
+
+    def raise_if_disk_full(self, e: BaseException) -> None:
+        """Turn a full disk (``ENOSPC`` from Python, pyarrow, DuckDB or SQLite) into one line naming the folder
+        and the free space, instead of a library traceback."""
+        if is_disk_full(e):
+            kept = f"; {self.out} is as it was" if self.staged else ""
+            raise VeroError(f"no space left on the device while writing {self.work} ({free_space(self.work)} free"
+                            f"){kept}; free some space and rerun with the same flags (--resume continues)") from e
+
+    def abort(self) -> None:
+        """The run failed or stopped early: keep OUT as it was, leave the partial output for --resume, unlock."""
+        if not self.committed and self.staged and self.work.exists():
+            log.warning("the run did not finish: %s is as it was; the partial new output is in %s (--resume "
+                        "continues it, --overwrite starts it again)", self.out, self.work)
+        self.release()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+def is_disk_full(e: BaseException | None) -> bool:
+    """Whether ``e`` (or an exception it was raised from) is a full disk."""
+    seen = 0
+    while e is not None and seen < 10:
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(e)
+        if "No space left on device" in text or "[errno 28]" in text.lower() or "disk quota exceeded" in text.lower():
+            return True
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return False
+
+
+def free_space(path: Path) -> str:
+    """Free space on ``path``'s file system, for messages."""
+    p = Path(path)
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        n = shutil.disk_usage(p).free
+    except OSError:
+        return "unknown"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return "unknown"
+
+
+def check_out_path(out: Path, *, inputs: Iterable[str | Path | None] = (), overwrite: bool = False) -> None:
+    """The checks that need nothing on disk to be written: OUT is not a file, not the working directory (or above
+    it) when it would be replaced, not an input nor a folder holding one. Raises ConfigError."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a run folder")
+    res = out.resolve()
+    cwd = Path.cwd().resolve()
+    if overwrite and _inside(cwd, res):
+        what = "is the working directory" if res == cwd else "holds the working directory"
+        raise ConfigError(f"--overwrite would replace {out}, which {what}; pass a run folder")
+    if res == Path(res.anchor) or res == Path.home().resolve():
+        raise ConfigError(f"--out {out} is {'the file-system root' if res == Path(res.anchor) else 'your home'} "
+                          "folder; pass a run folder")
+    for inp in inputs:
+        if inp is None or str(inp) == "":
+            continue
+        p = Path(inp)
+        if not p.exists():
+            continue  # a hub id, or checked by the command itself
+        pr = p.resolve()
+        if _inside(pr, res):
+            rel = "is" if pr == res else "lies inside"
+            raise ConfigError(f"the input {inp} {rel} --out {out}: {'--overwrite would delete it; ' if overwrite else ''}"
+                              "use another --out")
+
+
+def claim_output(out: str | Path, command: str, *, inputs: Iterable[str | Path | None] = (),
+                 overwrite: bool = False, resume: bool = False,
+                 legacy: Callable[[Path], bool] | None = None, lock: bool = True,
+                 lock_suffix: str = "") -> OutputClaim:
+    """Check OUT, lock it and decide where this run writes (see the module docstring).
+
+    Args:
+        out: the output folder the user named.
+        command: ``"data build"``, ``"data filter"``, ``"train"``, ``"eval"``: what the marker records and what
+            ``--overwrite`` requires of an existing OUT.
+        inputs: local paths the run reads (data folders, manifests); OUT may not be one nor hold one.
+        overwrite: replace OUT, if it is a previous output of ``command``, when this run succeeds.
+        resume: continue an earlier run of OUT (or of its partial ``--overwrite`` output, if one was left).
+        legacy: recognises an output of ``command`` written before the marker existed.
+        lock: take the lock (False for helper processes of a run that holds it).
+        lock_suffix: a lock of its own (shard ranks of one filter share OUT, each with its own lock).
+
+    Returns:
+        the claim; write to ``claim.work`` and call ``claim.commit()`` (or use it as a context manager).
+    """
+    out = Path(out)
+    if resume and overwrite:
+        raise ConfigError("--resume and --overwrite contradict each other: pick one")
+    check_out_path(out, inputs=inputs, overwrite=overwrite)
+    held = OutputLock(out, command, lock_suffix).acquire() if lock else None
+    try:
+        if lock:
+            _repair(out)
+        partial = partial_dir(out)
+        work = out
+        if out.exists() and not _is_empty_dir(out):
+            mk = marker_of(out)
+            if mk is not None and mk.get("command") != command:
+                raise ConfigError(f"{out} holds a `vero {mk.get('command')}` output, not a `vero {command}` one; "
+                                  "use another --out")
+            if overwrite:
+                if mk is None and not (legacy and legacy(out)):
+                    raise ConfigError(f"{out} is not empty and is not a `vero {command}` output (it has no {MARKER});"
+                                      f" --overwrite replaces only a previous output: remove it yourself or use "
+                                      "another --out")
+                work = partial
+            elif resume and partial.is_dir() and marker_of(partial) is not None:
+                work = partial
+                log.info("resuming the interrupted --overwrite run in %s", partial)
+        if work == partial and lock:
+            if overwrite and partial.exists():
+                if marker_of(partial) is None and not _is_empty_dir(partial):
+                    raise ConfigError(f"{partial} exists and is not a partial vero output; remove it yourself")
+                shutil.rmtree(partial)
+        fresh = not work.exists() or _is_empty_dir(work)
+        work.mkdir(parents=True, exist_ok=True)
+        if lock and fresh:  # never into a folder that held something else: that would make it --overwrite-able
+            _write_marker(work, command)
+        return OutputClaim(out=out, work=work, command=command, lock=held)
+    except BaseException:
+        if held is not None:
+            held.release()
+        raise
+
+
+def _write_marker(folder: Path, command: str) -> None:
+    from vero_data import __version__
+
+    tmp = folder / f"{MARKER}.tmp"
+    tmp.write_text(json.dumps({"command": command, "vero_version": __version__,
+                               "created": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=1) + "\n")
+    os.replace(tmp, folder / MARKER)
+
+
+def staging_for(out: str | Path, *, overwrite: bool, resume: bool) -> Path:
+    """Where a run's other processes (ranks > 0 of a distributed ``vero train``) write: the path rank 0's claim
+    chooses, decided from OUT without writing anything."""
+    out = Path(out)
+    partial = partial_dir(out)
+    if overwrite and out.exists() and not _is_empty_dir(out):
+        return partial
+    if resume and partial.is_dir() and marker_of(partial) is not None and out.exists() and not _is_empty_dir(out):
+        return partial
+    return out
