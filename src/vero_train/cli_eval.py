@@ -14,6 +14,9 @@ import typer
 from vero_data.cli_common import console as _console
 from vero_data.cli_common import fail as _fail
 
+_KEY_ENV_HELP = ("NAME of the environment variable holding the judge's key (default: $OPENAI_API_KEY, sent over "
+                 "https or to a loopback host only; user:pass@ in --judge-url is sent as Basic auth)")
+
 eval_app = typer.Typer(help="VeroEval: run, rescore, list and compare benchmark suites.", invoke_without_command=True,
                        no_args_is_help=False)
 
@@ -25,13 +28,14 @@ def eval_run(
     model: Annotated[str | None, typer.Option(help="hub id, local path, or 'tiny'")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="run directory (resumable with the same model and "
                                              "settings)")] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="delete OUT first (e.g. it holds another model's "
-                                            "samples)")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace OUT (say, another model's samples) "
+                                            "when this run succeeds")] = False,
     backend: Annotated[str, typer.Option(help="vllm | openai | transformers")] = "transformers",
     limit: Annotated[int | None, typer.Option(help="at most N docs per benchmark (per subtask)")] = None,
     benchmark: Annotated[list[str] | None, typer.Option(help="only these benchmarks of the suite")] = None,
     judge_url: Annotated[str | None, typer.Option(help="OpenAI-compatible judge endpoint (…/v1)")] = None,
     judge_model: Annotated[str, typer.Option(help="judge model name (paper: Qwen3-32B)")] = "Qwen3-32B",
+    judge_api_key_env: Annotated[str | None, typer.Option(help=_KEY_ENV_HELP)] = None,
     judge_concurrency: Annotated[int, typer.Option(help="judge requests in flight", min=1)] = 8,
     max_new_tokens: Annotated[int | None, typer.Option(help="override the paper's 16384")] = None,
     temperature: Annotated[float | None, typer.Option(help="override the paper's 0.6")] = None,
@@ -56,12 +60,15 @@ def eval_run(
 
         cfg = EvalConfig(suite=suite, model=model, out=out or Path("eval_runs") / Path(model).name, backend=backend,
                          limit=limit, benchmarks=benchmark, judge_url=judge_url, judge_model=judge_model,
+                         judge_api_key_env=judge_api_key_env,
                          judge_concurrency=judge_concurrency, max_new_tokens=max_new_tokens, temperature=temperature,
                          top_p=top_p, seed=seed, batch_size=batch_size, base_url=base_url, published=published,
                          overwrite=overwrite)
         res = run_eval(cfg)
     except VeroError as e:
-        _fail(e)
+        from vero_data.secrets import redact_text
+
+        _fail(redact_text(str(e)))
     _print_summary(res, cfg.out)
 
 
@@ -129,22 +136,29 @@ def eval_score(
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL: each input line plus \"score\"")],
     judge_url: Annotated[str | None, typer.Option(help="judge endpoint for LLM-judged benchmarks")] = None,
     judge_model: Annotated[str, typer.Option(help="judge model name")] = "Qwen3-32B",
+    judge_api_key_env: Annotated[str | None, typer.Option(help=_KEY_ENV_HELP)] = None,
     judge_concurrency: Annotated[int, typer.Option(help="judge requests in flight", min=1)] = 8,
 ) -> None:
-    """Rescore saved responses without a model; "score" is the headline metric per sample (0..1)."""
+    """Rescore saved responses without a model; "score" is the headline metric per sample (0..1).
+
+    Each line is appended to OUT as soon as it is scored; rerun the same command to resume an interrupted run.
+    """
     from vero_data.benchmarks.rescore import score_cases
     from vero_data.errors import VeroError
+    from vero_data.secrets import redact_text
 
-    judge = None
-    if judge_url:
-        from vero_data.benchmarks.judge import BenchmarkJudge
-
-        judge = BenchmarkJudge(base_url=judge_url, model=judge_model, concurrency=judge_concurrency,
-                               cache_dir=out.parent / ".judge_cache")
     try:
+        judge = None
+        if judge_url:
+            from vero_data.benchmarks.judge import BenchmarkJudge
+
+            judge = BenchmarkJudge(base_url=judge_url, model=judge_model, concurrency=judge_concurrency,
+                                   cache_dir=out.parent / ".judge_cache", api_key_env=judge_api_key_env)
         summary = score_cases(cases, out, judge)
     except (VeroError, OSError) as e:
-        _fail(e)
+        _fail(redact_text(str(e)))
+    if summary["resumed"]:
+        _console().print(f"kept {summary['resumed']} lines already scored in {out}")
     _console().print(f"scored {summary['scored']}/{summary['n']} lines → {out}")
     for k, v in summary["mean"].items():
         _console().print(f"  {k}: {100 * v:.1f}")
@@ -156,26 +170,37 @@ def eval_compare(
     run_b: Annotated[Path, typer.Argument(help="run directory or results.json")],
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """Side-by-side table of two runs with per-benchmark, per-category and overall deltas (B − A)."""
-    from vero_data.benchmarks.aggregate import compare_runs, load_run
+    """Side-by-side table of two runs with per-benchmark, per-category and overall deltas (B − A).
+
+    Category and overall deltas cover only the benchmarks both runs scored on the same samples (same limit,
+    benchmark version and judge); stderr lists the ones left out and why.
+    """
+    from vero_data.benchmarks.aggregate import compare, load_run
     from vero_data.errors import VeroError
 
     try:
-        rows = compare_runs(load_run(run_a), load_run(run_b))
+        cmp = compare(load_run(run_a), load_run(run_b))
     except VeroError as e:
         _fail(e)
+    rows = cmp["rows"]
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
+        for line in cmp["notes"]:
+            typer.echo(line, err=True)
         return
+    from rich.markup import escape
     from rich.table import Table
 
     fmt = lambda x, s=False: "–" if x is None else (f"{x:+.1f}" if s else f"{x:.1f}")  # noqa: E731
     t = Table(title=f"A = {run_a}   B = {run_b}")
-    for c in ("benchmark", "category", "A", "B", "Δ (B−A)"):
-        t.add_column(c, justify="left" if c in ("benchmark", "category") else "right")
+    for c in ("benchmark", "category", "A", "B", "Δ (B−A)", "note"):
+        t.add_column(c, justify="left" if c in ("benchmark", "category", "note") else "right")
     for r in rows:
-        t.add_row(r["benchmark"], r["category"], fmt(r["a"]), fmt(r["b"]), fmt(r["delta"], True))
+        t.add_row(escape(r["benchmark"]), r["category"], fmt(r["a"]), fmt(r["b"]), fmt(r["delta"], True),
+                  escape(r.get("note", "")))
     _console().print(t)
+    for line in cmp["notes"]:  # after the table, where they are read
+        typer.echo(line, err=True)
 
 
 @eval_app.command("contamination")

@@ -20,7 +20,7 @@ from vero_data.benchmarks import BenchmarkSpec, ScoreContext, get_benchmark, get
 from vero_data.benchmarks.extract import final_answer, strip_reasoning
 from vero_data.benchmarks.registry import scorer_for
 from vero_data.errors import ConfigError, SourceUnavailableError, VeroError
-from vero_data.paths import remove_out_dir
+from vero_data.secrets import redact
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,9 @@ class EvalConfig:
     benchmarks: list[str] | None = field(default=None, metadata={"help": "run only these benchmarks of the suite"})
     judge_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible judge root (…/v1)"})
     judge_model: str = field(default="Qwen3-32B", metadata={"help": "judge model (paper: Qwen3-32B, vLLM)"})
+    judge_api_key_env: str | None = field(default=None, metadata={
+        "help": "NAME of the environment variable holding the judge's key (default: $OPENAI_API_KEY, sent over "
+                "https or to a loopback host only)"})
     judge_concurrency: int = field(default=8, metadata={"help": "judge requests in flight"})
     max_new_tokens: int | None = field(default=None, metadata={"help": "override (paper: 16384)"})
     temperature: float | None = field(default=None, metadata={"help": "override (paper: 0.6)"})
@@ -46,7 +49,7 @@ class EvalConfig:
     base_url: str | None = field(default=None, metadata={"help": "server for --backend openai"})
     system_prompt: bool = field(default=True, metadata={"help": "prepend the Vero reasoning system prompt"})
     published: str | None = field(default=None, metadata={"help": "published column to compare with"})
-    overwrite: bool = field(default=False, metadata={"help": "delete OUT first (samples of another model included)"})
+    overwrite: bool = field(default=False, metadata={"help": "replace OUT, a previous eval (another model's samples included), when this run succeeds"})
     backend_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -77,7 +80,8 @@ def _fingerprint(c: dict[str, Any], spec: BenchmarkSpec) -> dict[str, Any]:
             "top_p": g.top_p if c.get("top_p") is None else c["top_p"],
             "max_new_tokens": c.get("max_new_tokens") or g.max_new_tokens, "seed": c.get("seed"),
             "system_prompt": VERO_SYSTEM_PROMPT if c.get("system_prompt", True) else None,
-            "backend_kwargs": json.loads(json.dumps(c.get("backend_kwargs") or {}, sort_keys=True, default=str)),
+            "backend_kwargs": redact(json.loads(json.dumps(c.get("backend_kwargs") or {}, sort_keys=True,
+                                                           default=str))),
             "benchmark_version": spec.version}
 
 
@@ -223,13 +227,19 @@ def evaluate_benchmark(spec: BenchmarkSpec, cfg: EvalConfig, gen: _Generator, ju
     by_id = {d["_id"]: _with_aux(d, done[d["_id"]]) for d in docs}
     records = [done[d["_id"]] for d in docs]
 
+    # judged scores carry the judge that gave them: another judge (or none) rescores rather than reusing its verdicts
+    judge_id = getattr(judge, "identity", type(judge).__name__) if spec.needs_judge and judge is not None else None
+
     def score(rec: dict) -> dict:
-        if rec.get("score") is not None:
+        if rec.get("score") is not None and (not spec.needs_judge or rec.get("judge") == judge_id):
             return rec
         m = _score(spec, by_id[rec["doc_id"]], rec["response"], judge, rec["doc_id"])
         extract = strip_reasoning if spec.answer_extraction != "fae" else final_answer
-        return {**rec, "extracted": extract(rec["response"]), "score": m.get(spec.metric),
-                "metrics": {k: v for k, v in m.items() if v is not None}}
+        out = {**rec, "extracted": extract(rec["response"]), "score": m.get(spec.metric),
+               "metrics": {k: v for k, v in m.items() if v is not None}}
+        if spec.needs_judge:
+            out["judge"] = judge_id
+        return out
 
     if spec.needs_judge and judge is not None and len(records) > 1:
         with ThreadPoolExecutor(max(1, judge.concurrency)) as ex:
@@ -294,9 +304,9 @@ def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict
     Returns:
         the results document.
     """
-    from vero_data.benchmarks.aggregate import benchmark_score, match_published, published_scores, results_json
-    from vero_data.benchmarks.judge import BenchmarkJudge
-    from vero_data.benchmarks.report import html_report, markdown_report
+    import copy
+
+    from vero_data.outdir import claim_output
 
     suite = get_suite(cfg.suite)
     names = suite.benchmarks
@@ -307,15 +317,40 @@ def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict
             raise ConfigError(f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in suite "
                               f"'{cfg.suite}' (its benchmarks: {', '.join(names)}); --benchmark picks from the suite")
         names = [n for n in names if n in set(wanted.values())]
-    if cfg.overwrite:
-        remove_out_dir(cfg.out)
-    cfg.out.mkdir(parents=True, exist_ok=True)
+    # A plain rerun resumes (also a killed --overwrite run's samples, kept beside OUT); see vero_data.outdir.
+    claim = claim_output(cfg.out, "eval", inputs=[cfg.model], overwrite=cfg.overwrite, resume=not cfg.overwrite,
+                         legacy=is_eval_output)
+    final_out, cfg = cfg.out, copy.copy(cfg)
+    cfg.out, cfg.overwrite = claim.work, False
+    try:
+        res = _run_eval_in(cfg, names, rows, final_out)
+        claim.commit()
+    except OSError as e:
+        claim.raise_if_disk_full(e)
+        raise
+    finally:
+        claim.abort()  # (a no-op after commit) unlocks; a failed run leaves OUT as it was
+    return res
+
+
+def is_eval_output(folder: Path) -> bool:
+    """An eval folder written before output markers existed."""
+    return (folder / "results.json").is_file() or (folder / "samples").is_dir()
+
+
+def _run_eval_in(cfg: EvalConfig, names: list[str], rows: dict[str, list[dict]] | None,
+                 final_out: Path) -> dict[str, Any]:
+    """The suite proper, writing into ``cfg.out`` (OUT, or its partial sibling under --overwrite)."""
+    from vero_data.benchmarks.aggregate import benchmark_score, match_published, published_scores, results_json
+    from vero_data.benchmarks.judge import BenchmarkJudge
+    from vero_data.benchmarks.report import html_report, markdown_report
+
     for name in names:  # before any generation: one refusal, not a half-run
         check_samples(get_benchmark(name), cfg)
     judge = None
     if cfg.judge_url:
         judge = BenchmarkJudge(base_url=cfg.judge_url, model=cfg.judge_model, cache_dir=cfg.out / "judge_cache",
-                               concurrency=cfg.judge_concurrency)
+                               concurrency=cfg.judge_concurrency, api_key_env=cfg.judge_api_key_env)
     gen = _Generator(cfg)
     per: dict[str, dict] = {}
     errors: dict[str, str] = {}
@@ -338,12 +373,12 @@ def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict
     pub_name = cfg.published or match_published(cfg.model)
     published = published_scores(pub_name) if pub_name else None
     g = get_benchmark(names[0]).generation
-    conf = {**{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
+    conf = {**{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}, "out": str(final_out),
             "generation": {"max_new_tokens": cfg.max_new_tokens or g.max_new_tokens,
                            "temperature": g.temperature if cfg.temperature is None else cfg.temperature,
                            "top_p": g.top_p if cfg.top_p is None else cfg.top_p},
             "skipped": errors, "seconds": round(time.time() - t0, 1), "date": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    res = results_json(per, conf, published)
+    res = results_json(per, redact(conf), published)  # URL credentials and keys never reach results or reports
     (cfg.out / "results.json").write_text(json.dumps(res, indent=1, ensure_ascii=False, default=str))
     (cfg.out / "report.md").write_text(markdown_report(res))
     (cfg.out / "report.html").write_text(html_report(res))

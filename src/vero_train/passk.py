@@ -72,7 +72,7 @@ class PassAtKConfig:
     batch_size: int = field(default=32, metadata={"help": "rows per chunk: one generate call, one cache commit"})
     save_completions: bool = field(default=False, metadata={"help": "also write completions.parquet + catalog table"})
     rescore: bool = field(default=False, metadata={"help": "recompute rewards of cached completions"})
-    overwrite: bool = field(default=False, metadata={"help": "delete OUT (cache included) first"})
+    overwrite: bool = field(default=False, metadata={"help": "replace OUT, a previous filter output, when this run succeeds"})
     num_shards: int = field(default=1, metadata={"help": "data-parallel workers in total (one per GPU)"})
     shard_rank: int = field(default=0, metadata={"help": "this worker's rank: generates chunks c with c % N == rank"})
     generate_only: bool = field(default=False, metadata={"help": "fill the cache only (data-parallel workers)"})
@@ -307,7 +307,23 @@ def row_problem(row: dict) -> tuple[str, str] | None:
     ans = row.get("answer")
     if ans is None or not str(ans).strip():
         return "missing_answer", f"row {row['id']}: answer is {'null' if ans is None else 'empty'}"
+    n = prompt_chars(row.get("prompt"))
+    if n > MAX_PROMPT_CHARS:  # a 5 MB question from an older build must not take the run down with it
+        return "question_too_long", f"row {row['id']}: prompt of {n:,} chars > {MAX_PROMPT_CHARS:,}"
     return None
+
+
+# The build's default cap (recipe filters.max_question_chars): rows over it never reach a model.
+MAX_PROMPT_CHARS = 32_768
+
+
+def prompt_chars(prompt: Any) -> int:
+    """Characters of text in a prompt (a list of messages, their JSON text, or a string)."""
+    if isinstance(prompt, str):
+        return len(prompt)
+    if isinstance(prompt, list):
+        return sum(prompt_chars(m.get("content")) if isinstance(m, dict) else prompt_chars(m) for m in prompt)
+    return 0
 
 
 DEFAULT_MAX_TOKENS = 2048
@@ -335,18 +351,50 @@ def default_max_tokens(model: str) -> int:
 # ----------------------------------------------------------------------------------------------------- main
 def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> FilterResult:
     """Run the pass@k filter (see the module docstring); ``kwargs`` build a :class:`PassAtKConfig`."""
+    import copy
+
+    from vero_data.outdir import claim_output
+
     cfg = config or PassAtKConfig(**kwargs)
     if cfg.out.exists() and not cfg.out.is_dir():
         raise ConfigError(f"--out {cfg.out} is an existing file; give a directory")
-    if cfg.data_parallel > 1 and cfg.num_shards == 1:
-        run_data_parallel(cfg)
     t_start = time.perf_counter()
-    if cfg.overwrite and cfg.out.exists():
-        shutil.rmtree(cfg.out)
-    shards, src_dir = input_shards(cfg.data, cfg.split)
+    shards, src_dir = input_shards(cfg.data, cfg.split)  # every input check before OUT is touched
     if src_dir is not None and src_dir.resolve() == cfg.out.resolve():
         raise ConfigError("--out must differ from the input directory")
-    cfg.out.mkdir(parents=True, exist_ok=True)
+    if cfg.overwrite and cfg.num_shards > 1:
+        raise ConfigError("--overwrite with --num-shards > 1 would delete what the other ranks write; clear OUT "
+                          "once before starting the ranks")
+    # A plain rerun resumes from the cache (also the cache of a killed --overwrite run, left beside OUT).
+    claim = claim_output(cfg.out, "data filter", inputs=[cfg.data, src_dir], overwrite=cfg.overwrite,
+                         resume=not cfg.overwrite, legacy=is_filter_output,
+                         lock_suffix=f".rank{cfg.shard_rank}" if cfg.num_shards > 1 else "")
+    final_out, cfg = cfg.out, copy.copy(cfg)
+    cfg.out, cfg.overwrite = claim.work, False
+    try:
+        if cfg.data_parallel > 1 and cfg.num_shards == 1:
+            run_data_parallel(cfg)
+        result = _filter_in(cfg, shards, src_dir, t_start, final_out)
+        claim.commit()
+    except OSError as e:
+        claim.raise_if_disk_full(e)
+        raise
+    finally:
+        claim.abort()  # (a no-op after commit) unlocks; a failed run leaves OUT as it was
+    result.out = final_out
+    result.shards = [final_out / p.relative_to(claim.work) if p.is_relative_to(claim.work) else p
+                     for p in result.shards] if claim.work != final_out else result.shards
+    return result
+
+
+def is_filter_output(folder: Path) -> bool:
+    """A filter folder written before output markers existed."""
+    return (folder / "passk_report.json").is_file() or any((folder / ".cache").glob("passk-rank*.sqlite"))
+
+
+def _filter_in(cfg: PassAtKConfig, shards: list[InputShard], src_dir: Path | None, t_start: float,
+               final_out: Path) -> FilterResult:
+    """The filter proper, writing into ``cfg.out`` (OUT, or its partial sibling under --overwrite)."""
     cache = CompletionCache(cfg.out / ".cache", cfg.shard_rank)
     if cfg.max_tokens is None:
         cfg.max_tokens = default_max_tokens(cfg.model)
@@ -466,8 +514,11 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
         cfg.out, len(per_row), result["kept"], cfg.k, result["histogram"], result["by_category"], result["dropped"],
         cached_rows, generated_rows, tokens, wall, gen_s, load_s, result["shards"],
     )
+    from vero_data.secrets import redact  # keys, tokens and URL credentials in backend options are masked
+
     (cfg.out / "passk_report.json").write_text(json.dumps(
-        {**result.as_dict(), "config": {k: v for k, v in asdict(cfg).items() if k != "out"} | {"out": str(cfg.out)}},
+        {**result.as_dict(), "config": redact({k: v for k, v in asdict(cfg).items() if k != "out"})
+         | {"out": str(final_out)}},
         indent=1, default=str))
     return result
 
@@ -679,9 +730,6 @@ def run_data_parallel(cfg: PassAtKConfig) -> None:
     """
     import multiprocessing as mp
 
-    if cfg.overwrite and cfg.out.exists():
-        shutil.rmtree(cfg.out)
-        cfg.overwrite = False
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     gpus = visible.split(",") if visible else [str(i) for i in range(cfg.data_parallel)]
     base = {**asdict(cfg), "num_shards": cfg.data_parallel}

@@ -171,20 +171,96 @@ def load_run(path: str | Path) -> dict[str, Any]:
     return res
 
 
-def compare_runs(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows ``{benchmark, category, a, b, delta}`` for every benchmark in either run, then categories and overall."""
+def _bench_info(res: dict[str, Any], name: str) -> dict[str, Any]:
+    """What decides which samples and scoring a run's benchmark score stands on (None = not recorded)."""
+    v, cfg = res["veroeval"], res.get("config") or {}
+    ns = (res.get("n-samples") or {}).get(name) or {}
+    n = ns.get("original") if isinstance(ns, dict) else None
+    if n is None:
+        n = ((v.get("detail") or {}).get(name) or {}).get("n")
+    judged = get_benchmark(name).needs_judge
+    return {"score": v["benchmarks"].get(name), "n": n, "limit": cfg.get("limit", "?"),
+            "version": (res.get("versions") or {}).get(name),
+            "judge": cfg.get("judge_model") if judged and cfg.get("judge_url") else None}
+
+
+def _limit_note(info: dict[str, Any]) -> str:
+    if info["limit"] == "?":  # not recorded
+        return ""
+    return f" (limit {info['limit'] if info['limit'] is not None else 'none'})"
+
+
+def _why_apart(name: str, a: dict[str, Any], b: dict[str, Any]) -> str | None:
+    """Why benchmark ``name`` of two runs cannot be compared (None when it can)."""
+    va, vb = a["veroeval"]["benchmarks"], b["veroeval"]["benchmarks"]
+    if name not in vb:
+        return "only in A"
+    if name not in va:
+        return "only in B"
+    x, y = _bench_info(a, name), _bench_info(b, name)
+    if x["score"] is None or y["score"] is None:
+        which = "A and B" if x["score"] is None and y["score"] is None else "A" if x["score"] is None else "B"
+        return f"no score in {which}" + (" (LLM-judged: run with --judge-url)" if get_benchmark(name).needs_judge
+                                         else "")
+    if x["n"] is not None and y["n"] is not None and x["n"] != y["n"]:
+        return f"{x['n']} samples in A{_limit_note(x)}, {y['n']} in B{_limit_note(y)}"
+    if x["version"] is not None and y["version"] is not None and x["version"] != y["version"]:
+        return f"benchmark version {x['version']} in A, {y['version']} in B"
+    if x["judge"] and y["judge"] and x["judge"] != y["judge"]:
+        return f"judged by {x['judge']} in A, {y['judge']} in B"
+    return None
+
+
+def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two runs side by side, deltas B − A, category and overall deltas over the COMMON benchmarks only.
+
+    A benchmark counts as common when both runs scored it on the same number of samples (the same ``--limit``
+    or both complete), with the same benchmark version and, if LLM-judged, the same judge model. The others are
+    still listed (``delta`` None, ``note`` says why) but left out of the category and overall means, which are
+    recomputed from the common benchmarks (plain means, as :func:`summarize`).
+
+    Returns:
+        ``{"rows": [{benchmark, category, a, b, delta, note}…, categories…, Overall], "common": [task…],
+        "left_out": {task: reason}, "notes": [line…]}``.
+    """
     va, vb = a["veroeval"], b["veroeval"]
     names = list(dict.fromkeys([*va["benchmarks"], *vb["benchmarks"]]))
+    left_out = {n: why for n in names if (why := _why_apart(n, a, b)) is not None}
+    common = [n for n in names if n not in left_out]
     rows = []
     for n in names:
+        spec = get_benchmark(n)
         x, y = va["benchmarks"].get(n), vb["benchmarks"].get(n)
-        rows.append({"benchmark": get_benchmark(n).display_name, "category": get_benchmark(n).category, "a": x,
-                     "b": y, "delta": None if x is None or y is None else y - x})
-    for c in dict.fromkeys([*va["categories"], *vb["categories"]]):
-        x, y = va["categories"].get(c), vb["categories"].get(c)
+        rows.append({"benchmark": spec.display_name, "category": spec.category, "a": x, "b": y,
+                     "delta": None if n in left_out else y - x, "note": left_out.get(n, "")})
+    by_cat: dict[str, list[str]] = defaultdict(list)
+    for n in common:
+        by_cat[get_benchmark(n).category].append(n)
+    seen = {get_benchmark(n).category for n in names} | set(va["categories"]) | set(vb["categories"])
+    cats = [c for c in CATEGORIES if c in seen] + sorted(c for c in seen if c not in CATEGORIES)
+    for c in cats:
+        x, y = _mean(va["benchmarks"][n] for n in by_cat[c]), _mean(vb["benchmarks"][n] for n in by_cat[c])
         rows.append({"benchmark": f"[{c}]", "category": c, "a": x, "b": y,
-                     "delta": None if x is None or y is None else y - x})
-    x, y = va.get("overall"), vb.get("overall")
+                     "delta": None if x is None or y is None else y - x,
+                     "note": "" if by_cat[c] else "no benchmark in common"})
+    x, y = _mean(va["benchmarks"][n] for n in common), _mean(vb["benchmarks"][n] for n in common)
     rows.append({"benchmark": "Overall", "category": "", "a": x, "b": y,
-                 "delta": None if x is None or y is None else y - x})
-    return rows
+                 "delta": None if x is None or y is None else y - x,
+                 "note": f"{len(common)} benchmarks in common" if left_out else "", "n_benchmarks": len(common)})
+    notes = []
+    if left_out:
+        notes.append(f"compare: category and overall deltas use only the {len(common)} benchmarks both runs scored on "
+                     f"the same samples; left out ({len(left_out)}):")
+        notes += [f"  {get_benchmark(n).display_name} ({n}): {why}" for n, why in left_out.items()]
+    ga, gb = (a.get("config") or {}).get("generation"), (b.get("config") or {}).get("generation")
+    if isinstance(ga, dict) and isinstance(gb, dict) and ga != gb:
+        diff = ", ".join(f"{k} {ga.get(k)} in A, {gb.get(k)} in B" for k in dict.fromkeys([*ga, *gb])
+                         if ga.get(k) != gb.get(k))
+        notes.append(f"compare: the runs decoded differently ({diff}); the deltas include that")
+    return {"rows": rows, "common": common, "left_out": left_out, "notes": notes}
+
+
+def compare_runs(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows ``{benchmark, category, a, b, delta, note}`` for every benchmark in either run, then categories and
+    overall, whose means cover only the benchmarks both runs scored alike (see :func:`compare`)."""
+    return compare(a, b)["rows"]

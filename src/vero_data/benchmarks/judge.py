@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vero_data.rewards.llm_judge import LLMJudge
+from vero_data.secrets import redact_text
 
 logger = logging.getLogger(__name__)
 
@@ -73,16 +74,20 @@ class BenchmarkJudge:
     """Judge client for the eval: cache, retries with backoff, at most ``concurrency`` requests in flight.
 
     Args:
-        base_url: OpenAI-compatible root ending in ``/v1`` (``--judge-url``).
+        base_url: OpenAI-compatible root ending in ``/v1`` (``--judge-url``); ``user:pass@`` is sent as Basic auth.
         model: served model name (``--judge-model``; the paper used Qwen3-32B under vLLM).
-        cache_dir: one JSON file per (model, settings, prompt); None disables the cache.
+        api_key: bearer token given directly (Python API).
+        api_key_env: NAME of the environment variable holding the key (``--judge-api-key-env``); without it and
+            ``api_key``, ``$OPENAI_API_KEY`` is sent over https or to a loopback host only.
+        cache_dir: one JSON file per (judge URL with credentials masked, model, settings, prompt); None disables it.
         concurrency: simultaneous requests.
         retries: extra attempts after an HTTP error or an unparseable reply.
     """
 
     base_url: str = DEFAULT_JUDGE_URL
     model: str = DEFAULT_JUDGE_MODEL
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    api_key_env: str | None = None
     cache_dir: str | os.PathLike | None = None
     concurrency: int = 8
     retries: int = 3
@@ -92,9 +97,20 @@ class BenchmarkJudge:
 
     def __post_init__(self) -> None:
         self._client = LLMJudge(base_url=self.base_url, model=self.model, api_key=self.api_key,
-                                timeout=self.timeout, retries=0, cache_dir=self.cache_dir, sampling=self.sampling)
+                                api_key_env=self.api_key_env, timeout=self.timeout, retries=0,
+                                cache_dir=self.cache_dir, sampling=self.sampling)
         self._slots = threading.BoundedSemaphore(max(1, self.concurrency))
         self.calls = 0
+
+    @property
+    def shown_url(self) -> str:
+        """The judge root with credentials masked: what results, reports and logs may show."""
+        return self._client.shown_url
+
+    @property
+    def identity(self) -> str:
+        """``model @ url`` (credentials masked): recorded with judged scores so another judge's are not reused."""
+        return f"{self.model} @ {self.shown_url.rstrip('/')}"
 
     def ask(self, prompt: str, parse: Callable[[str], float | None]) -> tuple[float | None, str | None]:
         """(parsed value, raw reply); the value is None when every attempt failed or never parsed."""
@@ -119,11 +135,12 @@ class BenchmarkJudge:
                 if path is not None:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-                    tmp.write_text(json.dumps({"prompt": prompt, "reply": reply}))
+                    tmp.write_text(json.dumps({"judge": self.shown_url, "model": self.model, "prompt": prompt,
+                                               "reply": reply}))
                     tmp.replace(path)
                 return value, reply
             except (urllib.error.URLError, TimeoutError, OSError, ValueError, KeyError, IndexError) as e:
-                logger.warning("judge attempt %d failed: %s", attempt + 1, e)
+                logger.warning("judge %s attempt %d failed: %s", self.shown_url, attempt + 1, redact_text(str(e)))
                 if attempt < self.retries:
                     time.sleep(self.backoff * (2**attempt))
         return None, reply

@@ -8,6 +8,7 @@ from typing import Any
 from vero_data.benchmarks.aggregate import AGGREGATION_RULE
 from vero_data.benchmarks.registry import get_benchmark
 from vero_data.benchmarks.spec import CATEGORY_TITLES
+from vero_data.secrets import redact_url
 
 
 def _f(x: float | None, signed: bool = False) -> str:
@@ -43,7 +44,7 @@ def markdown_report(res: dict[str, Any]) -> str:
     pname = pub.get("model") or "published"
     lines = [f"# VeroEval report: {cfg.get('model', '?')} on {cfg.get('suite', '?')}", "",
              f"Backend `{cfg.get('backend')}`, limit {cfg.get('limit')}, judge `{cfg.get('judge_model')}` at "
-             f"`{cfg.get('judge_url')}`, decoding {cfg.get('generation')}.", "",
+             f"`{redact_url(cfg.get('judge_url'))}`, decoding {cfg.get('generation')}.", "",
              f"**Aggregation.** {AGGREGATION_RULE}", ""]
     if pub:
         lines += [f"Published column: **{pname}** (Vero paper / project page table). Cells marked as from the "

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from vero_data.secrets import redact_text, resolve_endpoint  # noqa: E402
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_PROMPT = (
@@ -73,9 +75,13 @@ class LLMJudge:
     """An OpenAI-compatible chat-completions judge with retries, timeouts and an on-disk cache keyed by prompt.
 
     Args:
-        base_url: server root ending in ``/v1`` (Vero runs Qwen3-32B under vLLM at ``http://localhost:51001/v1``).
+        base_url: server root ending in ``/v1`` (Vero runs Qwen3-32B under vLLM at ``http://localhost:51001/v1``);
+            ``user:pass@`` in it is sent as HTTP Basic auth, query parameters are kept on each request.
         model: served model name.
-        api_key: bearer token (``OPENAI_API_KEY`` if unset).
+        api_key: bearer token given directly.
+        api_key_env: NAME of an environment variable holding the bearer token (an error when unset). With neither,
+            ``$OPENAI_API_KEY`` is sent over https or to a loopback host, never over plain http to another host
+            (see :func:`vero_data.secrets.resolve_endpoint`).
         timeout: seconds per HTTP request.
         retries: extra attempts after a failed request or an unparseable reply (exponential backoff).
         cache_dir: directory of cached replies (one JSON file per prompt hash); None disables caching.
@@ -87,7 +93,8 @@ class LLMJudge:
 
     base_url: str = "http://localhost:51001/v1"
     model: str = "qwen_vllm"
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    api_key_env: str | None = None
     timeout: float = 120.0
     retries: int = 3
     backoff: float = 0.5
@@ -105,21 +112,28 @@ class LLMJudge:
     prompt: str = DEFAULT_PROMPT
     scale: str = "zero_to_one"
 
+    def __post_init__(self) -> None:
+        self._endpoint = resolve_endpoint(self.base_url, self.api_key, self.api_key_env)
+
+    @property
+    def shown_url(self) -> str:
+        """The judge root with credentials masked (for logs, reports and the cache key)."""
+        return self._endpoint.shown
+
     def _cache_path(self, prompt: str) -> Path | None:
         if self.cache_dir is None:
             return None
-        key = json.dumps([self.model, self.sampling, prompt], sort_keys=True)
+        # the judge (its redacted root and model) is part of the key: another judge's verdicts are never reused
+        judge = self.shown_url.rstrip("/")
+        key = json.dumps([judge, self.model, self.sampling, prompt], sort_keys=True)
         return Path(self.cache_dir) / (hashlib.sha256(key.encode()).hexdigest() + ".json")
 
     def _request(self, prompt: str) -> str:
         body = {"model": self.model, "messages": [{"role": "user", "content": prompt}], **self.sampling}
         req = urllib.request.Request(
-            self.base_url.rstrip("/") + "/chat/completions",
+            self._endpoint.join("chat/completions"),
             data=json.dumps(body).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {self.api_key or os.environ.get('OPENAI_API_KEY', 'EMPTY')}",
-            },
+            headers={"Content-Type": "application/json", **self._endpoint.headers},
             method="POST",
         )
         with urllib.request.urlopen(req, timeout=self.timeout) as resp:
@@ -142,11 +156,12 @@ class LLMJudge:
                 if path is not None:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                    tmp.write_text(json.dumps({"prompt": prompt, "reply": reply}))
+                    tmp.write_text(json.dumps({"judge": self.shown_url, "model": self.model, "prompt": prompt,
+                                               "reply": reply}))
                     tmp.replace(path)
                 return reply
             except (urllib.error.URLError, TimeoutError, OSError, ValueError, KeyError, IndexError) as e:
-                logger.warning("judge attempt %d failed: %s", attempt + 1, e)
+                logger.warning("judge %s attempt %d failed: %s", self.shown_url, attempt + 1, redact_text(str(e)))
                 if attempt < self.retries:
                     time.sleep(self.backoff * (2**attempt))
         return None

@@ -40,18 +40,25 @@ class OpenAIBackend:
 
     Args:
         model: the model name the server serves.
-        base_url: server root including ``/v1``.
-        api_key: bearer token (default ``$OPENAI_API_KEY``; none sent if unset).
+        base_url: server root including ``/v1``; ``user:pass@`` in it is sent as HTTP Basic auth (and never shown).
+        api_key: bearer token given directly.
+        api_key_env: NAME of the environment variable holding the token (``--backend-opt api_key_env=NAME``).
+            With neither, ``$OPENAI_API_KEY`` is sent (as the openai client does) over https or to a loopback host,
+            not over plain http to another host (one warning line says so).
         concurrency: requests in flight.
         timeout: seconds per HTTP request.
         max_retries: attempts after the first, with exponential backoff (1 s, 2 s, 4 s… + jitter).
     """
 
     def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None, concurrency: int = 8,
-                 timeout: float = 600.0, max_retries: int = 5, backoff: float = 1.0):
+                 timeout: float = 600.0, max_retries: int = 5, backoff: float = 1.0, api_key_env: str | None = None):
+        from vero_data.secrets import resolve_endpoint
+
         self.model = model
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1").rstrip("/")
-        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        self._endpoint = resolve_endpoint(base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1",
+                                          api_key, api_key_env, flag="--base-url",
+                                          env_flag="--backend-opt api_key_env")
+        self.base_url = self._endpoint.url.rstrip("/")  # userinfo removed; shown redacted in messages
         self.concurrency = concurrency
         self.timeout = timeout
         self.max_retries = max_retries
@@ -72,16 +79,16 @@ class OpenAIBackend:
 
     def _one(self, req: ChatRequest, n: int, s: SamplingConfig) -> list[Completion]:
         data = json.dumps(self._payload(req, n, s)).encode()
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
+        headers = {"Content-Type": "application/json", **self._endpoint.headers}
         from vero_data.errors import VeroError
+        from vero_data.secrets import redact_url
 
-        url = f"{self.base_url}/chat/completions"
+        endpoint = self._endpoint.join("chat/completions")
+        url = redact_url(endpoint)  # what messages and logs show
         attempt = 0
         while True:
             try:
-                r = urllib.request.Request(url, data=data, headers=headers)
+                r = urllib.request.Request(endpoint, data=data, headers=headers)
                 with urllib.request.urlopen(r, timeout=self.timeout) as resp:
                     raw = resp.read()
                 try:
