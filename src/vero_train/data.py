@@ -141,10 +141,14 @@ def _undecoded_images():
 
 
 def _image_problem(images: list[dict] | None) -> str | None:
-    """Why a row's images cannot be decoded (None if they all can): PIL would raise mid-training otherwise."""
+    """Why a row's images cannot be decoded (None if they all can): PIL would raise mid-training otherwise. The
+    checks are ``decode_rgb``'s (pixel cap, decoder, EXIF/bit depth/transparency conversion), on a reduced decode."""
     import io
 
     from PIL import Image
+
+    from vero_data.errors import RowError
+    from vero_data.images import DEFAULT_MAX_PIXELS, to_rgb
 
     for i, im in enumerate(images or []):
         try:
@@ -152,10 +156,15 @@ def _image_problem(images: list[dict] | None) -> str | None:
             if not src:
                 return f"image {i}: no bytes and no path"
             with Image.open(src) as pil:
+                if pil.width * pil.height > DEFAULT_MAX_PIXELS:
+                    return f"image {i}: {pil.width}x{pil.height} pixels, over the cap of {DEFAULT_MAX_PIXELS}"
                 pil.draft("RGB", (64, 64))  # JPEG: decode at 1/8 scale, still reads every byte
                 pil.load()
+                to_rgb(pil)  # the conversion every decode applies must work too (EXIF metadata, exotic modes)
         except Image.UnidentifiedImageError:
             return f"image {i}: not an image format PIL can read ({len(im.get('bytes') or b'')} bytes)"
+        except RowError as e:
+            return f"image {i}: {e.reason}: {e.detail}"[:300]
         except Exception as e:  # noqa: BLE001 - any decoder failure is this row's problem, not the run's
             return f"image {i}: {type(e).__name__}: {' '.join(str(e).split())}"[:300]
     return None
@@ -226,35 +235,52 @@ def with_box_info(extra_info: Any, reward_type: str, image_sizes: list[list[int]
     return json.dumps(info, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def _image_sizes(images: list[dict]) -> list[list[int]]:
+def as_model_image(image: dict, with_size: bool = True) -> tuple[dict, list[int] | None]:
+    """One ``{"bytes", "path"}`` image as training stores it, and the size the model sees (when ``with_size``).
+
+    The trainer's images are decoded by ``datasets.Image(mode="RGB")``: EXIF transpose (datasets#6739) then
+    ``convert("RGB")``. That equals ``vero_data.images.decode_rgb`` for every image without transparency or more than
+    8 bits per channel, which are kept as they are (size from the header and orientation tag). The others (16-bit
+    or float grey, which ``convert`` clips to white; alpha or a tRNS colour, which it drops) are replaced by a
+    lossless PNG of ``decode_rgb``'s pixels, so the model trains on what build, filter and eval see.
+    """
     import io
 
     from PIL import Image
 
-    sizes = []
-    for im in images or []:
-        if im.get("bytes"):
-            with Image.open(io.BytesIO(im["bytes"])) as pil:
-                sizes.append([pil.width, pil.height])
-        elif im.get("path"):
-            with Image.open(im["path"]) as pil:
-                sizes.append([pil.width, pil.height])
-    return sizes
+    from vero_data.images import decode_rgb, image_size, needs_conversion, to_bytes_and_path
+
+    data, path = to_bytes_and_path({"bytes": image.get("bytes") or None, "path": image.get("path")})
+    with Image.open(io.BytesIO(data)) as pil:
+        convert = needs_conversion(pil)
+    if not convert:
+        return image, (list(image_size(data)) if with_size else None)
+    rgb = decode_rgb(data, path=path)
+    buf = io.BytesIO()
+    rgb.save(buf, format="PNG")
+    return {"bytes": buf.getvalue(), "path": image.get("path")}, [rgb.width, rgb.height]
 
 
 def to_trl_dataset(ds, system_prompt: str | None = None, normalize_bbox_to_1000: bool | None = None,
-                   num_proc: int | None = None):
-    """Vero rows → TRL rows: block-list ``prompt`` (with the system turn), ``images`` as PIL, a canonical
-    ``category``, and ``extra_info`` completed for grounding/clicking (image sizes, coordinate convention)."""
+                   num_proc: int | None = None, special_tokens: tuple[str, ...] = ()):
+    """Vero rows → TRL rows: block-list ``prompt`` (with the system turn), ``images`` as RGB PIL images with
+    ``decode_rgb``'s pixels (:func:`as_model_image`), a canonical ``category``, and ``extra_info`` completed for
+    grounding/clicking (the shown image sizes, coordinate convention). ``special_tokens`` (the processor's) are
+    escaped in the row text, as the filter and eval backends do, so ``<|im_start|>`` in a question stays text."""
     from datasets import Image, List
+
+    from vero_train.models.prompts import escape_messages
 
     keep = [c for c in KEEP_COLUMNS if c in ds.column_names]
     ds = ds.select_columns(keep).cast_column("images", List(Image(decode=False)))
 
     def convert(prompt, images, reward_type, extra_info, category):
-        sizes = _image_sizes(images) if reward_type in BOX_REWARD_TYPES else None
+        boxes = reward_type in BOX_REWARD_TYPES
+        shown = [as_model_image(im, with_size=boxes) for im in images or []]
+        sizes = [size for _, size in shown] if boxes else None
         return {
-            "prompt": prompt_to_messages(prompt, len(images or []), system_prompt),
+            "images": [im for im, _ in shown],
+            "prompt": escape_messages(prompt_to_messages(prompt, len(images or []), system_prompt), special_tokens),
             "extra_info": with_box_info(extra_info, reward_type, sizes, normalize_bbox_to_1000),
             "category": ABILITY_TO_CATEGORY.get(category, category) if category else "unknown",
         }
@@ -265,7 +291,7 @@ def to_trl_dataset(ds, system_prompt: str | None = None, normalize_bbox_to_1000:
         ds = ds.add_column("category", [None] * len(ds))
     ds = ds.map(convert, input_columns=["prompt", "images", "reward_type", "extra_info", "category"],
                 num_proc=num_proc, desc="TRL prompts")
-    return ds.cast_column("images", List(Image()))
+    return ds.cast_column("images", List(Image(mode="RGB")))
 
 
 def filter_long_prompts(ds, processor, max_prompt_length: int | None, num_proc: int | None = None):
@@ -332,7 +358,10 @@ def prepare_train_dataset(data: str | Path, *, split: str | None = "train", max_
                     len(quarantine), n_in, quarantine[0]["id"], quarantine[0]["detail"])
     if len(ds):
         validate_rows(ds, source=str(data))
-        ds = to_trl_dataset(ds, system_prompt, normalize_bbox_to_1000, num_proc=num_proc)
+        from vero_train.models.prompts import special_tokens
+
+        specials = special_tokens(processor) if processor is not None else ()
+        ds = to_trl_dataset(ds, system_prompt, normalize_bbox_to_1000, num_proc=num_proc, special_tokens=specials)
     dropped: list = []
     if len(ds) and processor is not None and max_prompt_length:
         sources = dict(zip(ds["id"], ds["data_source"], strict=True)) if {"id", "data_source"} <= set(

@@ -1,206 +1,245 @@
-"""A minimal OpenAI-compatible chat-completions server over the transformers backend (stdlib ``http.server``).
+"""A small OpenAI-compatible chat-completions server over the transformers backend, on uvicorn.
 
 For tests and offline demos of the ``openai`` backend (real generations from a local model, e.g. the tiny one);
-use ``vllm serve`` for anything real. Accepts ``messages`` with ``image_url`` data-URL parts, ``n`` (1..128),
-``temperature`` (0..2), ``top_p`` (0..1], ``top_k``, ``max_tokens`` (>= 1, prompt + max_tokens within the model's
-context), ``seed``; anything else out of range is a 400 in OpenAI's error shape. No streaming. Requests are
-generated one at a time.
+use ``vllm serve`` for anything real. ``POST /v1/chat/completions`` accepts ``messages`` with ``image_url``
+data-URL parts, ``n`` (1..128), ``temperature`` (0..2), ``top_p`` (0..1], ``top_k``, ``max_tokens`` (>= 1,
+prompt + max_tokens within the model's context) and ``seed``; ``GET /v1/models`` lists the model. No streaming.
+Anything the server refuses is answered in OpenAI's error shape (:mod:`vero_train.models.serve_requests`).
+
+Why uvicorn and not ``http.server``: HTTP parsing is where the standard library server failed (a negative
+Content-Length blocked a thread forever, a listen backlog of 5 reset concurrent clients, one thread per
+connection); uvicorn parses with h11, queues connections on an event loop with a real backlog and times out idle
+keep-alive connections. Two routes need no web framework, so the app is plain ASGI. Requests are read
+concurrently and generated one at a time (FIFO) behind one lock; decoding and validation run inside that lock
+too, so at most one request's images are in memory decoded.
 """
 
 from __future__ import annotations
 
-import base64
-import io
+import asyncio
+import itertools
 import json
 import logging
+import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from vero_train.models.backends import ChatRequest, SamplingConfig
+from vero_train.models.serve_requests import (
+    BadRequest,
+    check_context,
+    error_body,
+    parse_json_body,
+    request_from_openai,
+    sampling_from_openai,
+)
 
 log = logging.getLogger(__name__)
 
-
-MAX_N = 128  # completions per request: enough for pass@k, bounded so one request cannot hold the server for hours
-
-
-class BadRequest(ValueError):
-    """A request the server refuses with HTTP 400; ``param`` names the offending field (OpenAI's error shape)."""
-
-    def __init__(self, message: str, param: str | None = None):
-        super().__init__(message)
-        self.param = param
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # a few base64 images at the pixel cap fit; a runaway client does not
+DEFAULT_BACKLOG = 2048  # pending connections the kernel queues while one request generates (uvicorn's default)
 
 
-def _number(body: dict, key: str, default, cast, lo=None, hi=None, lo_open: bool = False):
-    v = body.get(key)
-    if v is None:
-        return default
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (cast is int and float(v) != int(v)):
-        raise BadRequest(f"{key} must be {'an integer' if cast is int else 'a number'}, got {v!r}", key)
-    v = cast(v)
-    if lo is not None and (v <= lo if lo_open else v < lo):
-        raise BadRequest(f"{key} must be {'>' if lo_open else '>='} {lo}, got {v}", key)
-    if hi is not None and v > hi:
-        raise BadRequest(f"{key} must be <= {hi}, got {v}", key)
-    return v
+def _asgi_app(backend, model: str, max_body_bytes: int, max_pixels: int):
+    """The ASGI app: ``GET …/models`` and ``POST …/chat/completions`` (with or without the ``/v1`` prefix)."""
+    lock = asyncio.Lock()  # bound to the loop on first use; FIFO, so queued requests are answered in order
+    counter = itertools.count()
+
+    async def send_json(send, status: int, obj: dict) -> None:
+        data = json.dumps(obj).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+        await send({"type": "http.response.body", "body": data})
+
+    async def read_body(scope, receive) -> bytes | None:
+        """The body, or None when the client went away; over ``max_body_bytes`` is a 413, refused from the
+        Content-Length header before reading when it has one (h11 has already checked that it is a number)."""
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and int(declared) > max_body_bytes:
+            raise BadRequest(f"the body is {int(declared)} bytes, over this server's cap of {max_body_bytes}",
+                             status=413)
+        body = bytearray()
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return None
+            body += msg.get("body", b"")
+            if len(body) > max_body_bytes:  # a chunked body has no Content-Length to check first
+                raise BadRequest(f"the body is over this server's cap of {max_body_bytes} bytes", status=413)
+            if not msg.get("more_body"):
+                return bytes(body)
+
+    def complete(raw: bytes, rid: str) -> tuple[int, dict]:
+        """Runs in a worker thread, one at a time: parse, validate, decode, generate."""
+        try:
+            body = parse_json_body(raw)
+            n, s = sampling_from_openai(body)
+            req = request_from_openai(body, rid, max_pixels)
+            check_context(backend, req, s.max_tokens)
+        except BadRequest as e:
+            return e.status, error_body(str(e), e.param)
+        try:
+            comps = backend.generate([req], n, s)[0]
+        except Exception as e:  # noqa: BLE001  (the server keeps serving; the client gets the reason)
+            log.exception("generation failed")
+            return 500, error_body(f"generation failed: {type(e).__name__}: {e}", None, "server_error")
+        return 200, {
+            "id": rid, "object": "chat.completion", "created": int(time.time()),
+            "model": body.get("model") or model,
+            "choices": [{"index": i, "message": {"role": "assistant", "content": c.text},
+                         "finish_reason": c.finish_reason, "n_tokens": c.n_tokens} for i, c in enumerate(comps)],
+            "usage": {"completion_tokens": sum(c.n_tokens for c in comps)},
+        }
+
+    async def app(scope, receive, send) -> None:
+        if scope["type"] != "http":  # lifespan is off and websockets are not served
+            return
+        path, method = scope["path"].rstrip("/"), scope["method"]
+        route = "models" if path.endswith("/models") else "chat" if path.endswith("/chat/completions") else None
+        try:
+            if route is None:
+                await send_json(send, 404, error_body(f"no route {scope['path']}", None, "not_found_error"))
+            elif (route, method) not in (("models", "GET"), ("chat", "POST")):
+                await send_json(send, 405, error_body(f"{method} is not allowed on {scope['path']}"))
+            elif route == "models":
+                await send_json(send, 200, {"object": "list", "data": [{"id": model, "object": "model"}]})
+            else:
+                try:
+                    raw = await read_body(scope, receive)
+                except BadRequest as e:
+                    await send_json(send, e.status, error_body(str(e), e.param))
+                    return
+                if raw is None:
+                    return
+                rid = f"chatcmpl-{next(counter)}"
+                async with lock:
+                    status, obj = await asyncio.to_thread(complete, raw, rid)
+                await send_json(send, status, obj)
+        except Exception as e:  # noqa: BLE001  (a bug here must still answer in the error shape)
+            log.exception("request failed")
+            await send_json(send, 500, error_body(f"{type(e).__name__}: {e}", None, "server_error"))
+
+    return app
 
 
-def sampling_from_openai(body: dict) -> tuple[int, SamplingConfig]:
-    """``(n, sampling)`` from a request body, range-checked as OpenAI/vLLM do (a bad value is a 400, never a
-    silent default)."""
-    if body.get("stream"):
-        raise BadRequest("stream is not supported by this server (send stream: false)", "stream")
-    n = _number(body, "n", 1, int, 1, MAX_N)
-    top_k = _number(body, "top_k", None, int, -1)
-    if top_k == 0:
-        raise BadRequest("top_k must be -1 (off) or >= 1, got 0", "top_k")
-    s = SamplingConfig(temperature=_number(body, "temperature", 1.0, float, 0.0, 2.0),
-                       top_p=_number(body, "top_p", 1.0, float, 0.0, 1.0, lo_open=True),
-                       top_k=None if top_k in (None, -1) else top_k,
-                       max_tokens=_number(body, "max_tokens", 256, int, 1), seed=_number(body, "seed", 0, int))
-    return n, s
+def _json_400_protocol():
+    """uvicorn's h11 protocol, answering malformed HTTP in OpenAI's error shape instead of plain text.
+
+    h11 refuses a negative or non-numeric Content-Length, oversized headers or a garbled request line before the
+    app sees the request; uvicorn then sends a text/plain 400. Same status, same connection close, JSON body.
+    """
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class OpenAIErrorH11Protocol(H11Protocol):
+        def send_400_response(self, msg: str) -> None:
+            data = json.dumps(error_body("invalid HTTP request: a malformed request line, header or Content-Length, "
+                                         "or headers over h11's size limit")).encode()
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                       (b"connection", b"close")]
+            for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=data),
+                          h11.EndOfMessage()):
+                self.transport.write(self.conn.send(event))
+            self.transport.close()
+
+    return OpenAIErrorH11Protocol
 
 
-def _request_from_openai(body: dict, rid: str) -> ChatRequest:
-    from PIL import Image
+class ChatServer:
+    """uvicorn serving the chat app on a socket bound beforehand, with ``socketserver``'s surface: run
+    ``serve_forever()`` (in a thread, or the main thread, where Ctrl-C stops it), then ``shutdown()`` from another
+    thread and ``server_close()``. ``server_address`` has the bound ``(host, port)``."""
 
-    msgs = body.get("messages")
-    if not isinstance(msgs, list) or not msgs:
-        raise BadRequest("messages must be a non-empty list of {role, content} objects", "messages")
-    messages, images = [], []
-    for i, m in enumerate(msgs):
-        if not isinstance(m, dict) or not isinstance(m.get("role"), str) or "content" not in m:
-            raise BadRequest(f"messages[{i}] must be an object with role and content", f"messages[{i}]")
-        c = m["content"]
-        if isinstance(c, list):
-            parts = []
-            for j, p in enumerate(c):
-                where = f"messages[{i}].content[{j}]"
-                if not isinstance(p, dict):
-                    raise BadRequest(f"{where} must be an object", where)
-                if p.get("type") == "image_url":
-                    iu = p.get("image_url")
-                    url = iu.get("url") if isinstance(iu, dict) else iu
-                    if not isinstance(url, str) or not url.startswith("data:") or "," not in url:
-                        raise BadRequest(f"{where}.image_url: only data: URLs (base64) are supported", where)
-                    try:
-                        images.append(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
-                    except Exception as e:  # noqa: BLE001  (any decode failure is the client's bad image)
-                        raise BadRequest(f"{where}.image_url: not a decodable image ({type(e).__name__})", where) from e
-                    parts.append({"type": "image"})
-                elif p.get("type") == "text" and isinstance(p.get("text"), str):
-                    parts.append(p)
-                else:
-                    raise BadRequest(f"{where}: expected a text or image_url part", where)
-            c = parts
-        elif not isinstance(c, str):
-            raise BadRequest(f"messages[{i}].content must be a string or a list of parts", f"messages[{i}].content")
-        messages.append({"role": m["role"], "content": c})
-    return ChatRequest(id=rid, messages=messages, images=images)
+    def __init__(self, sock: socket.socket, app, backlog: int):
+        import uvicorn
+
+        self.socket = sock
+        self.server_address = sock.getsockname()[:2]
+        config = uvicorn.Config(app, http=_json_400_protocol(), ws="none", lifespan="off", interface="asgi3",
+                                backlog=backlog, log_config=None, log_level="warning", access_log=False,
+                                timeout_graceful_shutdown=30)
+        self._server = uvicorn.Server(config)
+        self._running = threading.Event()
+        self._stopped = threading.Event()
+
+    def serve_forever(self) -> None:
+        self._running.set()
+        try:
+            self._server.run(sockets=[self.socket])
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop serving (in-flight requests finish) and wait until ``serve_forever`` has returned."""
+        self._server.should_exit = True
+        if self._running.is_set():
+            self._stopped.wait()
+
+    def server_close(self) -> None:
+        self.socket.close()
 
 
-def _check_context(backend, req: ChatRequest, max_tokens: int) -> None:
-    """Prompt text tokens + max_tokens must fit the model's context (image tokens come on top, so this is a lower
-    bound): a 2 MB prompt is a 400, not an hour of generation holding the server's lock."""
-    cfg = backend.model.config
-    ctx = getattr(getattr(cfg, "text_config", cfg), "max_position_embeddings", None)
-    if not ctx:
-        return
-    text = backend.processor.apply_chat_template(req.messages, add_generation_prompt=True, tokenize=False)
-    if len(text) // 8 > ctx:  # cheap bound first: tokens >= chars / 8 for any BPE vocabulary worth the name
-        raise BadRequest(f"prompt is far longer than the model's context of {ctx} tokens", "messages")
-    n_prompt = len(backend.processor.tokenizer(text, add_special_tokens=False)["input_ids"])
-    if n_prompt + max_tokens > ctx:
-        raise BadRequest(f"prompt ({n_prompt} tokens) + max_tokens ({max_tokens}) exceeds the model's context of "
-                         f"{ctx} tokens", "max_tokens" if n_prompt < ctx else "messages")
+def _bind(host: str, port: int, backlog: int) -> socket.socket:
+    from vero_data.errors import VeroError
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                          flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as e:
+        raise VeroError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restart at once after a stop (TIME_WAIT)
+        sock.bind(addr)
+        sock.listen(backlog)  # clients that connect while the model loads wait in the queue
+    except OSError as e:
+        sock.close()
+        raise VeroError(f"cannot listen on {host}:{port}: {e.strerror or e} (pick another --port)") from None
+    return sock
 
 
-def make_server(model: str, host: str = "127.0.0.1", port: int = 0, **backend_kwargs) -> ThreadingHTTPServer:
+def make_server(model: str, host: str = "127.0.0.1", port: int = 0, *,
+                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_pixels: int | None = None,
+                backlog: int = DEFAULT_BACKLOG, **backend_kwargs) -> ChatServer:
     """A ready (not yet serving) server; ``server.server_address`` has the bound port.
 
     The port is bound before the model loads, so a port in use fails at once (one line, no traceback).
+
+    Args:
+        model: model path (``tiny`` is resolved by :func:`serve`).
+        host: bind address; 127.0.0.1 keeps it off the network.
+        port: 0 picks a free port.
+        max_body_bytes: larger request bodies are refused with 413.
+        max_pixels: per-image pixel cap, read from the image header before decoding (400 above it); default the
+            build's cap, ``vero_data.images.DEFAULT_MAX_PIXELS``.
+        backlog: listen queue length.
+        **backend_kwargs: for the transformers backend (``device``, ``dtype``…).
     """
-    from vero_data.errors import VeroError
+    try:
+        import uvicorn  # noqa: F401  (fail before binding, in one line)
+    except ImportError as e:
+        from vero_data.errors import MissingDependencyError
+
+        raise MissingDependencyError("vero model serve needs uvicorn: pip install 'vero-toolkit[train]'") from e
+    from vero_data.images import DEFAULT_MAX_PIXELS
     from vero_train.models.backends import get_backend
 
-    backend = None
-    lock = threading.Lock()
-    counter = iter(range(1 << 62))
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, fmt, *args):  # quiet: route to logging
-            log.debug(fmt, *args)
-
-        def _send(self, code: int, obj: dict) -> None:
-            data = json.dumps(obj).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _error(self, code: int, message: str, param: str | None = None,
-                   kind: str = "invalid_request_error") -> None:
-            self._send(code, {"error": {"message": message, "type": kind, "param": param, "code": None}})
-
-        def do_GET(self):
-            if self.path.rstrip("/").endswith("/models"):
-                self._send(200, {"object": "list", "data": [{"id": model, "object": "model"}]})
-            else:
-                self._error(404, f"no route {self.path}", None, "not_found_error")
-
-        def do_POST(self):
-            if not self.path.rstrip("/").endswith("/chat/completions"):
-                self._error(404, f"no route {self.path}", None, "not_found_error")
-                return
-            try:
-                try:
-                    body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                except ValueError as e:
-                    raise BadRequest(f"the body is not JSON ({e})") from e
-                if not isinstance(body, dict):
-                    raise BadRequest("the body must be a JSON object")
-                rid = f"chatcmpl-{next(counter)}"
-                n, s = sampling_from_openai(body)
-                req = _request_from_openai(body, rid)
-                _check_context(backend, req, s.max_tokens)
-            except BadRequest as e:
-                self._error(400, str(e), e.param)
-                return
-            try:
-                with lock:
-                    comps = backend.generate([req], n, s)[0]
-            except Exception as e:  # noqa: BLE001  (the server keeps serving; the client gets the reason)
-                log.exception("generation failed")
-                self._error(500, f"generation failed: {type(e).__name__}: {e}", None, "server_error")
-                return
-            self._send(200, {
-                "id": rid, "object": "chat.completion", "created": int(time.time()),
-                "model": body.get("model") or model,
-                "choices": [{"index": i, "message": {"role": "assistant", "content": c.text},
-                             "finish_reason": c.finish_reason, "n_tokens": c.n_tokens} for i, c in enumerate(comps)],
-                "usage": {"completion_tokens": sum(c.n_tokens for c in comps)},
-            })
-
-    try:
-        srv = ThreadingHTTPServer((host, port), Handler)
-    except OSError as e:
-        raise VeroError(f"cannot listen on {host}:{port}: {e.strerror or e} (pick another --port)") from e
+    sock = _bind(host, port, backlog)
     try:
         backend = get_backend("transformers", model, **backend_kwargs)
+        app = _asgi_app(backend, model, max_body_bytes, max_pixels or DEFAULT_MAX_PIXELS)
+        return ChatServer(sock, app, backlog)
     except BaseException:
-        srv.server_close()
+        sock.close()
         raise
-    return srv
 
 
-def serve(model: str, host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(model: str, host: str = "127.0.0.1", port: int = 8000, **kwargs) -> None:
+    """Serve ``model`` (a path, or ``tiny``) until Ctrl-C; ``kwargs`` as for :func:`make_server`."""
     from vero_train.models.tiny import resolve_model
 
-    srv = make_server(resolve_model(model), host, port)
-    print(f"serving {model} on http://{host}:{srv.server_address[1]}/v1")
+    srv = make_server(resolve_model(model), host, port, **kwargs)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"serving {model} on http://{shown}:{srv.server_address[1]}/v1", flush=True)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ import logging
 
 from vero_data.hub import require_hub
 from vero_train.models.backends import ChatRequest, Completion, SamplingConfig, check_model_path
+from vero_train.models.prompts import escape_messages, special_tokens
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,13 @@ class TransformersBackend:
         self.eos_ids.add(tok.convert_tokens_to_ids("<|im_end|>"))
         self.eos_ids.discard(None)
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else next(iter(self.eos_ids))
+        self.specials = special_tokens(tok)
+
+    def render(self, request: ChatRequest) -> str:
+        """The prompt text ``generate`` tokenizes: the chat template over the request's messages, with special
+        tokens spelled out in their text escaped (:mod:`vero_train.models.prompts`), so they stay plain text."""
+        return self.processor.apply_chat_template(escape_messages(request.messages, self.specials),
+                                                  add_generation_prompt=True, tokenize=False)
 
     def generate(self, requests: list[ChatRequest], n: int, sampling: SamplingConfig) -> list[list[Completion]]:
         out: list[list[Completion]] = []
@@ -54,8 +62,7 @@ class TransformersBackend:
     def _generate_batch(self, batch: list[ChatRequest], n: int, sampling: SamplingConfig) -> list[list[Completion]]:
         import torch
 
-        texts = [self.processor.apply_chat_template(r.messages, add_generation_prompt=True, tokenize=False)
-                 for r in batch]
+        texts = [self.render(r) for r in batch]
         images = [im for r in batch for im in r.images]
         inputs = self.processor(text=texts, images=images or None, return_tensors="pt", padding=True)
         inputs = inputs.to(self.device)

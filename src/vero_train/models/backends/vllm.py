@@ -12,13 +12,18 @@ import logging
 
 from vero_data.hub import require_hub
 from vero_train.models.backends import ChatRequest, Completion, SamplingConfig, check_model_path, fill_image_parts
+from vero_train.models.prompts import escape_messages, special_tokens
 
 log = logging.getLogger(__name__)
 
 
-def vllm_messages(req: ChatRequest) -> list[dict]:
-    """``{"type": "image"}`` parts → ``{"type": "image_pil", "image_pil": PIL}`` with the request's images."""
-    return fill_image_parts(req, lambda im: {"type": "image_pil", "image_pil": im})
+def vllm_messages(req: ChatRequest, specials: tuple[str, ...] = ()) -> list[dict]:
+    """``{"type": "image"}`` parts → ``{"type": "image_pil", "image_pil": PIL}`` with the request's images; the
+    ``specials`` (the tokenizer's special tokens) spelled out in the text are escaped, as the transformers
+    backend does (``LLM.chat`` parses special tokens in the rendered prompt; see :mod:`vero_train.models.prompts`).
+    """
+    messages = fill_image_parts(req, lambda im: {"type": "image_pil", "image_pil": im})
+    return escape_messages(messages, specials) if specials else messages
 
 
 class VLLMBackend:
@@ -51,6 +56,7 @@ class VLLMBackend:
             gpu_memory_utilization=gpu_memory_utilization, seed=seed,
             **({"mm_processor_kwargs": mm_kwargs} if mm_kwargs else {}), **engine_kwargs,
         )
+        self.specials = special_tokens(self.llm.get_tokenizer())
 
     def generate(self, requests: list[ChatRequest], n: int, sampling: SamplingConfig) -> list[list[Completion]]:
         from vllm import SamplingParams
@@ -59,6 +65,7 @@ class VLLMBackend:
             n=n, temperature=sampling.temperature, top_p=sampling.top_p, **({"top_k": sampling.top_k} if sampling.top_k else {}),
             max_tokens=sampling.max_tokens, seed=sampling.seed, presence_penalty=sampling.presence_penalty,
         )
-        outputs = self.llm.chat([vllm_messages(r) for r in requests], sampling_params=params, use_tqdm=False)
+        outputs = self.llm.chat([vllm_messages(r, self.specials) for r in requests], sampling_params=params,
+                                use_tqdm=False)
         return [[Completion(text=o.text, n_tokens=len(o.token_ids), finish_reason=o.finish_reason or "stop")
                  for o in out.outputs] for out in outputs]
