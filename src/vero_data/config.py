@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vero_data.errors import ConfigError
+from vero_data.image_paths import DEFAULT_MAX_IMAGE_BYTES
 from vero_data.images import DEFAULT_MAX_PIXELS
 
 
@@ -24,6 +25,8 @@ class BuildConfig:
     rows_per_shard: int | None = field(default=None, metadata={"help": "rows per Parquet shard (recipe default)"})
     total: int | None = field(default=None, metadata={"help": "override the recipe's target size"})
     max_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata={"help": "decompression-bomb cap per image"})
+    max_image_bytes: int = field(default=DEFAULT_MAX_IMAGE_BYTES, metadata={
+        "help": "largest image file a row may name (checked before reading)"})
     limit: int | None = field(default=None, metadata={"help": "read at most N upstream rows per source"})
     dry_run: bool = field(default=False, metadata={"help": "resolve sources and print the plan; read nothing"})
     skip_unavailable: bool = field(default=False, metadata={"help": "build without sources that cannot be read"})
@@ -39,7 +42,8 @@ class BuildConfig:
             raise ConfigError(f"--workers must be >= 1, got {self.workers}")
         # the same bounds a recipe has (mixture.total > 0, rows_per_shard > 0, max_samples > 0)
         for flag, v in (("--part-rows", self.part_rows), ("--total", self.total), ("--limit", self.limit),
-                        ("--rows-per-shard", self.rows_per_shard), ("--max-pixels", self.max_pixels)):
+                        ("--rows-per-shard", self.rows_per_shard), ("--max-pixels", self.max_pixels),
+                        ("--max-image-bytes", self.max_image_bytes)):
             if v is not None and v < 1:
                 raise ConfigError(f"{flag} must be >= 1, got {v}")
         bad = [f for f in self.formats if f not in ("parquet", "verl")]

@@ -7,6 +7,7 @@ mixture and a target size. Errors name the file, the field and the offending val
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +17,8 @@ from vero_data.errors import ConfigError
 from vero_data.paths import manifests_dir, recipes_dir
 from vero_data.schema import CATEGORIES, REWARD_TYPES, SPLITS
 from vero_data.yaml_file import load_yaml_file
+
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 
 
 class _Model(BaseModel):
@@ -128,6 +131,8 @@ class Manifest(_Model):
     target: int | None = Field(None, ge=0, description="rows to keep after curation (paper Table A1 count)")
     canonicalise: bool = True
     split: str = Field("train", description="the `split` column of this source's rows (given: overrides the adapter's)")
+    allow_absolute_paths: bool = Field(False, description="read image paths that lead outside the source's folders "
+                                       "(absolute or ../); off: such rows are quarantined as image_outside_root")
     provenance: Provenance = Field(default_factory=Provenance)
     tags: list[str] = Field(default_factory=list)
 
@@ -136,9 +141,11 @@ class Manifest(_Model):
 
     @field_validator("name")
     @classmethod
-    def _snake(cls, v: str) -> str:
-        if not v or any(c.isspace() for c in v):
-            raise ValueError(f"name must be a non-empty identifier without spaces, got {v!r}")
+    def _identifier(cls, v: str) -> str:
+        # The name becomes a folder of the build (OUT/.run/ingest/<name>): no separators, no '..', no hidden names.
+        if not _NAME.fullmatch(v or ""):
+            raise ValueError(f"name must be an identifier of letters, digits, '_', '.', '-' (not starting with '.' "
+                             f"or '-', at most 128 characters), got {v!r}")
         return v
 
     @field_validator("category")
@@ -214,6 +221,8 @@ class FilterThresholds(_Model):
     min_avg_pixels: int = 200_000
     drop_binary_only: bool = True
     max_answer_chars: int = 4096
+    # 32K characters ≈ 8K tokens, the paper's longest training prompts plus room (vero600k_format.md §8)
+    max_question_chars: int = Field(32_768, gt=0, description="longer prompts are quarantined as question_too_long")
 
 
 class DedupSettings(_Model):

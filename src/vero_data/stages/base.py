@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import polars as pl
@@ -26,6 +27,15 @@ QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 DROP = "_reason"  # internal column: None = kept, else the reason code
+
+# A lone UTF-16 surrogate (JSON "\ud800" decodes to one) cannot be encoded as UTF-8: Arrow, Parquet and every
+# writer after it fail on it. Rows holding one are quarantined as bad_text; what we store about them is scrubbed.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub(value: Any) -> Any:
+    """``value`` with lone surrogates replaced by U+FFFD (strings only), so it can be written."""
+    return LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
 
 
 def excerpt(value: Any, limit: int = 600) -> str:
@@ -58,7 +68,7 @@ def quarantine_record(row: dict[str, Any], stage: str, err: RowError | None = No
                       detail: str = "", field: str | None = None, dup_of: str | None = None) -> dict[str, Any]:
     lineage = row.get("lineage") or {}
     question = row_question(row)
-    return {
+    rec = {
         "id": row.get("id"),
         "manifest": lineage.get("manifest") or row.get("manifest"),
         "data_source": row.get("data_source"),
@@ -72,6 +82,7 @@ def quarantine_record(row: dict[str, Any], stage: str, err: RowError | None = No
         "dup_of": dup_of,
         "excerpt": excerpt({"question": question, "answer": row.get("answer")}) if row else "",
     }
+    return {k: scrub(v) for k, v in rec.items()}
 
 
 class RowStage:

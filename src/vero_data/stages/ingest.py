@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vero_data.errors import RowError
-from vero_data.images import resolve_image_path
+from vero_data.image_paths import DEFAULT_MAX_IMAGE_BYTES, ImagePathPolicy, resolve_row_image
 from vero_data.manifest import Manifest
 from vero_data.schema import ARROW_SCHEMA, COLUMNS, RawSample
 from vero_data.stages.base import QUARANTINE_SCHEMA, quarantine_record
@@ -59,6 +59,24 @@ class IngestSettings:
     max_pixels: int
     max_answer_chars: int
     canonicaliser: str = "rules"
+    max_question_chars: int = 32_768
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
+
+
+def image_policy(manifest: Manifest, max_bytes: int = DEFAULT_MAX_IMAGE_BYTES) -> ImagePathPolicy:
+    """The folders a source's rows may name images in: the manifest's, the ``files:`` base_dir and the adapter's
+    ``image_root`` (the data file's own folder is added per row). See :mod:`vero_data.image_paths`."""
+    manifest_dir = Path(manifest.path).parent if manifest.path else None
+    roots: list = [manifest_dir]
+    files = getattr(manifest.source, "files", None)
+    if files is not None and files.base_dir:
+        roots.append(files.base_dir)
+    root = manifest.adapter_params.get("image_root") if isinstance(manifest.adapter_params, dict) else None
+    if isinstance(root, str) and root:
+        roots.append(root)
+        if manifest_dir is not None and not os.path.isabs(os.path.expanduser(root)):
+            roots.append(manifest_dir / root)
+    return ImagePathPolicy.for_roots(roots, allow_outside=manifest.allow_absolute_paths, max_bytes=max_bytes)
 
 
 @dataclass
@@ -87,6 +105,23 @@ def read_marker(path: Path) -> PartResult:
     return PartResult(**json.loads(path.read_text()))
 
 
+def images_path(run_dir: Path, manifest: str, part: int) -> Path:
+    """``[path, size, mtime_ns]`` of every image file a part read: a replaced file makes ``--resume`` redo it."""
+    return part_dir(run_dir, manifest) / f"images-{part:05d}.json"
+
+
+def part_is_stale(run_dir: Path, manifest: str, part: int) -> str | None:
+    """The image file that changed since the part was ingested, or None (also None for parts without a record)."""
+    from vero_data.image_paths import files_changed
+
+    p = images_path(run_dir, manifest, part)
+    try:
+        stats = json.loads(p.read_text())
+    except (OSError, ValueError):
+        return None
+    return files_changed(stats) if isinstance(stats, list) else None
+
+
 def _write_parquet_atomic(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
     tmp = path.with_suffix(".tmp")
     # intermediate files: image bytes are already compressed, so no codec (it only costs time)
@@ -112,6 +147,9 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
     manifest_dir = Path(manifest.path).parent if manifest.path else None
     # An explicit `split:` sets every row's split; otherwise the adapter's (canonical rows keep theirs).
     split = manifest.split if "split" in manifest.model_fields_set else None
+    policy = image_policy(manifest, settings.max_image_bytes)
+    image_files: list[list] = []
+    row_policies: dict[str, ImagePathPolicy] = {}  # per data-file folder
     for idx, raw in iter_source(manifest, start, stop):
         res.upstream_rows += 1
         if isinstance(raw, RowError):  # the reader could not parse this row (a bad JSONL line)
@@ -120,6 +158,12 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
             continue
         src_file = raw.pop(FILE_KEY, None) if isinstance(raw, dict) else None
         image_dirs = [d for d in (Path(src_file).parent if src_file else None, manifest_dir) if d is not None]
+        folder = str(Path(src_file).parent) if src_file else ""
+        if folder not in row_policies:
+            row_policies[folder] = ImagePathPolicy.for_roots([*policy.roots, folder or None],
+                                                             allow_outside=policy.allow_outside,
+                                                             max_bytes=policy.max_bytes)
+        row_policy = row_policies[folder]
         ctx = AdapterContext(manifest, idx, dict(manifest.adapter_params))
         samples: list[RawSample] = []
         shown = _mapped_fields(raw, manifest)  # question/answer for the quarantine excerpt of a rejected row
@@ -148,7 +192,7 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
                      "question": s.question if isinstance(s.question, str) else None}
             try:
                 if isinstance(s, RawSample):
-                    s.images = [resolve_image_path(im, image_dirs) for im in (s.images or [])]
+                    s.images = [resolve_row_image(im, image_dirs, row_policy, image_files) for im in (s.images or [])]
                 row = normalise_sample(
                     s, data_source=manifest.source_name, category=manifest.category, license=manifest.license,
                     manifest=manifest.name, manifest_version=manifest.version, upstream_index=idx,
@@ -162,7 +206,7 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
                 continue
             rows.append(row)
     res.exhausted = res.upstream_rows < part_rows
-    validate = ValidateStage(settings.max_pixels, settings.max_answer_chars)
+    validate = ValidateStage(settings.max_pixels, settings.max_answer_chars, settings.max_question_chars)
     d1: list[dict[str, Any]] = []
     if manifest.canonicalise:
         rows, d1 = CanonicaliseStage(settings.canonicaliser).process_rows(rows)
@@ -182,6 +226,11 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
     res.kept = len(rows)
     res.dropped = dict(sorted(Counter(d["reason"] for d in drops).items()))
     _write_part(run_dir, manifest.name, part, rows, drops)
+    if image_files:
+        side = images_path(run_dir, manifest.name, part)
+        tmp = side.with_suffix(".tmp")
+        tmp.write_text(json.dumps(sorted({tuple(f) for f in image_files})))
+        os.replace(tmp, side)
     marker = marker_path(run_dir, manifest.name, part)
     tmp = marker.with_suffix(".tmp")
     tmp.write_text(res.to_json())

@@ -13,6 +13,7 @@ from vero_data.schema import (
     build_user_content,
     dumps_extra,
 )
+from vero_data.stages.base import LONE_SURROGATE
 
 
 def normalise_sample(sample: RawSample, *, data_source: str, category: str, license: str, manifest: str,
@@ -20,6 +21,7 @@ def normalise_sample(sample: RawSample, *, data_source: str, category: str, lice
     """Build the canonical row for one RawSample. Image bytes are kept as given (no re-encode) unless PIL."""
     if not isinstance(sample, RawSample):
         raise RowError("bad_adapter_output", f"adapter returned {type(sample).__name__}, expected RawSample")
+    check_text(sample)
     images = [to_bytes_and_path(im) for im in (sample.images or [])]
     extra = dict(sample.extra_info or {})
     if sample.messages:
@@ -57,3 +59,36 @@ def normalise_sample(sample: RawSample, *, data_source: str, category: str, lice
         "pass_count": None,
         "k": None,
     }
+
+
+def _bad_text(value: Any, where: str, depth: int = 0) -> tuple[str, int, str] | None:
+    """(field path, character index, code point) of the first lone surrogate in ``value``'s strings."""
+    if isinstance(value, str):
+        m = LONE_SURROGATE.search(value)
+        return (where, m.start(), f"U+{ord(m.group()):04X}") if m else None
+    if depth > 20:
+        return None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = ((str(i), v) for i, v in enumerate(value))
+    else:
+        return None
+    for k, v in items:
+        found = (_bad_text(k, f"{where}.{k}" if where else str(k), depth + 1) if isinstance(k, str) else None) or \
+            _bad_text(v, f"{where}.{k}" if where else str(k), depth + 1)
+        if found:
+            return found
+    return None
+
+
+def check_text(sample: RawSample) -> None:
+    """Quarantine a row whose text cannot be written as UTF-8 (a lone surrogate from a JSON escape such as
+    ``"\\ud800"``): reason ``bad_text``, naming the field and the position. Raises RowError."""
+    for name in ("question", "answer", "choices", "messages", "extra_info", "upstream_id", "category", "reward_type",
+                 "split", "images"):
+        found = _bad_text(getattr(sample, name, None), name)
+        if found:
+            where, i, cp = found
+            raise RowError("bad_text", f"{where} has a lone surrogate {cp} at character {i} (not valid Unicode text)",
+                           where.split(".", 1)[0])

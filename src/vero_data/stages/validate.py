@@ -78,9 +78,11 @@ class ValidateStage(RowStage):
 
     name = "validate"
 
-    def __init__(self, max_pixels: int = DEFAULT_MAX_PIXELS, max_answer_chars: int = 4096):
+    def __init__(self, max_pixels: int = DEFAULT_MAX_PIXELS, max_answer_chars: int = 4096,
+                 max_question_chars: int = 32_768):
         self.max_pixels = max_pixels
         self.max_answer_chars = max_answer_chars
+        self.max_question_chars = max_question_chars
 
     def process_row(self, row: dict[str, Any]) -> dict[str, Any]:
         for f in ("data_source", "category", "reward_type", "split"):
@@ -98,6 +100,10 @@ class ValidateStage(RowStage):
         if len(answer) > self.max_answer_chars:
             raise RowError("answer_too_long", f"{len(answer)} chars > {self.max_answer_chars}", "answer")
         prompt = row.get("prompt") or []
+        n_chars = sum(len(m.get("content") or "") for m in prompt if isinstance(m, dict))
+        if n_chars > self.max_question_chars:  # one 5 MB question must not end a later filter or training run
+            raise RowError("question_too_long", f"prompt of {n_chars:,} chars > {self.max_question_chars:,} "
+                           "(recipe filters.max_question_chars)", "prompt")
         if not prompt or not any(m.get("role") == "user" and m.get("content", "").strip() for m in prompt):
             raise RowError("empty_prompt", "no non-empty user message", "prompt")
         images = row.get("images") or []
