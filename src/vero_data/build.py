@@ -333,8 +333,8 @@ def build(cfg: BuildConfig) -> BuildResult:
         raise
     finally:
         claim.abort()  # (a no-op after commit) unlocks; a failed run leaves OUT as it was
-    if claim.committed and claim.out != res.out:  # staged under --overwrite: report where the output is now
-        res = _moved(res, res.out, claim.out)
+    if claim.committed and res.out != cfg.out:  # name the output as the user did (it may have been staged)
+        res = _moved(res, res.out, cfg.out)
     return res
 
 

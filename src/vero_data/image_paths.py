@@ -2,9 +2,9 @@
 
 A row is untrusted input: its image path may be ``../secret/x.png``, ``/etc/passwd``, a FIFO that blocks the
 build or ``/dev/zero`` that fills memory. A path is read only when, after joining and normalising (``..``
-removed lexically; symlinks inside the folders are the data owner's and are followed), it lies inside one of the
-source's roots: the data file's folder, the manifest's folder, the ``files:`` source's ``base_dir`` and the
-adapter's ``image_root``. ``allow_absolute_paths: true`` in a manifest lifts the confinement for sources whose
+removed lexically) and again with every symlink resolved, it lies inside one of the source's roots: the data
+file's folder, the manifest's folder, the ``files:`` source's ``base_dir`` and the adapter's ``image_root``
+(a root inside a Hugging Face cache snapshot also admits the repo's ``blobs/``, where its files link to). ``allow_absolute_paths: true`` in a manifest lifts the confinement for sources whose
 rows legitimately name files elsewhere. Anything refused becomes a quarantine record with its reason
 (``image_outside_root``, ``not_a_regular_file``, ``image_too_large``, ``missing_image``), never a crash.
 """
@@ -35,15 +35,34 @@ class ImagePathPolicy:
     roots: tuple[str, ...] = ()
     allow_outside: bool = False
     max_bytes: int = DEFAULT_MAX_IMAGE_BYTES
+    real_roots: tuple[str, ...] = ()  # the roots with symlinks resolved
 
     @classmethod
     def for_roots(cls, roots: Iterable[str | os.PathLike | None], *, allow_outside: bool = False,
                   max_bytes: int = DEFAULT_MAX_IMAGE_BYTES) -> ImagePathPolicy:
-        return cls(tuple(dict.fromkeys(_norm(r) for r in roots if r)), allow_outside, max_bytes)
+        normed = tuple(dict.fromkeys(_norm(r) for r in roots if r))
+        real = [os.path.realpath(r) for r in normed]
+        for r in list(real):  # huggingface_hub's cache: snapshots/<rev>/x is a symlink to ../../blobs/<hash>
+            parts = Path(r).parts
+            if "snapshots" in parts:
+                real.append(str(Path(*parts[:len(parts) - 1 - parts[::-1].index("snapshots")]) / "blobs"))
+        return cls(normed, allow_outside, max_bytes, tuple(dict.fromkeys(real)))
 
     def inside(self, path: str) -> bool:
+        """``path`` lies inside a root as written (``..`` removed) and, with every symlink resolved, inside a
+        root's real folder: a link in the data folder that leads elsewhere does not let a row out."""
         p = _norm(path)
-        return any(p == r or p.startswith(r.rstrip(os.sep) + os.sep) for r in self.roots)
+        if not _under(p, self.roots):
+            return False
+        try:
+            real = os.path.realpath(p)
+        except (OSError, ValueError):
+            return False
+        return _under(real, self.real_roots)
+
+
+def _under(p: str, roots: tuple[str, ...]) -> bool:
+    return any(p == r or p.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
 def read_image_file(path: str, max_bytes: int = DEFAULT_MAX_IMAGE_BYTES, record: list | None = None) -> bytes:
@@ -56,6 +75,8 @@ def read_image_file(path: str, max_bytes: int = DEFAULT_MAX_IMAGE_BYTES, record:
         raise RowError("missing_image", f"image file {path[:200]} not found", "images") from None
     except OSError as e:
         raise RowError("missing_image", f"cannot read image file {path[:200]}: {e.strerror}", "images") from None
+    except ValueError as e:  # an embedded NUL byte
+        raise RowError("missing_image", f"image path {path[:200]!r} is not a valid path: {e}", "images") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -89,6 +110,8 @@ def resolve_row_image(image: Any, dirs: list[Path], policy: ImagePathPolicy, rec
         return image
     if not given or given.startswith(("http://", "https://")):
         return image
+    if "\x00" in given:
+        raise RowError("missing_image", f"image path {given[:200]!r} holds a NUL byte: not a file name", "images")
     if os.path.isabs(os.path.expanduser(given)):
         if not policy.allow_outside and not policy.inside(given):
             raise RowError("image_outside_root", f"{given[:200]} lies outside the source's folders "

@@ -73,11 +73,11 @@ def to_bytes_and_path(image: Any) -> tuple[bytes, str | None]:
 
 
 def _read_file(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise RowError("missing_image", f"cannot read image file {path}: {e.strerror}", "images") from None
+    """A regular file only, size-capped, opened non-blocking (a FIFO or ``/dev/zero`` named by a row is refused,
+    not read): :func:`vero_data.image_paths.read_image_file`."""
+    from vero_data.image_paths import read_image_file
+
+    return read_image_file(os.path.expanduser(path))
 
 
 _SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")

@@ -82,34 +82,43 @@ class OutputLock:
     no longer names its inode) and takes the new one, so two runs never both hold OUT.
     """
 
-    def __init__(self, out: Path, command: str, suffix: str = ""):
+    def __init__(self, out: Path, command: str, suffix: str = "", shared: bool = False):
+        self.out = out
         self.path = sibling(out, f"{suffix}{_LOCK}")
         self.command = command
+        self.shared = shared
         self.fd: int | None = None
 
     def acquire(self) -> OutputLock:
         import fcntl
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        mode = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
         for _ in range(100):
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
             except OSError as e:
                 os.close(fd)
                 if e.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
-                raise OutputLockedError(f"{self.path.parent / self.path.name[1:-len(_LOCK)]} is in use by "
-                                        f"{self._holder()}; wait for it to finish or use another --out") from None
+                raise OutputLockedError(f"{self.out} is in use by {self._holder()}; wait for it to finish or use "
+                                        "another --out") from None
             try:
                 same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:
                 same = False
             if same:
-                os.ftruncate(fd, 0)
-                os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
-                                         "since": time.strftime("%Y-%m-%dT%H:%M:%S")}).encode())
                 self.fd = fd
+                try:
+                    os.ftruncate(fd, 0)
+                    os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                             "command": self.command,
+                                             "since": time.strftime("%Y-%m-%dT%H:%M:%S")}).encode())
+                except OSError as e:  # a full disk: the lock holds, the holder's name is just not recorded
+                    if not is_disk_full(e):
+                        self.release()
+                        raise
                 return self
             os.close(fd)  # the holder removed it as we locked it: lock the new file
         raise OutputLockedError(f"could not lock {self.path}")
@@ -122,10 +131,16 @@ class OutputLock:
             return "another process"
 
     def release(self) -> None:
+        import fcntl
+
         if self.fd is None:
             return
-        with contextlib.suppress(OSError):
-            self.path.unlink()
+        try:  # remove the file only when no one else holds it (shard ranks share it)
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+        except OSError:
+            pass
         os.close(self.fd)  # closing releases the flock
         self.fd = None
 
@@ -155,12 +170,13 @@ def _exchange(a: Path, b: Path) -> bool:
 def _swap_in(work: Path, out: Path) -> None:
     """Make ``work`` the new ``out``; the previous ``out`` is removed only after the new one is in place."""
     old = sibling(out, _OLD)
+    if old.exists():
+        shutil.rmtree(old)
     if out.exists():
-        if _exchange(work, out):  # work now holds the previous output
-            shutil.rmtree(work)
-            return
-        if old.exists():
+        if _exchange(work, out):  # work now holds the previous output: name it as such before deleting it,
+            os.rename(work, old)  # so a kill during the deletion never leaves it where --resume looks
             shutil.rmtree(old)
+            return
         os.rename(out, old)  # a kill between these two renames is repaired by the next claim
     os.rename(work, out)
     if old.exists():
@@ -187,7 +203,7 @@ class OutputClaim:
     out: Path
     work: Path
     command: str
-    lock: OutputLock | None = None
+    locks: list[OutputLock] = field(default_factory=list)
     committed: bool = field(default=False)
 
     @property
@@ -205,9 +221,11 @@ class OutputClaim:
         self.release()
 
     def release(self) -> None:
-        if self.lock is not None:
-            self.lock.release()
-            self.lock = None
+        for lk in self.locks:
+            lk.release()
+        self.locks = []
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
 
     def __enter__(self) -> OutputClaim:
         return self
@@ -217,8 +235,9 @@ class OutputClaim:
         and the free space, instead of a library traceback."""
         if is_disk_full(e):
             kept = f"; {self.out} is as it was" if self.staged else ""
+            again = "--resume continues" if self.command in ("data build", "train") else "a rerun continues"
             raise VeroError(f"no space left on the device while writing {self.work} ({free_space(self.work)} free"
-                            f"){kept}; free some space and rerun with the same flags (--resume continues)") from e
+                            f"){kept}; free some space and rerun ({again})") from e
 
     def abort(self) -> None:
         """The run failed or stopped early: keep OUT as it was, leave the partial output for --resume, unlock."""
@@ -292,7 +311,7 @@ def check_out_path(out: Path, *, inputs: Iterable[str | Path | None] = (), overw
 def claim_output(out: str | Path, command: str, *, inputs: Iterable[str | Path | None] = (),
                  overwrite: bool = False, resume: bool = False,
                  legacy: Callable[[Path], bool] | None = None, lock: bool = True,
-                 lock_suffix: str = "") -> OutputClaim:
+                 shard: str | None = None) -> OutputClaim:
     """Check OUT, lock it and decide where this run writes (see the module docstring).
 
     Args:
@@ -304,64 +323,111 @@ def claim_output(out: str | Path, command: str, *, inputs: Iterable[str | Path |
         resume: continue an earlier run of OUT (or of its partial ``--overwrite`` output, if one was left).
         legacy: recognises an output of ``command`` written before the marker existed.
         lock: take the lock (False for helper processes of a run that holds it).
-        lock_suffix: a lock of its own (shard ranks of one filter share OUT, each with its own lock).
+        shard: this process is one rank of a run sharing OUT (``rank3``): it holds OUT's lock shared, with the
+            other ranks, and a lock of its own exclusively; a plain run into OUT is refused meanwhile.
 
     Returns:
         the claim; write to ``claim.work`` and call ``claim.commit()`` (or use it as a context manager).
     """
-    out = Path(out)
+    # One spelling per folder (``o/data/..``, ``./o/``, a symlink, ``~/o``): the lock, the partial folder and
+    # every check are about the folder itself; a symlinked OUT is replaced where it points, the link kept.
+    out = Path(os.path.realpath(os.path.expanduser(str(out))))
     if resume and overwrite:
         raise ConfigError("--resume and --overwrite contradict each other: pick one")
     check_out_path(out, inputs=inputs, overwrite=overwrite)
-    held = OutputLock(out, command, lock_suffix).acquire() if lock else None
+    held: list[OutputLock] = []
     try:
         if lock:
-            _repair(out)
-        partial = partial_dir(out)
-        work = out
-        if out.exists() and not _is_empty_dir(out):
-            mk = marker_of(out)
-            if mk is not None and mk.get("command") != command:
-                raise ConfigError(f"{out} holds a `vero {mk.get('command')}` output, not a `vero {command}` one; "
-                                  "use another --out")
-            if overwrite:
-                if mk is None and not (legacy and legacy(out)):
-                    raise ConfigError(f"{out} is not empty and is not a `vero {command}` output (it has no {MARKER});"
-                                      f" --overwrite replaces only a previous output: remove it yourself or use "
-                                      "another --out")
-                work = partial
-            elif resume and partial.is_dir() and marker_of(partial) is not None:
-                work = partial
-                log.info("resuming the interrupted --overwrite run in %s", partial)
-        if work == partial and lock:
-            if overwrite and partial.exists():
-                if marker_of(partial) is None and not _is_empty_dir(partial):
-                    raise ConfigError(f"{partial} exists and is not a partial vero output; remove it yourself")
-                shutil.rmtree(partial)
-        fresh = not work.exists() or _is_empty_dir(work)
-        work.mkdir(parents=True, exist_ok=True)
-        if lock and fresh:  # never into a folder that held something else: that would make it --overwrite-able
-            _write_marker(work, command)
-        return OutputClaim(out=out, work=work, command=command, lock=held)
-    except BaseException:
-        if held is not None:
-            held.release()
+            held.append(OutputLock(out, command, shared=shard is not None).acquire())
+            if shard is not None:
+                held.append(OutputLock(out, command, suffix=f".{shard}").acquire())
+        return _claim_locked(out, command, overwrite=overwrite, resume=resume, legacy=legacy, lock=lock,
+                             held=held)
+    except BaseException as e:
+        for h in held:
+            h.release()
+        if is_disk_full(e):
+            raise VeroError(f"no space left on the device for {out} ({free_space(out)} free); free some space "
+                            "and rerun") from e
         raise
+
+
+def _claim_locked(out: Path, command: str, *, overwrite: bool, resume: bool,
+                  legacy: Callable[[Path], bool] | None, lock: bool, held: list[OutputLock]) -> OutputClaim:
+    if lock:
+        _repair(out)
+    partial = partial_dir(out)
+    work = out
+    if out.exists() and not _is_empty_dir(out):
+        mk = marker_of(out)
+        if mk is not None and mk.get("command") != command:
+            raise ConfigError(f"{out} holds a `vero {mk.get('command')}` output, not a `vero {command}` one; "
+                              "use another --out")
+        if overwrite:
+            if mk is None and not (legacy and legacy(out)):
+                raise ConfigError(f"{out} is not empty and is not a `vero {command}` output (it has no {MARKER});"
+                                  f" --overwrite replaces only a previous output: remove it yourself or use "
+                                  "another --out")
+            nested = _nested_output(out)
+            if nested is not None:
+                raise ConfigError(f"{out} holds another vero output ({nested}); --overwrite would delete it with "
+                                  "OUT: move it out first or use another --out")
+            work = partial
+        elif resume and partial.is_dir() and marker_of(partial) is not None:
+            work = partial
+            log.info("resuming the interrupted --overwrite run in %s", partial)
+    if work == partial and lock:
+        if overwrite and partial.exists():
+            if marker_of(partial) is None and not _is_empty_dir(partial):
+                raise ConfigError(f"{partial} exists and is not a partial vero output; remove it yourself")
+            shutil.rmtree(partial)
+    fresh = not work.exists() or _is_empty_dir(work)
+    work.mkdir(parents=True, exist_ok=True)
+    if lock and fresh:  # never into a folder that held something else: that would make it --overwrite-able
+        _write_marker(work, command)
+    claim = OutputClaim(out=out, work=work, command=command, locks=held)
+    _ACTIVE.append(claim)
+    return claim
+
+
+_ACTIVE: list[OutputClaim] = []  # claims this process holds: an output made inside one is part of it
 
 
 def _write_marker(folder: Path, command: str) -> None:
     from vero_data import __version__
 
+    doc = {"command": command, "vero_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    parent = next((c for c in _ACTIVE if folder.resolve().is_relative_to(c.work.resolve())), None)
+    if parent is not None:  # e.g. the demo data `vero train --recipe demo` builds inside its run folder
+        doc["part_of"] = f"vero {parent.command}"
     tmp = folder / f"{MARKER}.tmp"
-    tmp.write_text(json.dumps({"command": command, "vero_version": __version__,
-                               "created": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=1) + "\n")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
     os.replace(tmp, folder / MARKER)
+
+
+def _nested_output(out: Path, depth: int = 3) -> str | None:
+    """A vero output below OUT that another run made (not part of OUT's own run), as ``path (`vero cmd`)``."""
+    level = [out]
+    for _ in range(depth):
+        nxt = []
+        for d in level:
+            try:
+                subs = [p for p in d.iterdir() if p.is_dir() and not p.is_symlink() and p.name != ".run"]
+            except OSError:
+                continue
+            for p in subs:
+                mk = marker_of(p)
+                if mk is not None and not mk.get("part_of"):
+                    return f"{p} (`vero {mk.get('command')}`)"
+            nxt += subs
+        level = nxt
+    return None
 
 
 def staging_for(out: str | Path, *, overwrite: bool, resume: bool) -> Path:
     """Where a run's other processes (ranks > 0 of a distributed ``vero train``) write: the path rank 0's claim
     chooses, decided from OUT without writing anything."""
-    out = Path(out)
+    out = Path(os.path.realpath(os.path.expanduser(str(out))))  # as claim_output spells it
     partial = partial_dir(out)
     if overwrite and out.exists() and not _is_empty_dir(out):
         return partial

@@ -62,22 +62,32 @@ def is_secret_name(name: object) -> bool:
     return any(s == "key" and i > 0 and segs[i - 1] in _KEY_QUALIFIERS for i, s in enumerate(segs))
 
 
+# Query parameters whose values are known not to be credentials (Azure's api-version, a model name…). Every other
+# value in a URL's query or fragment is masked: a guess by name misses `jwt=`, `pw=`, `session=`, `#tok=`.
+_PUBLIC_PARAMS = {"api-version", "api_version", "model", "revision", "version", "format", "alt", "stream", "n",
+                  "limit", "split", "config", "lang", "language", "region", "deployment", "deployment-id",
+                  "max_tokens", "temperature", "top_p", "top_k", "seed", "timeout"}
+
+
 def _redact_pairs(text: str) -> str:
-    """``a=1&api-key=S`` → ``a=1&api-key=***`` (the other pairs are kept byte for byte)."""
+    """``a=1&api-key=S`` → ``a=***&api-key=***``: every value masked but those of :data:`_PUBLIC_PARAMS` (the
+    names are kept, so a reader still sees which parameters were sent); a bare value (``#S``) is masked too."""
     out = []
     for part in re.split(r"([&;])", text):
         name, eq, value = part.partition("=")
-        if eq and value and is_secret_name(unquote(name)):
+        if eq and value and unquote(name).lower() not in _PUBLIC_PARAMS:
             part = f"{name}={MASK}"
+        elif not eq and part and part not in "&;":
+            part = MASK
         out.append(part)
     return "".join(out)
 
 
 def redact_url(url: str | None) -> str | None:
-    """The URL with userinfo, secret-looking query parameters (and fragment pairs) masked; the rest kept.
+    """The URL with userinfo and query/fragment values masked (but known public ones such as ``api-version``).
 
-    >>> redact_url("http://alice:pw@judge:8000/v1?api-key=S&api-version=2024")
-    'http://***@judge:8000/v1?api-key=***&api-version=2024'
+    >>> redact_url("http://alice:pw@judge:8000/v1?api-key=S&api-version=2024&jwt=J#tok=F")
+    'http://***@judge:8000/v1?api-key=***&api-version=2024&jwt=***#tok=***'
     """
     if url is None:
         return None

@@ -98,13 +98,16 @@ def known_reward_types() -> set[str]:
     return set(REWARDS.names()) | set(REWARD_TYPES)
 
 
-def validate_rows(ds, source: str = "") -> None:
-    """Fail before training on rows the trainer would mis-score or crash on, naming the row and its source.
+def validate_rows(ds, source: str = "") -> list[dict]:
+    """Check the rows before training, naming the row and its source.
 
-    Checks: a known ``reward_type`` (else the accuracy reward would silently be 0), a known category (the sampler
-    balances over them), at least one image (TRL cannot mix image-less rows, trl#4113), and as many ``<image>``
-    placeholders as images when the prompt has placeholders.
+    A known ``reward_type`` (else the accuracy reward would silently be 0) and a known category (the sampler
+    balances over them) are required of every row: a wrong one means the data and the run do not fit, so training
+    stops. A row without an image (TRL cannot mix image-less rows, trl#4113) or with a different number of
+    ``<image>`` placeholders than images is one bad row: it is returned as a quarantine record
+    (``missing_image`` / ``image_count_mismatch``), never the end of the run.
     """
+    bad: list[dict] = []
     known = known_reward_types()
     cols = ["reward_type", "prompt", "images"] + [c for c in ("id", "data_source", "category") if c in ds.column_names]
     view = ds.select_columns(cols).cast_column("images", _undecoded_images())
@@ -126,12 +129,14 @@ def validate_rows(ds, source: str = "") -> None:
             raise TrainDataError(f"row {rid} (source {src}){where}: unknown category {cat!r}; "
                                  f"known: {', '.join(CATEGORIES)}")
         n_img = len(row["images"] or [])
-        if n_img == 0:
-            raise TrainDataError(f"row {rid} (source {src}){where}: no image (TRL cannot mix image-less rows into a "
-                                 "VLM batch, trl#4113); filter it out or add an image")
         n_ph = sum(str(m.get("content") or "").count(IMAGE_PLACEHOLDER) for m in row["prompt"] or [])
-        if n_ph and n_ph != n_img:
-            raise TrainDataError(f"row {rid} (source {src}){where}: {n_ph} <image> placeholders for {n_img} images")
+        if n_img == 0:
+            bad.append({"id": str(rid), "data_source": row.get("data_source"), "reason": "missing_image",
+                        "detail": "no image (TRL cannot mix image-less rows into a VLM batch, trl#4113)", "_i": i})
+        elif n_ph and n_ph != n_img:
+            bad.append({"id": str(rid), "data_source": row.get("data_source"), "reason": "image_count_mismatch",
+                        "detail": f"{n_ph} <image> placeholders for {n_img} images", "_i": i})
+    return bad
 
 
 def _undecoded_images():
@@ -357,7 +362,14 @@ def prepare_train_dataset(data: str | Path, *, split: str | None = "train", max_
         log.warning("dropped %d/%d rows whose images do not decode (reason bad_image), first: %s (%s)",
                     len(quarantine), n_in, quarantine[0]["id"], quarantine[0]["detail"])
     if len(ds):
-        validate_rows(ds, source=str(data))
+        mismatched = validate_rows(ds, source=str(data))
+        if mismatched:
+            drop = {r.pop("_i") for r in mismatched}
+            ds = ds.select([i for i in range(len(ds)) if i not in drop])
+            quarantine += mismatched
+            log.warning("left %d row(s) out whose images do not match their prompt, first: %s (%s)", len(mismatched),
+                        mismatched[0]["id"], mismatched[0]["detail"])
+    if len(ds):
         from vero_train.models.prompts import special_tokens
 
         specials = special_tokens(processor) if processor is not None else ()
@@ -372,7 +384,7 @@ def prepare_train_dataset(data: str | Path, *, split: str | None = "train", max_
     n_bad = len(quarantine) - len(dropped)
     if len(ds) == 0:
         first = f"; first: row {quarantine[0]['id']}: {quarantine[0]['detail']}" if n_bad else ""
-        raise TrainDataError(f"{data}: no rows left to train on ({n_in} read, {n_bad} with undecodable images, "
+        raise TrainDataError(f"{data}: no rows left to train on ({n_in} read, {n_bad} with unusable images, "
                              f"{len(dropped)} over max_prompt_length={max_prompt_length}{first})")
     info = {"rows_in": n_in, "rows": len(ds), "dropped_prompt_too_long": dropped, "dropped_bad_image": n_bad,
             "quarantine": quarantine,

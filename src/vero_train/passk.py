@@ -366,9 +366,11 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
         raise ConfigError("--overwrite with --num-shards > 1 would delete what the other ranks write; clear OUT "
                           "once before starting the ranks")
     # A plain rerun resumes from the cache (also the cache of a killed --overwrite run, left beside OUT).
+    # Data-parallel workers write into the folder their parent claimed and locked.
+    helper = os.environ.get(_CLAIMED_ENV) == str(cfg.out)
     claim = claim_output(cfg.out, "data filter", inputs=[cfg.data, src_dir], overwrite=cfg.overwrite,
-                         resume=not cfg.overwrite, legacy=is_filter_output,
-                         lock_suffix=f".rank{cfg.shard_rank}" if cfg.num_shards > 1 else "")
+                         resume=not cfg.overwrite, legacy=is_filter_output, lock=not helper,
+                         shard=f"rank{cfg.shard_rank}" if cfg.num_shards > 1 and not helper else None)
     final_out, cfg = cfg.out, copy.copy(cfg)
     cfg.out, cfg.overwrite = claim.work, False
     try:
@@ -385,6 +387,9 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
     result.shards = [final_out / p.relative_to(claim.work) if p.is_relative_to(claim.work) else p
                      for p in result.shards] if claim.work != final_out else result.shards
     return result
+
+
+_CLAIMED_ENV = "VERO_FILTER_CLAIMED_OUT"  # set for data-parallel workers: their parent holds OUT's lock
 
 
 def is_filter_output(folder: Path) -> bool:
@@ -716,6 +721,7 @@ def _write_card(cfg: PassAtKConfig, diff, src_dir: Path | None, unsampled: Count
 def _dp_worker(cfg_dict: dict[str, Any], rank: int, gpus: list[str]) -> None:
     # must happen before anything imports torch/vllm in this (spawned) process
     os.environ["CUDA_VISIBLE_DEVICES"] = gpus[rank] if rank < len(gpus) else str(rank)
+    os.environ[_CLAIMED_ENV] = str(cfg_dict["out"])
     cfg = PassAtKConfig(**{**cfg_dict, "shard_rank": rank, "generate_only": True, "data_parallel": 1,
                            "progress": False, "overwrite": False})
     filter_pass_at_k(cfg)

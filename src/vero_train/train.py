@@ -282,7 +282,9 @@ def _train_in(config: VeroGSPOConfig, out: Path, final_out: Path, *, resume: boo
         normalize_bbox_to_1000=config.normalize_bbox_to_1000, processor=processor,
         max_prompt_length=config.max_prompt_length,
     )
-    data_info["source"] = str(data)
+    # demo data built inside the run folder is named where it will be once the run is swapped into OUT
+    built_here = Path(data).exists() and Path(data).resolve().is_relative_to(out.resolve())
+    data_info["source"] = str(final_out / Path(data).resolve().relative_to(out.resolve())) if built_here else str(data)
     _write_quarantine(out, data_info.pop("quarantine"))
     log.info("training on %d rows: %s", data_info["rows"], data_info["categories"])
 

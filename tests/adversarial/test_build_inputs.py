@@ -203,3 +203,47 @@ def test_resume_reingests_a_part_whose_image_file_was_replaced(tmp_path, monkeyp
     _build(m, out, resume=True)
     rows = [r for f in (out / "data").glob("*.parquet") for r in pl.read_parquet(f).to_dicts()]
     assert rows[0]["images"][0]["bytes"] == new
+
+
+# ----------------------------------------------------------------------------------------------- review, round 2
+def test_a_symlink_in_the_data_folder_does_not_lead_outside(tmp_path):
+    d = tmp_path / "d"
+    _png(d / "ok.png")
+    secret = _png(tmp_path / "secret" / "p.png", seed=6)
+    (d / "link.png").symlink_to(secret)
+    (d / "linkdir").symlink_to(tmp_path / "secret", target_is_directory=True)
+    inner = _png(d / "real" / "in.png", seed=7)
+    (d / "inner.png").symlink_to(inner)  # a link that stays inside is fine
+    rows = [{"id": "ok", "img": "ok.png", "q": "What colour?", "a": "red"},
+            {"id": "link", "img": "link.png", "q": "Which colour is it?", "a": "red"},
+            {"id": "dir", "img": "linkdir/p.png", "q": "Which colour here?", "a": "red"},
+            {"id": "inner", "img": "inner.png", "q": "Which colour inside?", "a": "red"}]
+    out = tmp_path / "out"
+    _build(_manifest(d, rows), out)
+    assert _exported_ids(out) == {"ok", "inner"}
+    q = _quarantine(out)
+    assert q["link"] == q["dir"] == "image_outside_root"
+
+
+def test_a_nul_byte_in_an_image_path_is_an_image_reason(tmp_path):
+    d = tmp_path / "d"
+    _png(d / "ok.png")
+    rows = [{"id": "ok", "img": "ok.png", "q": "What colour?", "a": "red"},
+            {"id": "nul", "img": str(d / "ok.png") + "\u0000x", "q": "What colour is it?", "a": "red"}]
+    out = tmp_path / "out"
+    _build(_manifest(d, rows), out)
+    assert _quarantine(out)["nul"] == "missing_image"
+
+
+def test_eval_score_does_not_read_a_fifo_or_a_device(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    lines = [{"benchmark": "screenspot_point_in_box_reasoning", "doc": {"image": img, "bbox": [0, 0, 1, 1]},
+              "response": "<answer>[1,2]</answer>"} for img in ("fifo", "/dev/zero")]
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    done: list = []
+    t = threading.Thread(target=lambda: done.append(runner.invoke(app, ["eval", "score", "--cases",
+                                                                        str(tmp_path / "c.jsonl"), "--out",
+                                                                        str(tmp_path / "s.jsonl")])), daemon=True)
+    t.start()
+    t.join(60)
+    assert done, "eval score hung on a FIFO"

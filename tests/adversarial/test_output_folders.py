@@ -273,3 +273,125 @@ def test_filter_quarantines_a_huge_prompt_instead_of_generating_for_it(filter_in
     assert res.exit_code == 0, res.output
     q = pl.read_parquet(out / "quarantine.parquet")
     assert q.filter(pl.col("id") == rows[0]["id"])["reason"].to_list() == ["question_too_long"]
+
+
+def test_overwrite_through_a_symlinked_out_replaces_the_folder_it_names(tmp_path):
+    real = tmp_path / "disk" / "b"
+    link = tmp_path / "b"
+    m1, m2 = _manifest(tmp_path, seed=1), _manifest(tmp_path, seed=2)
+    assert _build(m1, real).exit_code == 0
+    link.symlink_to(real, target_is_directory=True)
+    before = _ids(real)
+    assert _build(m2, link, "--overwrite").exit_code == 0
+    assert link.is_symlink() and _ids(link) == _ids(real) != before
+    (tmp_path / "p").mkdir()
+    precious = _precious(tmp_path / "p")
+    (tmp_path / "plink").symlink_to(precious, target_is_directory=True)
+    assert "not a `vero data build` output" in _error(_build(m1, tmp_path / "plink", "--overwrite"))
+    assert (precious / "thesis.txt").exists()
+
+
+# ----------------------------------------------------------------------------------------------- review, round 2
+@pytest.mark.parametrize("spelling", ["{o}/data/..", "{o}/.run/..", "{o}/", "./{o}"])
+def test_one_folder_one_lock_however_it_is_spelled(tmp_path, monkeypatch, spelling):
+    monkeypatch.chdir(tmp_path)
+    m = _manifest(tmp_path)
+    assert _build(m, Path("o")).exit_code == 0
+    held = OutputLock(tmp_path / "o", "data build").acquire()
+    try:
+        assert "is in use by" in _error(_build(m, Path(spelling.format(o="o")), "--resume"))
+    finally:
+        held.release()
+    assert _build(m, Path(spelling.format(o="o")), "--overwrite").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no stray partial/lock
+    assert _ids(tmp_path / "o")
+
+
+def test_a_literal_tilde_is_the_home_folder_never_a_folder_named_tilde(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    assert _build(_manifest(tmp_path), Path("~/b")).exit_code == 0
+    assert _ids(tmp_path / "home" / "b") and not (tmp_path / "cwd" / "~").exists()
+    assert "home folder" in _error(_build(_manifest(tmp_path), Path("~"), "--overwrite"))
+
+
+def test_build_into_an_empty_cwd(tmp_path, monkeypatch):
+    (tmp_path / "e").mkdir()
+    monkeypatch.chdir(tmp_path / "e")
+    assert _build(_manifest(tmp_path), Path(".")).exit_code == 0
+    assert _ids(tmp_path / "e") and not any(p.name.endswith(".vero-lock") for p in (tmp_path / "e").iterdir())
+
+
+def test_a_plain_run_and_a_shard_rank_never_share_out(tmp_path):
+    out = tmp_path / "f"
+    rank = claim_output(out, "data filter", resume=True, shard="rank0")
+    other_rank = claim_output(out, "data filter", resume=True, shard="rank1")  # ranks share OUT
+    with pytest.raises(OutputLockedError):
+        claim_output(out, "data filter", resume=True)  # the merge/plain run waits for the ranks
+    with pytest.raises(OutputLockedError):
+        claim_output(out, "data filter", resume=True, shard="rank0")  # one process per rank
+    rank.commit()
+    other_rank.commit()
+    claim_output(out, "data filter", resume=True).commit()
+
+
+def test_a_kill_during_the_old_output_s_deletion_leaves_nothing_for_resume_to_mistake(tmp_path, monkeypatch):
+    import shutil
+
+    import vero_data.outdir as od
+
+    out = tmp_path / "b"
+    claim_output(out, "data build").commit()
+    (out / "old").write_text("previous output")
+    c = claim_output(out, "data build", overwrite=True)
+    (c.work / "new").write_text("new output")
+
+    def killed(path, *a, **k):
+        raise KeyboardInterrupt  # as if killed while deleting the previous output
+
+    monkeypatch.setattr(od.shutil, "rmtree", killed)
+    with pytest.raises(KeyboardInterrupt):
+        c.commit()
+    monkeypatch.undo()
+    assert od.shutil.rmtree is shutil.rmtree and shutil.rmtree is not killed
+    c.release()
+    assert (out / "new").exists() and not partial_dir(out).exists()  # the new output is in place
+    claim_output(out, "data build", resume=True).commit()  # the next claim cleans the old copy away
+    assert not od.sibling(out, ".vero-old").exists() and (out / "new").exists()
+
+
+def test_disk_full_while_claiming_is_one_line(tmp_path, monkeypatch):
+    import vero_data.outdir as od
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(od, "_write_marker", full)
+    msg = _error(_build(_manifest(tmp_path), tmp_path / "b"))
+    assert "no space left on the device" in msg and "free" in msg
+    assert not any(p.name.endswith(".vero-lock") for p in tmp_path.iterdir())
+
+
+def test_overwrite_spares_another_run_s_output_inside_out(tmp_path):
+    out = tmp_path / "b"
+    assert _build(_manifest(tmp_path), out).exit_code == 0
+    claim_output(out / "filtered", "data filter").commit()
+    (out / "filtered" / "passk_report.json").write_text("{}")
+    msg = _error(_build(_manifest(tmp_path, seed=2), out, "--overwrite"))
+    assert "holds another vero output" in msg and "filtered" in msg
+    assert (out / "filtered" / "passk_report.json").exists()
+
+
+def test_eval_score_never_replaces_a_file_that_is_not_its_output(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    cases = tmp_path / "c.jsonl"
+    cases.write_text(json.dumps({"benchmark": "chartqa", "doc": {"answer": "3"}, "response": "3"}) + "\n")
+    msg = _error(runner.invoke(app, ["eval", "score", "--cases", str(cases), "--out", str(notes)]))
+    assert "not a scored case" in msg and notes.read_text() == "my notes\n"
+    (tmp_path / "d").mkdir()
+    assert "is a folder" in _error(runner.invoke(app, ["eval", "score", "--cases", str(cases), "--out",
+                                                       str(tmp_path / "d")]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl", "d", "notes.txt"]

@@ -185,3 +185,37 @@ def test_special_tokens_in_user_text_are_plain_text(port):
     content = [{"type": "image_url", "image_url": {"url": url}}, {"type": "text", "text": text}]
     code, obj = _post(port, json.dumps({"messages": [{"role": "user", "content": content}], "max_tokens": 2}).encode())
     assert code == 200 and obj["choices"], obj
+
+
+# ------------------------------------------------------------------------------------- review, round 2
+def test_lone_surrogate_in_a_message_is_a_400_not_a_500(port):
+    status, obj = _post(port, b'{"messages": [{"role": "user", "content": "hi \\ud800"}]}')
+    assert status == 400 and "surrogate" in obj["error"]["message"], obj
+    assert obj["error"]["param"] == "messages[0].content"
+
+
+def test_the_pixel_cap_holds_for_a_request_s_images_together(port):
+    """Eight images each under the cap, together over it, are refused from their headers before decoding."""
+    import io
+
+    from PIL import Image
+
+    from vero_data.images import DEFAULT_MAX_PIXELS
+
+    side = int((DEFAULT_MAX_PIXELS // 4) ** 0.5)  # each image a quarter of the cap: 8 of them are twice it
+    buf = io.BytesIO()
+    Image.new("1", (side, side), 1).save(buf, "PNG", optimize=True)
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    content = [{"type": "image_url", "image_url": {"url": url}} for _ in range(8)] + [{"type": "text", "text": "?"}]
+    status, obj = _post(port, json.dumps({"messages": [{"role": "user", "content": content}],
+                                          "max_tokens": 1}).encode())
+    assert status == 400 and "together" in obj["error"]["message"], obj
+
+
+def test_a_connection_that_never_sends_its_request_is_closed(port, monkeypatch):
+    from vero_train.models import serve as serve_mod
+
+    monkeypatch.setattr(serve_mod, "HEADER_TIMEOUT_S", 0.5)  # read when a connection is made
+    with socket.create_connection(("127.0.0.1", port), timeout=HANG_GUARD) as s:
+        s.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+        assert s.recv(1) == b""  # closed by the server; no answer at all would time out and fail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -34,6 +35,9 @@ def score_cases(cases: str | Path, out: str | Path, judge: Any = None) -> dict[s
         raise ConfigError(f"--cases {cases}: no such file" if not cases.exists() else f"--cases {cases}: not a file")
     if out.exists() and out.resolve() == cases.resolve():
         raise ConfigError(f"--out {out} is the --cases file; write the scored lines to another file")
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder; give the JSONL file to write")
+    _check_replaceable(out)
     base = cases.resolve().parent
     items = []
     try:
@@ -69,6 +73,37 @@ def score_cases(cases: str | Path, out: str | Path, judge: Any = None) -> dict[s
             row["judge"] = judge_id  # which judge gave the verdict (credentials masked); None = none
         return row
 
+    from vero_data.outdir import OutputLock
+
+    lock = OutputLock(out, "eval score").acquire()  # a second run into the same file is refused, naming this one
+    try:
+        return _score_items(items, out, one, judge, judge_id)
+    finally:
+        lock.release()
+
+
+def _check_replaceable(out: Path) -> None:
+    """``out`` may be written when it is new or holds scored lines of an earlier run (a cut last line allowed);
+    a file of anything else (someone's notes) is refused, not replaced."""
+    if not out.is_file():
+        return
+    with out.open(encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    cut = not text.endswith("\n")  # an interrupted write leaves its last line without the newline
+    for n, line in enumerate(lines, 1):
+        try:
+            r = json.loads(line)
+        except ValueError:
+            if n == len(lines) and cut:
+                continue
+            r = None
+        if not (isinstance(r, dict) and "score" in r and {"benchmark", "doc", "response"} <= set(r)):
+            raise ConfigError(f"--out {out} exists and line {n} is not a scored case: it is not an earlier "
+                              "`vero eval score` output, so it is not replaced; give another --out or remove it")
+
+
+def _score_items(items: list, out: Path, one, judge: Any, judge_id: Any) -> dict[str, Any]:
     # resume: lines of an earlier run with the same case and a score (by the same judge) are kept as they are
     previous = _read_scored(out)
     rows: list[dict | None] = []
@@ -127,12 +162,20 @@ def _read_scored(out: Path) -> dict[str, list[dict]]:
 
 
 def _write_lines(out: Path, rows: list[dict]) -> None:
-    """Replace ``out`` with ``rows`` in one step (a temporary file renamed over it)."""
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
-    os.replace(tmp, out)
+    """Replace ``out`` with ``rows`` in one step (a temporary file of its own, renamed over it; removed if the
+    write fails)."""
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+        os.replace(name, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
 
 
 def _in_order(items: list, fn, workers: int, keys: list) -> Iterator[tuple[Any, Any]]:

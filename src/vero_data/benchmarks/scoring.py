@@ -35,11 +35,12 @@ class ScoreContext:
 
 
 def resolve_path(value: str, base_dir: Path | None) -> Path | None:
-    """An existing file for a row's path: as given, under ``base_dir``, or under its parent; else None."""
+    """An existing regular file for a row's path: as given, under ``base_dir``, or under its parent; else None
+    (a FIFO or a device is never a file to read)."""
     p = Path(value)
     bases = (base_dir, base_dir.parent) if base_dir else ()
     cands = [p] if p.is_absolute() else [*(b / p for b in bases), p]
-    return next((c for c in cands if c.exists()), None)
+    return next((c for c in cands if c.is_file()), None)
 
 
 def scorer(name: str) -> Callable[[ScoreFn], ScoreFn]:

@@ -37,6 +37,22 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # a few base64 images at the pixel cap fit; a runaway client does not
 DEFAULT_BACKLOG = 2048  # pending connections the kernel queues while one request generates (uvicorn's default)
+HEADER_TIMEOUT_S = 30.0  # a connection that has not sent a whole request line + headers by then is closed
+KEEP_ALIVE_S = 5.0  # an idle keep-alive connection is closed after this (uvicorn's default)
+
+
+def _open_files_limit() -> int:
+    """Raise the soft open-files limit to the hard one and return it: connections are file descriptors."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return soft if soft != resource.RLIM_INFINITY else 1 << 16
 
 
 def _asgi_app(backend, model: str, max_body_bytes: int, max_pixels: int):
@@ -131,6 +147,30 @@ def _json_400_protocol():
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class OpenAIErrorH11Protocol(H11Protocol):
+        """Also closes a connection that sends no whole request head within :data:`HEADER_TIMEOUT_S` (h11 has no
+        such timeout; without it, slow clients each hold a file descriptor forever)."""
+
+        _head_timer = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._head_timer = self.loop.call_later(HEADER_TIMEOUT_S, self._head_timeout)
+
+        def _head_timeout(self) -> None:
+            if self.cycle is None and not self.transport.is_closing():  # no request has started on it
+                self.transport.close()
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            if self.cycle is not None and self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def connection_lost(self, exc) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            super().connection_lost(exc)
+
         def send_400_response(self, msg: str) -> None:
             data = json.dumps(error_body("invalid HTTP request: a malformed request line, header or Content-Length, "
                                          "or headers over h11's size limit")).encode()
@@ -154,9 +194,13 @@ class ChatServer:
 
         self.socket = sock
         self.server_address = sock.getsockname()[:2]
+        # Connections beyond limit_concurrency are answered 503 at once; it stays well under the open-files limit,
+        # so a flood of idle connections cannot run the process out of descriptors.
+        limit = max(16, min(4096, _open_files_limit() - 128))
         config = uvicorn.Config(app, http=_json_400_protocol(), ws="none", lifespan="off", interface="asgi3",
                                 backlog=backlog, log_config=None, log_level="warning", access_log=False,
-                                timeout_graceful_shutdown=30)
+                                timeout_graceful_shutdown=30, limit_concurrency=limit,
+                                timeout_keep_alive=KEEP_ALIVE_S)
         self._server = uvicorn.Server(config)
         self._running = threading.Event()
         self._stopped = threading.Event()
@@ -209,8 +253,8 @@ def make_server(model: str, host: str = "127.0.0.1", port: int = 0, *,
         host: bind address; 127.0.0.1 keeps it off the network.
         port: 0 picks a free port.
         max_body_bytes: larger request bodies are refused with 413.
-        max_pixels: per-image pixel cap, read from the image header before decoding (400 above it); default the
-            build's cap, ``vero_data.images.DEFAULT_MAX_PIXELS``.
+        max_pixels: pixel cap per image and per request, read from the image headers before decoding (400 above
+            it); default the build's cap, ``vero_data.images.DEFAULT_MAX_PIXELS``.
         backlog: listen queue length.
         **backend_kwargs: for the transformers backend (``device``, ``dtype``…).
     """
@@ -238,6 +282,10 @@ def serve(model: str, host: str = "127.0.0.1", port: int = 8000, **kwargs) -> No
     from vero_train.models.tiny import resolve_model
 
     srv = make_server(resolve_model(model), host, port, **kwargs)
+    # The event loop's own errors (say, accept() out of descriptors) go to a plain handler: the CLI's rich
+    # handler imports lazily, and an import that fails for lack of descriptors would end the server.
+    aio = logging.getLogger("asyncio")
+    aio.handlers, aio.propagate = [logging.StreamHandler()], False
     shown = f"[{host}]" if ":" in host else host
     print(f"serving {model} on http://{shown}:{srv.server_address[1]}/v1", flush=True)
     try:

@@ -83,18 +83,38 @@ def sampling_from_openai(body: dict) -> tuple[int, SamplingConfig]:
     return n, s
 
 
-def _image(url, where: str, max_pixels: int):
-    """A data URL → RGB PIL image, decoded as the build, filter and eval decode (``vero_data.images.decode_rgb``:
+MAX_IMAGES = 32  # images per request: far above any benchmark's, far below what would exhaust memory
+
+
+def _image_bytes(url, where: str) -> bytes:
+    if not isinstance(url, str) or not url.startswith("data:") or "," not in url:
+        raise BadRequest(f"{where}.image_url: only data: URLs (base64) are supported", where)
+    try:
+        return base64.b64decode(url.split(",", 1)[1], validate=False)
+    except (binascii.Error, ValueError) as e:
+        raise BadRequest(f"{where}.image_url: not base64 ({e})", where) from None
+
+
+def _header_pixels(data: bytes, where: str) -> int:
+    """Pixels an image will decode to, from its header alone (nothing is decoded)."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+    except Exception as e:  # noqa: BLE001  (PIL raises many types for garbage)
+        raise BadRequest(f"{where}.image_url: not a decodable image ({type(e).__name__})", where) from None
+    return w * h
+
+
+def _decode(data: bytes, where: str, max_pixels: int):
+    """Bytes → RGB PIL image, decoded as the build, filter and eval decode (``vero_data.images.decode_rgb``:
     EXIF orientation, 16-bit scaling, alpha on white), with the pixel cap read from the header first."""
     from vero_data.errors import RowError
     from vero_data.images import decode_rgb
 
-    if not isinstance(url, str) or not url.startswith("data:") or "," not in url:
-        raise BadRequest(f"{where}.image_url: only data: URLs (base64) are supported", where)
-    try:
-        data = base64.b64decode(url.split(",", 1)[1], validate=False)
-    except (binascii.Error, ValueError) as e:
-        raise BadRequest(f"{where}.image_url: not base64 ({e})", where) from None
     try:
         return decode_rgb(data, max_pixels=max_pixels)
     except RowError as e:
@@ -102,13 +122,24 @@ def _image(url, where: str, max_pixels: int):
         raise BadRequest(f"{where}.image_url: {what} ({e})", where) from None
 
 
+def _check_text(text: str, where: str) -> str:
+    from vero_data.stages.base import LONE_SURROGATE
+
+    m = LONE_SURROGATE.search(text)
+    if m:  # cannot be encoded as UTF-8, so it cannot be tokenized: the client's error, not ours
+        raise BadRequest(f"{where} has a lone surrogate U+{ord(m.group()):04X} at character {m.start()} (not "
+                         "valid Unicode text)", where)
+    return text
+
+
 def request_from_openai(body: dict, rid: str, max_pixels: int) -> ChatRequest:
     """The ``messages`` of a request body as a :class:`ChatRequest`: text parts kept, ``image_url`` data URLs
-    decoded (at most ``max_pixels`` each) into ``{"type": "image"}`` parts and the request's images."""
+    decoded into ``{"type": "image"}`` parts and the request's images. ``max_pixels`` bounds each image and the
+    request's images together (at most :data:`MAX_IMAGES`), read from the headers before anything is decoded."""
     msgs = body.get("messages")
     if not isinstance(msgs, list) or not msgs:
         raise BadRequest("messages must be a non-empty list of {role, content} objects", "messages")
-    messages, images = [], []
+    messages, encoded = [], []
     for i, m in enumerate(msgs):
         if not isinstance(m, dict) or not isinstance(m.get("role"), str) or "content" not in m:
             raise BadRequest(f"messages[{i}] must be an object with role and content", f"messages[{i}]")
@@ -124,16 +155,30 @@ def request_from_openai(body: dict, rid: str, max_pixels: int) -> ChatRequest:
                     raise BadRequest(f"{where} must be an object", where)
                 if p.get("type") == "image_url":
                     iu = p.get("image_url")
-                    images.append(_image(iu.get("url") if isinstance(iu, dict) else iu, where, max_pixels))
+                    if len(encoded) >= MAX_IMAGES:
+                        raise BadRequest(f"more than {MAX_IMAGES} images in one request", where)
+                    encoded.append((_image_bytes(iu.get("url") if isinstance(iu, dict) else iu, where), where))
                     parts.append({"type": "image"})
                 elif p.get("type") == "text" and isinstance(p.get("text"), str):
-                    parts.append({"type": "text", "text": p["text"]})
+                    parts.append({"type": "text", "text": _check_text(p["text"], f"{where}.text")})
                 else:
                     raise BadRequest(f"{where}: expected a text or image_url part", where)
             c = parts
         elif not isinstance(c, str):
             raise BadRequest(f"messages[{i}].content must be a string or a list of parts", f"messages[{i}].content")
+        else:
+            _check_text(c, f"messages[{i}].content")
         messages.append({"role": m["role"], "content": c})
+    total = 0
+    for data, where in encoded:  # the budget from the headers first: one request cannot decode 8 × 8192² images
+        px = _header_pixels(data, where)
+        if px > max_pixels:
+            raise BadRequest(f"{where}.image_url: too many pixels ({px} pixels > cap {max_pixels})", where)
+        total += px
+        if total > max_pixels:
+            raise BadRequest(f"the request's images hold over {max_pixels:,} pixels together (this server's cap per "
+                             "request); send fewer or smaller images", where)
+    images = [_decode(data, where, max_pixels) for data, where in encoded]
     from vero_data.errors import RowError
 
     try:  # ChatRequest checks its images again (the build's cap): a larger max_pixels cannot go past it

@@ -62,12 +62,19 @@ def test_unknown_reward_type_fails_naming_row_and_source(vero_shards):
         validate_rows(bad, source="shards")
 
 
-def test_image_less_row_fails(vero_shards):
-    ds = load_shards(vero_shards).select(range(2))
-    ds = ds.map(lambda p: {"prompt": [{"role": "user", "content": "no image"}]}, input_columns=["prompt"])
-    ds = ds.map(lambda _: {"images": []}, input_columns=["images"])
-    with pytest.raises(TrainDataError, match="no image"):
-        validate_rows(ds)
+def test_image_less_and_mismatched_rows_are_quarantined_not_fatal(vero_shards, tmp_path):
+    """One bad row never ends a run (issue 19): it is left out with its reason, the others train."""
+    ds = load_shards(vero_shards).select(range(3))
+    ds = ds.map(lambda p, i: {"prompt": [{"role": "user", "content": "no image"}] if i == 0 else
+                              [{"role": "user", "content": "<image><image> two?"}] if i == 1 else p},
+                input_columns=["prompt"], with_indices=True)
+    ds = ds.map(lambda im, i: {"images": [] if i == 0 else im}, input_columns=["images"], with_indices=True)
+    bad = validate_rows(ds)
+    assert [(r["id"], r["reason"]) for r in bad] == [(ds[0]["id"], "missing_image"),
+                                                      (ds[1]["id"], "image_count_mismatch")]
+    ds.to_parquet(str(tmp_path / "data" / "train-00000-of-00001.parquet"))
+    out, info = prepare_train_dataset(tmp_path)
+    assert len(out) == 1 and {r["reason"] for r in info["quarantine"]} == {"missing_image", "image_count_mismatch"}
 
 
 def test_quotas_sum_and_rotate():

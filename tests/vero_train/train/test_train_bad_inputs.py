@@ -119,7 +119,7 @@ def test_only_undecodable_images_is_one_error(vero_shards, tmp_path):
         f.unlink()
     f = next((data / "data").glob("*.parquet"))
     pq.write_table(pq.read_table(f).slice(0, 1), f)
-    with pytest.raises(TrainDataError, match=rf"no rows left to train on \(1 read, 1 with undecodable images, 0 over "
+    with pytest.raises(TrainDataError, match=rf"no rows left to train on \(1 read, 1 with unusable images, 0 over "
                                              rf"max_prompt_length=None; first: row {bad_id}: image 0"):
         prepare_train_dataset(data)
 

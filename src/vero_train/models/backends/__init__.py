@@ -78,6 +78,25 @@ class GenerationBackend(Protocol):
 BACKENDS = ("transformers", "openai", "vllm")
 
 
+def _known_options(cls: type, kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` if ``cls`` takes them all (or takes ``**kwargs``), else a ConfigError naming the unknown ones and
+    listing the backend's options, instead of a TypeError traceback."""
+    import inspect
+
+    from vero_data.errors import ConfigError
+
+    params = inspect.signature(cls.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return kwargs
+    known = [n for n, p in params.items() if n not in ("self", "model", "model_path")
+             and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    bad = sorted(set(kwargs) - set(known))
+    if bad:
+        raise ConfigError(f"{', '.join(bad)}: not an option of the {kind} backend (--backend-opt); its options: "
+                          f"{', '.join(known)}")
+    return kwargs
+
+
 def get_backend(kind: str, model: str, **kwargs: Any) -> GenerationBackend:
     """Construct a backend by name.
 
@@ -92,15 +111,15 @@ def get_backend(kind: str, model: str, **kwargs: Any) -> GenerationBackend:
     if kind == "transformers":
         from vero_train.models.backends.hf import TransformersBackend
 
-        return TransformersBackend(resolve_model(model), **kwargs)
+        return TransformersBackend(resolve_model(model), **_known_options(TransformersBackend, kind, kwargs))
     if kind == "openai":
         from vero_train.models.backends.openai_http import OpenAIBackend
 
-        return OpenAIBackend(model, **kwargs)
+        return OpenAIBackend(model, **_known_options(OpenAIBackend, kind, kwargs))
     if kind == "vllm":
         from vero_train.models.backends.vllm import VLLMBackend
 
-        return VLLMBackend(resolve_model(model), **kwargs)
+        return VLLMBackend(resolve_model(model), **_known_options(VLLMBackend, kind, kwargs))
     import difflib
 
     close = difflib.get_close_matches(kind, BACKENDS, n=1)
