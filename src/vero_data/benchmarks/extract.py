@@ -11,8 +11,6 @@ import random
 import re
 from functools import lru_cache
 
-from vero_data.rewards._text import strip_text_wrapper
-
 _BOX = "\\boxed{"
 
 
@@ -41,59 +39,141 @@ def strip_reasoning(text: object) -> str:
     return s.strip()
 
 
+_BRACE = re.compile(r"[{}]")
+
+
 def _balanced_end(text: str, start: int) -> int:
-    """Index of the ``}`` closing the brace opened just before ``start``, or -1."""
+    """Index of the ``}`` closing the brace opened just before ``start``, or -1 (judged.py's mmifeval uses it)."""
     depth = 1
-    for i in range(start, len(text)):
-        c = text[i]
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return i
+    for m in _BRACE.finditer(text, start):
+        depth += 1 if m.group() == "{" else -1
+        if depth == 0:
+            return m.start()
     return -1
 
 
 def last_boxed(text: str) -> str | None:
     r"""Content of the last ``\boxed{…}`` whose braces balance, or None.
 
+    One pass with a stack of open braces (the brace that closes ``{`` is the one the stack pairs it with), so a
+    response full of unclosed ``\boxed{`` costs linear time, not one scan to the end per box.
+
     >>> last_boxed(r"x \boxed{1} then \boxed{\frac{1}{2}}")
     '\\frac{1}{2}'
     """
-    pos = text.rfind(_BOX)
-    while pos >= 0:
-        end = _balanced_end(text, pos + len(_BOX))
-        if end >= 0:
-            return text[pos + len(_BOX) : end]
-        pos = text.rfind(_BOX, 0, pos)
-    return None
+    if _BOX not in text:
+        return None
+    opens = {m.end() - 1 for m in re.finditer(re.escape(_BOX), text)}  # index of each box's "{"
+    best_start, best_end = -1, -1
+    stack: list[int] = []
+    for m in _BRACE.finditer(text):
+        i = m.start()
+        if text[i] == "{":
+            stack.append(i)
+        elif stack:
+            j = stack.pop()
+            if j in opens and j > best_start:
+                best_start, best_end = j, i
+    return None if best_start < 0 else text[best_start + 1 : best_end]
 
 
 def _unwrap_boxes(text: str) -> str:
-    """Best effort when no ``\\boxed{`` balances: drop the wrappers and one trailing brace each."""
-    out = text
-    while _BOX in out:
-        i = out.find(_BOX)
-        rest = out[i + len(_BOX) :]
-        if rest.rstrip().endswith("}"):
-            rest = rest.rstrip()[:-1]
-        out = out[:i] + rest
+    """Best effort when no ``\\boxed{`` balances: drop the wrappers and one trailing brace each.
+
+    Same result as deleting the first ``\\boxed{`` again and again (and, each time, one closing brace at the very
+    end when there is one after it), in one left-to-right pass: the kept prefix never contains a box, so each next
+    box starts in the unread rest or straddles the join, and trimming the end only ever moves ``end`` left.
+    """
+    n_box = len(_BOX)
+    kept: list[str] = []  # the processed prefix, in pieces
+    tail = ""  # its last n_box - 1 characters, where a box straddling a join starts
+    i, end = 0, len(text)
+    last = [-1, -1]  # (end, index of the last non-space before it): recomputed when end moves
+
+    def trim_end(i: int, end: int) -> int:
+        if last[0] != end:
+            k = end - 1
+            while k >= 0 and text[k].isspace():
+                k -= 1
+            last[:] = [end, k]
+        k = last[1]
+        return k if k >= i and text[k] == "}" else end
+
+    while True:
+        # A box completed across the join: the prefix ends with "\\box" and the rest starts with "ed{", say.
+        for k in range(min(len(tail), n_box - 1), 0, -1):
+            if _BOX.startswith(tail[-k:]) and text.startswith(_BOX[k:], i, end):
+                cut = k
+                break
+        else:
+            cut = 0
+        if cut:
+            _drop_suffix(kept, cut)
+            tail = _suffix(kept, n_box - 1)
+            i += n_box - cut
+            end = trim_end(i, end)
+            continue
+        j = text.find(_BOX, i, end)
+        if j < 0:
+            return "".join(kept) + text[i:end]
+        if j > i:
+            kept.append(text[i:j])
+        tail = _suffix(kept, n_box - 1)
+        i = j + n_box
+        end = trim_end(i, end)
+
+
+def _suffix(pieces: list[str], k: int) -> str:
+    out = ""
+    for p in reversed(pieces):
+        out = p + out
+        if len(out) >= k:
+            return out[-k:]
     return out
+
+
+def _drop_suffix(pieces: list[str], k: int) -> None:
+    while k and pieces:
+        p = pieces.pop()
+        if len(p) > k:
+            pieces.append(p[: len(p) - k])
+            return
+        k -= len(p)
 
 
 def unwrap_text(text: str) -> str:
     r"""Unwrap ``\text{…}`` spanning the whole string, repeatedly.
 
+    Linear: braces are paired once, then each layer narrows a window (peeling them one string at a time costs a scan
+    per layer).
+
     >>> unwrap_text(r"\text{\text{Paris}}")
     'Paris'
     """
-    prev = None
     s = text.strip()
-    while prev != s:
-        prev = s
-        s = strip_text_wrapper(s).strip()
-    return s
+    if not s.startswith("\\text"):
+        return s
+    closes: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _BRACE.finditer(s):
+        if m.group() == "{":
+            stack.append(m.start())
+        elif stack:
+            closes[stack.pop()] = m.start()
+    a, b = 0, len(s)
+    while s.startswith("\\text", a, b):
+        c = a + 5
+        while c < b and s[c].isspace():
+            c += 1
+        j = closes.get(c, b) if c < b and s[c] == "{" else b
+        if j >= b or s[j + 1 : b].strip():  # unbalanced here, or something after the closing brace
+            break
+        a, b = c + 1, j
+        while a < b and s[a].isspace():
+            a += 1
+        while b > a and s[b - 1].isspace():
+            b -= 1
+    return s[a:b]
 
 
 def final_answer(text: object, boxed: bool = True) -> str:

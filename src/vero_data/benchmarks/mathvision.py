@@ -86,10 +86,17 @@ def is_equal(a: str, b: str) -> bool:
 @scorer("mathvision")
 def score_mathvision(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float]:
     """§7: correct when the cleaned prediction equals the answer (letter/value) or the answer option's text."""
+    from vero_data.rewards._limits import call_bounded
+
     options = [str(o) for o in (doc.get("options") or [])]
     pred = mathvision_pred(final_answer(response), options)
     gold = str(doc.get("answer", "")).strip()
-    ok = is_equal(gold, pred)
-    if not ok and options and gold.upper() in letters(len(options)):
-        ok = is_equal(options[letters(len(options)).index(gold.upper())], pred)
-    return {"mathvision_standard_eval": float(ok)}
+
+    def judge() -> bool:
+        ok = is_equal(gold, pred)
+        if not ok and options and gold.upper() in letters(len(options)):
+            ok = is_equal(options[letters(len(options)).index(gold.upper())], pred)
+        return ok
+
+    # All the math-verify work of one sample shares one wall-clock budget (a pathological answer is wrong).
+    return {"mathvision_standard_eval": float(call_bounded(judge, False))}

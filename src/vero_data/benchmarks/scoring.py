@@ -54,11 +54,18 @@ def scorer(name: str) -> Callable[[ScoreFn], ScoreFn]:
 # --------------------------------------------------------------------------------------------------- numbers
 def mv_number(text: str) -> float | None:
     """A float from math-verify's default parse, or None."""
-    from vero_data.rewards._mv import default_targets, parse
+    from vero_data.rewards._limits import call_bounded
 
     text = str(text).strip()
     if not text:
         return None
+    # Parsing and evaluating share one wall-clock budget: float() of a parsed product of 1000 factors takes seconds.
+    return call_bounded(lambda: _first_float(text), None)
+
+
+def _first_float(text: str) -> float | None:
+    from vero_data.rewards._mv import default_targets, parse
+
     for r in parse(text, default_targets()):
         if isinstance(r, str):
             continue

@@ -1,56 +1,66 @@
-"""math-verify behind size caps, caches and a thread-aware timeout.
+"""math-verify behind size bounds, a per-call deadline and caches, the same on every thread.
 
-math-verify bounds its own work with ``signal.alarm``, which only works in the main thread. In the main thread of
-any process (worker processes included) we pass Vero's timeouts through; elsewhere we pass ``None`` and rely on
-the input caps below plus :func:`looks_pathological`, which refuses the inputs that make sympy blow up (power
-towers, huge factorials, huge exponents), so a call from a thread is still bounded.
+math-verify bounds its own work with ``signal.alarm``, which only works in the main thread and cannot stop one long
+C call (``\\binom{10^8}{5\\cdot 10^7}`` is evaluated while parsing, ``9^{3\\cdot 333333333}`` when comparing). So we
+pass it no timeout and bound the work ourselves (:mod:`vero_data.rewards._limits`): text that is too long or nested
+is not parsed; latex2sympy's evaluating calls refuse oversized arguments; every parsed expression is walked before
+anything evaluates it; and each call runs under a wall-clock budget. An answer refused for its size scores as a
+timeout does in Vero (parse → nothing; verify → only structural equality, the check math-verify makes first).
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import threading
 from functools import lru_cache
+from itertools import product
+from typing import Any
+
+from vero_data.rewards import _limits
 
 logger = logging.getLogger(__name__)
 
 # Longest text handed to math-verify. Longer answers are not short final answers; Vero would spend up to its
 # timeout on them and almost always score 0.
-MAX_MV_CHARS = 2_000
-MAX_MV_CHARS_THREAD = 300
-_POWER_TOWER = re.compile(r"\^[^\^]{0,12}\^|\*\*[^*]{0,12}\*\*")
-_BIG_EXP = re.compile(r"(\^|\*\*)\s*\{?\s*\(?\s*\d{4,}")
-_FACTORIAL = re.compile(r"\d{3,}\s*!")
-
-
-def in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-def looks_pathological(text: str) -> bool:
-    """Inputs that can keep sympy busy for seconds (or forever without a signal timeout)."""
-    limit = MAX_MV_CHARS if in_main_thread() else MAX_MV_CHARS_THREAD
-    if len(text) > limit:
-        return True
-    if in_main_thread():
-        return False  # the signal timeout bounds these
-    return bool(_POWER_TOWER.search(text) or _BIG_EXP.search(text) or _FACTORIAL.search(text)) or (
-        text.count("{") > 40
-    )
-
-
-def _timeout(seconds: int) -> int | None:
-    return seconds if in_main_thread() else None
+MAX_MV_CHARS = _limits.MAX_CHARS
 
 
 @lru_cache(maxsize=1)
 def _mv():
-    logging.getLogger("math_verify").setLevel(logging.ERROR)  # its "timeout disabled" warning is expected here
-    import math_verify
-    from math_verify import parser
+    # Importing math-verify and sympy takes seconds: not on any call's budget (an interrupted import would leave
+    # half-initialised modules behind).
+    with _limits.paused():
+        logging.getLogger("math_verify").setLevel(logging.ERROR)  # its "timeout disabled" warning is expected here
+        import math_verify
+        from math_verify import parser
 
+        _limits.guard_latex2sympy()
+        # The first parse compiles math-verify's regexes and the first verify imports sympy's lazy parts.
+        math_verify.verify(math_verify.parse("$\\frac{1}{2}$", parsing_timeout=None),
+                           math_verify.parse("0.5", parsing_timeout=None), timeout_seconds=None)
     return math_verify, parser
+
+
+def load() -> None:
+    """Import math-verify (slow, once) so that no budget is spent on it."""
+    _mv()
+
+
+class Opaque:
+    """A parsed expression too large to evaluate: compared to others only by structure, never evaluated."""
+
+    __slots__ = ("expr", "reason")
+
+    def __init__(self, expr: Any, reason: str):
+        self.expr, self.reason = expr, reason
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Opaque) and other.expr == self.expr
+
+    def __hash__(self) -> int:
+        return hash(self.expr)
+
+    def __repr__(self) -> str:
+        return f"Opaque({self.reason})"
 
 
 @lru_cache(maxsize=1)
@@ -77,26 +87,32 @@ def default_targets():
     return (p.LatexExtractionConfig(), p.ExprExtractionConfig())
 
 
-def _parse(text: str, targets: tuple, timeout: int) -> list:
-    mv, _ = _mv()
-    if looks_pathological(text):
-        return []
-    try:
-        return mv.parse(text, list(targets), parsing_timeout=_timeout(timeout))
-    except BaseException as e:  # TimeoutException derives from BaseException in some versions
-        if isinstance(e, KeyboardInterrupt | SystemExit):
-            raise
-        return []
+def parse(text: str, targets: tuple, timeout: float = 3) -> list:
+    """math-verify ``parse`` within the bounds (cached per text and targets; sympy results are immutable).
+
+    An expression too large to evaluate comes back as :class:`Opaque`; text refused outright, an oversized
+    argument met while parsing, or ``timeout`` (capped at the per-call budget) running out gives ``[]``.
+    """
+    _mv()  # (the first import is not charged to the budget)
+    return _limits.call_bounded(lambda: list(_parse_cached(text, targets)), [], min(timeout, _limits.BUDGET_S))
 
 
 @lru_cache(maxsize=8192)
-def _parse_cached(text: str, targets: tuple, timeout: int) -> tuple:
-    return tuple(_parse(text, targets, timeout))
-
-
-def parse(text: str, targets: tuple, timeout: int = 3) -> list:
-    """math-verify ``parse`` (cached per text and config; sympy results are immutable)."""
-    return list(_parse_cached(text, targets, timeout if in_main_thread() else 0))
+def _parse_cached(text: str, targets: tuple) -> tuple:
+    # A Deadline passes through (nothing is cached); a refusal is a property of the text and is cached.
+    if _limits.text_refusal(text) is not None:
+        return ()
+    mv, _ = _mv()
+    try:
+        with _limits.guarding():
+            found = mv.parse(text, list(targets), parsing_timeout=None)
+    except _limits.Refused:
+        return ()
+    out = []
+    for x in found:
+        reason = _limits.expr_refusal(x)
+        out.append(x if reason is None else Opaque(x, reason))
+    return tuple(out)
 
 
 # Verdicts cached by the exact structure of the parsed answers (``srepr`` round-trips a sympy expression, Float
@@ -113,7 +129,12 @@ def _structure(items: list) -> tuple | None:
     out = []
     size = 0
     for x in items:
-        r = ("s", x) if isinstance(x, str) else (type(x).__name__, srepr(x))
+        if isinstance(x, str):
+            r = ("s", x)
+        elif isinstance(x, Opaque):
+            r = ("opaque", srepr(x.expr))
+        else:
+            r = (type(x).__name__, srepr(x))
         size += len(r[1])
         if size > _MAX_KEY_CHARS:
             return None
@@ -121,38 +142,63 @@ def _structure(items: list) -> tuple | None:
     return tuple(out)
 
 
-def verify(gold: list, pred: list, timeout: int = 3) -> bool:
+def verify(gold: list, pred: list, timeout: float = 3) -> bool:
     """math-verify ``verify`` with Vero's settings (float rounding 6, strict, no set/relation comparison)."""
+    _mv()
     try:
         g, p = _structure(gold), _structure(pred)
-    except Exception:
+    except Exception:  # an integer too long to print, say
         g = p = None
     if g is None or p is None:
-        return _verify(gold, pred, timeout)
-    key = (g, p, timeout, in_main_thread())
+        return _limits.call_bounded(lambda: _verify(gold, pred), False, min(timeout, _limits.BUDGET_S))
+    key = (g, p)
     found = _VERDICTS.get(key)
     if found is None:
-        found = _verify(gold, pred, timeout)
-        if len(_VERDICTS) >= _MAX_VERDICTS:
-            _VERDICTS.clear()
-        _VERDICTS[key] = found
+        # A Deadline propagates out of the lambda before the verdict is stored (or is caught by the outermost call).
+        found = _limits.call_bounded(lambda: _verify_and_store(key, gold, pred), False, min(timeout, _limits.BUDGET_S))
     return found
 
 
-def _verify(gold: list, pred: list, timeout: int) -> bool:
+def _verify_and_store(key: tuple, gold: list, pred: list) -> bool:
+    found = _verify(gold, pred)
+    if len(_VERDICTS) >= _MAX_VERDICTS:
+        _VERDICTS.clear()
+    _VERDICTS[key] = found
+    return found
+
+
+def _verify(gold: list, pred: list) -> bool:
+    if not any(isinstance(x, Opaque) for x in (*gold, *pred)):
+        return _mv_verify(gold, pred)
+    # math-verify compares every pair; a pair with a refused expression gets only its first check, structural
+    # equality (what Vero returns for it before any evaluation could time out).
+    for g, p in product(gold, pred):
+        if isinstance(g, Opaque) or isinstance(p, Opaque):
+            if _same_structure(g, p):
+                return True
+        elif _mv_verify([g], [p]):
+            return True
+    return False
+
+
+def _same_structure(g: Any, p: Any) -> bool:
+    from sympy import nan, zoo
+
+    a = g.expr if isinstance(g, Opaque) else g
+    b = p.expr if isinstance(p, Opaque) else p
+    if isinstance(a, str) or isinstance(b, str):
+        return False
+    try:
+        return a != nan and a != zoo and a == b  # math-verify refuses to compare nan/zoo
+    except Exception:
+        return False
+
+
+def _mv_verify(gold: list, pred: list) -> bool:
     mv, _ = _mv()
     try:
         return bool(
-            mv.verify(
-                gold,
-                pred,
-                float_rounding=6,
-                strict=True,
-                allow_set_relation_comp=False,
-                timeout_seconds=_timeout(timeout),
-            )
+            mv.verify(gold, pred, float_rounding=6, strict=True, allow_set_relation_comp=False, timeout_seconds=None)
         )
-    except BaseException as e:
-        if isinstance(e, KeyboardInterrupt | SystemExit):
-            raise
+    except Exception:
         return False

@@ -87,22 +87,67 @@ def make_cases(n_cases: int, seed: int = 0) -> list[dict[str, Any]]:
     return [_case(RULE_TYPES[i % len(RULE_TYPES)], rng) for i in range(n_cases)]
 
 
+# Short answers that make sympy/math-verify evaluate for minutes, or expand for seconds, if nothing bounds them
+# (issue 19): exponents, factorials, binomials, Gamma, power towers, exp, sums and products over huge ranges,
+# matrices, each spelled several ways. Every reward type sees each one boxed, as ``$…$`` and bare.
+PATHOLOGICAL = (
+    r"9^{3 \cdot 333333333}", r"\binom{100000000}{50000000}", r"(99999999)!", r"\Gamma(99999999)",
+    r"10^{10^{10}}", r"\frac{(10^8)!}{2}", r"\binom{10^8}{5*10^7}", r"2^{2^{2^{2^{2^{2}}}}}", r"e^{10^9}",
+    r"\sqrt[1000000]{10^{1000}}", r"9**9**9**9", r"2^(10^9)", r"x^{999999999}", r"(x+1)^{1000}",
+    r"\sum_{k=1}^{10^9} 2^k", r"\prod_{k=1}^{10^8} k", r"\int_0^1 e^{x^2}\sin(x^{10}) dx", r"\gcd(9^{9^9}, 6)",
+    r"\det\begin{pmatrix} 9^{9^9} & 2 \\ 3 & 9^{9^9} \end{pmatrix}", r"\operatorname{zeros}(100000, 100000)",
+    r"x^{2}|_{x=9^{9^9}}", r"[9^{9^{9}}, 1]", r"\underbrace{9^{9^{9}}}_{n}", r"1.5^{10^9}", r"\cosh(10^9)",
+    r"\Gamma(10^{8}+\frac{1}{2})", r"(((3!)!)!)!", r"9^{9^{9}} - 9^{9^{9}}",
+)
+
+
 def adversarial_cases() -> list[dict[str, Any]]:
-    """Huge strings, deep braces, 10k boxes and pathological LaTeX, one or more per type."""
+    """Huge strings, deep braces, 10k boxes and pathological LaTeX, for every rule-based type and the fallback."""
     big = "x" * 900_000
     boxes = json.dumps([{"bbox_2d": [i % 900, i % 700, i % 900 + 50, i % 700 + 50]} for i in range(10_000)])
     nested = r"\boxed{" + "{" * 50_000 + "}"
     latex = r"\boxed{" + r"\frac{1}{" * 2000 + "}"
-    tower = r"\boxed{9^{9^{9^{9^{9}}}}}"
+    sentences = "word. " * 30_000  # 30k one-word sentences: seconds of sentence splitting without a budget
+    math = [p for m in PATHOLOGICAL for p in ("\\boxed{" + m + "}", "$" + m + "$", m)]
     out = []
-    for rt in RULE_TYPES:
-        info = {"image_sizes": [[1000, 800]]}
-        truth = '[{"bbox_2d": [0, 0, 50, 50]}]' if rt in ("grounding", "clicking") else "1"
+    for rt in (*RULE_TYPES, "fallback"):
+        info: dict[str, Any] = {"image_sizes": [[1000, 800]]}
+        truth = '[{"bbox_2d": [0, 0, 50, 50]}]' if rt in ("grounding", "clicking") else "7"
         if rt == "instruction_following":
-            truth = json.dumps({"instructions": [{"class": "NumberOfSentences", "args": {"num_sentences": 2}}]})
-        for payload in (big, nested, latex, tower, boxes):
+            truth = json.dumps({"instructions": [{"class": "NumberOfSentences", "args": {"num_sentences": 2}},
+                                                 {"class": "NumberOfWords", "args": {"num_words": 5}}]})
+        for payload in (big, nested, latex, boxes, sentences, *math):
             out.append({"reward_type": rt, "response": _wrap(payload, boxed=False), "answer": truth, "extra_info": info})
+        if rt == "numeric":  # the tolerance path evaluates parsed answers to floats
+            out += [{"reward_type": rt, "response": _wrap(m, boxed=False), "answer": "7.5",
+                     "extra_info": {"tolerance": 0.01}} for m in math]
     return out
+
+
+def worst_case_latency(cases: list[dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Per reward type, the slowest of ``cases`` (default: :func:`adversarial_cases`), each scored on a fresh thread
+    (where math-verify's signal timeouts cannot work): seconds and the start of that response's answer."""
+    import threading
+
+    from vero_data.rewards.batch import score_case
+
+    worst: dict[str, dict[str, Any]] = {}
+    for c in adversarial_cases() if cases is None else cases:
+        took: list[float] = []
+
+        def run(case: dict[str, Any] = c, took: list[float] = took) -> None:
+            t0 = time.perf_counter()
+            score_case(case)
+            took.append(time.perf_counter() - t0)
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        t.join()
+        rt = c["reward_type"]
+        if took and took[0] >= worst.get(rt, {}).get("s", -1.0):
+            answer = c["response"].partition("<answer>")[2].partition("</answer>")[0]
+            worst[rt] = {"s": round(took[0], 4), "answer": answer[:60]}
+    return dict(sorted(worst.items()))
 
 
 def clear_caches() -> None:
@@ -121,7 +166,8 @@ def clear_caches() -> None:
 
 def run_rewards_bench(n_cases: int = 20000, workers: int | None = None, seed: int = 0) -> dict[str, Any]:
     """Throughput (cases/s) per type and overall, single-process and with ``workers`` processes, plus worst-case
-    latency per type on adversarial inputs. Returns a JSON-able dict."""
+    latency per type (the fallback included) on adversarial inputs, each scored on its own thread. Returns a
+    JSON-able dict."""
     from vero_data.rewards.batch import score_batch, score_case
 
     cases = make_cases(n_cases, seed)
@@ -145,11 +191,8 @@ def run_rewards_bench(n_cases: int = 20000, workers: int | None = None, seed: in
     t0 = time.perf_counter()
     score_batch(cases, workers=workers)
     parallel = time.perf_counter() - t0
-    worst: dict[str, float] = {}
-    for c in adversarial_cases():
-        t0 = time.perf_counter()
-        score_case(c)
-        worst[c["reward_type"]] = round(max(worst.get(c["reward_type"], 0.0), time.perf_counter() - t0), 4)
+    clear_caches()  # the adversarial pass starts cold too: no refusal is remembered from a warm-up
+    worst = worst_case_latency()
     return {
         "n_cases": n_cases,
         "seed": seed,
@@ -157,5 +200,6 @@ def run_rewards_bench(n_cases: int = 20000, workers: int | None = None, seed: in
         "single_process_cases_per_s": round(n_cases / total_time, 1),
         "parallel_cases_per_s": round(n_cases / parallel, 1),
         "per_type": dict(sorted(per_type.items())),
-        "worst_case_latency_s": dict(sorted(worst.items())),
+        "worst_case_latency_s": {rt: w["s"] for rt, w in worst.items()},
+        "worst_case_answer": {rt: w["answer"] for rt, w in worst.items()},
     }

@@ -194,9 +194,12 @@ def bench(
         return
     table = Table(title=(f"{result['n_cases']} cases: {result['single_process_cases_per_s']} cases/s in one process, "
                          f"{result['parallel_cases_per_s']} with {result['workers']} workers"))
-    for col in ("reward_type", "cases", "cases/s", "mean score", "worst latency (s)"):
+    for col in ("reward_type", "cases", "cases/s", "mean score", "worst latency on a thread (s)"):
         table.add_column(col)
-    for rt, row in result["per_type"].items():
-        table.add_row(rt, str(row["cases"]), str(row["cases_per_s"]), str(row["mean_score"]),
-                      str(result["worst_case_latency_s"].get(rt, "-")))
+    table.add_column("slowest answer", no_wrap=True, overflow="ellipsis", max_width=28)
+    worst, answers = result["worst_case_latency_s"], result.get("worst_case_answer", {})
+    for rt in sorted(set(result["per_type"]) | set(worst)):
+        row = result["per_type"].get(rt, {})
+        table.add_row(rt, str(row.get("cases", "-")), str(row.get("cases_per_s", "-")), str(row.get("mean_score", "-")),
+                      str(worst.get(rt, "-")), repr(answers.get(rt, ""))[:28])
     Console().print(table)

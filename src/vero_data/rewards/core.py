@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vero_data.constants import BOXED_REWARD_TYPES, REWARD_TYPES
+from vero_data.rewards import _limits
 from vero_data.rewards._text import extract_answer, format_score, unbox
 from vero_data.rewards.base import REWARDS
 from vero_data.rewards.fallback import fallback_accuracy
@@ -112,12 +113,16 @@ def accuracy_of(
         fn = fallback_accuracy
     else:
         fn = REWARDS.get(reward_type).accuracy
+    _limits.take_expired()
     try:
-        return float(fn(pred, truth, extra_info, lenient=lenient)), ""
+        acc = float(fn(pred, truth, extra_info, lenient=lenient))
     except RecursionError:
         return 0.0, "too_deep"
     except Exception as e:  # a verifier bug or hostile input must not crash a batch
         return 0.0, f"error:{type(e).__name__}"
+    except _limits.Deadline:  # the verifiers catch their own; this is a last line of defence
+        return 0.0, "timeout"
+    return acc, "timeout" if _limits.take_expired() else ""
 
 
 def score_response(

@@ -1,10 +1,10 @@
-"""The fallback for an unrecognised ``reward_type``: case-insensitive equality, then math-verify (1 s timeouts)."""
+"""The fallback for an unrecognised ``reward_type``: case-insensitive equality, then math-verify (bounded, see _mv)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from vero_data.rewards import _mv
+from vero_data.rewards import _limits, _mv
 
 
 def fallback_accuracy(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
@@ -15,9 +15,10 @@ def fallback_accuracy(pred: str, truth: str, extra_info=None, lenient: bool = Fa
     """
     if pred.strip().lower() == truth.strip().lower():
         return 1.0
+    # One budget for all the sympy work of the call (Vero gives each math-verify step 1 s): pathological → 0.
     if len(pred) + len(truth) <= _MAX_CACHED_PAIR:
-        return _verdict_cached(pred, truth, _mv.in_main_thread())
-    return _verdict(pred, truth)
+        return _limits.call_bounded(lambda: _verdict_cached(pred, truth), 0.0)
+    return _limits.call_bounded(lambda: _verdict(pred, truth), 0.0)
 
 
 # Verdicts of short pairs are cached (rollouts of one prompt repeat the same answers).
@@ -25,7 +26,7 @@ _MAX_CACHED_PAIR = 400
 
 
 @lru_cache(maxsize=32768)
-def _verdict_cached(pred: str, truth: str, main_thread: bool) -> float:
+def _verdict_cached(pred: str, truth: str) -> float:
     return _verdict(pred, truth)
 
 

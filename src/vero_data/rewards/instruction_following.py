@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from vero_data.rewards import _limits
 from vero_data.rewards.base import register
+
+# Wall-clock budget of one call. Ordinary answers take milliseconds; sentence splitting of a 200k-character answer
+# made of one-word sentences takes seconds, and Vero has no bound at all there.
+BUDGET_S = 0.8
 
 
 @register("instruction_following", extraction="raw")
 def instruction_following(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
-    """Satisfied / listed constraints of ``{"instructions": [{"class", "args"}, …]}``."""
-    return _driver().score_instructions(pred, truth)
+    """Satisfied / listed constraints of ``{"instructions": [{"class", "args"}, …]}`` (0 past the budget)."""
+    driver = _driver()
+    return _limits.call_bounded(lambda: driver.score_instructions(pred, truth), 0.0, BUDGET_S)
 
 
 def _driver():

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 from functools import lru_cache
 
-from vero_data.rewards import _mv
+from vero_data.rewards import _limits, _mv
 from vero_data.rewards._safe_eval import safe_float
 from vero_data.rewards.base import register
 
@@ -168,12 +168,12 @@ _MAX_CACHED_PAIR = 400
 def exact_equal(gold: str, pred: str) -> bool:
     """math-verify parse + verify, with a sympy-free answer for plain integers and clearly different decimals."""
     if len(gold) + len(pred) <= _MAX_CACHED_PAIR:
-        return _exact_equal_cached(gold, pred, _mv.in_main_thread())
+        return _exact_equal_cached(gold, pred)
     return _exact_equal(gold, pred)
 
 
 @lru_cache(maxsize=32768)
-def _exact_equal_cached(gold: str, pred: str, main_thread: bool) -> bool:
+def _exact_equal_cached(gold: str, pred: str) -> bool:
     return _exact_equal(gold, pred)
 
 
@@ -228,6 +228,11 @@ def numeric(pred: str, truth: str, extra_info=None, lenient: bool = False) -> fl
     >>> numeric("0.25", r"\frac{1}{4}"), numeric("2e2", "200"), numeric("2e2", "200", {"tolerance": 0.01})
     (1.0, 0.0, 1.0)
     """
+    # One budget for all the sympy work of the call (_limits): a pathological answer scores 0, on any thread.
+    return _limits.call_bounded(lambda: _numeric(pred, truth, extra_info, lenient), 0.0)
+
+
+def _numeric(pred: str, truth: str, extra_info, lenient: bool) -> float:
     tol = tolerance_of(extra_info)
     if tol is not None:
         return 1.0 if within_tolerance(truth, pred, tol) else 0.0

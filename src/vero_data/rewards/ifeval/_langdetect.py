@@ -14,11 +14,14 @@ import numpy as np
 def _factory():
     import random
 
+    from vero_data.rewards import _limits
+
     state = random.getstate()  # (loading must not move the caller's global RNG)
     try:
-        from langdetect import detector_factory
+        with _limits.paused():  # loading the profiles is slow: not charged to (nor interrupted by) a call's budget
+            from langdetect import detector_factory
 
-        detector_factory.init_factory()
+            detector_factory.init_factory()
     finally:
         random.setstate(state)
     return detector_factory._factory

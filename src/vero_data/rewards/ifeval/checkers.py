@@ -114,10 +114,13 @@ def _detect_cached(text: str) -> str | None:
 
 
 def _detect_uncached(text: str) -> str | None:
-    from langdetect import DetectorFactory
-    from langdetect.lang_detect_exception import LangDetectException
+    from vero_data.rewards import _limits
 
-    from vero_data.rewards.ifeval._langdetect import detect
+    with _limits.paused():  # first use imports langdetect: not charged to (nor interrupted by) the call's budget
+        from langdetect import DetectorFactory
+        from langdetect.lang_detect_exception import LangDetectException
+
+        from vero_data.rewards.ifeval._langdetect import detect
 
     DetectorFactory.seed = 0
     try:

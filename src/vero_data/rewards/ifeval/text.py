@@ -22,10 +22,13 @@ ABBREVIATIONS = frozenset(
 def _tokenizers():
     import random
 
+    from vero_data.rewards import _limits
+
     state = random.getstate()  # importing NLTK draws from the global RNG: leave the caller's sequence alone
     try:
-        from nltk.tokenize import NLTKWordTokenizer
-        from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+        with _limits.paused():  # a slow import, not charged to (nor interrupted by) a call's budget
+            from nltk.tokenize import NLTKWordTokenizer
+            from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
     finally:
         random.setstate(state)
 
@@ -52,7 +55,14 @@ def words(text: str) -> tuple[str, ...]:
     ('The', 'category', ',', 'as', 'noted', ',', 'is', 'big', '.')
     """
     tok = _tokenizers()[1]
-    return tuple(w for s in sentences(text) for w in tok.tokenize(s))
+    seen: dict[str, list[str]] = {}  # a sentence repeated 10^5 times ("word. word. …") is tokenized once
+    out: list[str] = []
+    for s in sentences(text):
+        toks = seen.get(s)
+        if toks is None:
+            toks = seen[s] = tok.tokenize(s)
+        out.extend(toks)
+    return tuple(out)
 
 
 def clean(text: str) -> str:

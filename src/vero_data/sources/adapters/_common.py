@@ -141,6 +141,33 @@ def last_boxed(s: str) -> str | None:
     return s[i : j - 1].strip() if depth == 0 else None
 
 
+_SPACE_RUN = re.compile(r"\s+")
+_ANSWER_WORD = re.compile(r"(?:final answer|the answer is|answer)\s*[:：]\s*", re.IGNORECASE)
+
+
+def _last_answer_end(s: str) -> int | None:
+    """End of the last ``_ANSWER_PREFIX`` match (as ``finditer`` finds them), or None, in linear time.
+
+    The regex tries every newline of a blank run as a start and rescans the run each time (minutes on a response of
+    newlines). A match starts at a prefix (the string start, a newline, or ``.`` plus a space) and its keyword is
+    the first non-space after it, so one look per run of spaces finds the same matches; a run the previous match's
+    trailing ``\\s*`` swallowed cannot start another.
+    """
+    last = None
+    consumed = 0  # end of the previous match
+    if s[:1] and not s[0].isspace() and (m := _ANSWER_WORD.match(s, 0)):
+        last = consumed = m.end()
+    for run in _SPACE_RUN.finditer(s):
+        w, k = run.span()
+        if k <= consumed:
+            continue
+        if w == 0 or (s[w - 1] == "." and w - 1 >= consumed) or s.find("\n", max(w, consumed), k) >= 0:
+            m = _ANSWER_WORD.match(s, k)
+            if m:
+                last = consumed = m.end()
+    return last
+
+
 def final_answer(s: str, max_words: int | None = 12) -> str:
     """The short final answer inside a possibly long response.
 
@@ -151,9 +178,9 @@ def final_answer(s: str, max_words: int | None = 12) -> str:
     boxed = last_boxed(s)
     if boxed:
         return boxed
-    matches = list(_ANSWER_PREFIX.finditer(s))
-    if matches:
-        tail = s[matches[-1].end() :].strip()
+    end = _last_answer_end(s)
+    if end is not None:
+        tail = s[end:].strip()
         tail = tail.splitlines()[0].strip() if tail else tail
         if tail:
             return tail.rstrip(".").strip()
