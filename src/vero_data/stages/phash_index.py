@@ -23,46 +23,37 @@ def _flip_masks(bits: int, radius: int) -> np.ndarray:
 
 
 def near_pairs(hashes: np.ndarray, threshold: int, chunks: int = 4) -> np.ndarray:
-    """All index pairs ``(i, j)``, ``i < j``, whose 64-bit hashes differ in ≤ ``threshold`` bits.
+    """All index pairs ``(i, j)``, ``i < j``, whose 64-bit hashes differ in ≤ ``threshold`` bits: exactly the
+    pairs a brute-force O(n²) search returns (tested against :func:`brute_force_pairs`).
 
-    Identical hashes are paired too. Returns an ``(n_pairs, 2)`` int64 array, sorted.
+    The search runs over the distinct hashes; the result is expanded back to every pair of rows, so k copies of one
+    hash give all k·(k−1)/2 pairs (a confirmation step that rejects one of them must still see the others).
+    Returns an ``(n_pairs, 2)`` int64 array, sorted.
 
-    >>> near_pairs(np.array([0b0, 0b111, 0b1, 1 << 63], dtype=np.uint64), 2).tolist()
-    [[0, 2]]
+    >>> near_pairs(np.array([0b0, 0b111, 0b1, 1 << 63, 0b1], dtype=np.uint64), 2).tolist()
+    [[0, 2], [0, 4], [2, 4]]
     """
     h = np.asarray(hashes, dtype=np.uint64)
     if len(h) < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    # Collapse identical hashes first: k copies of one image would otherwise give k² candidates.
     uniq, inverse = np.unique(h, return_inverse=True)
-    pairs = [_identical_pairs(inverse)]
+    order = np.argsort(inverse, kind="stable")  # row indices grouped by distinct hash
+    starts = np.searchsorted(inverse[order], np.arange(len(uniq)))
+    ends = np.r_[starts[1:], len(order)]
+    pairs = []
+    for g in np.nonzero(ends - starts > 1)[0]:  # rows sharing one hash: every pair
+        members = order[starts[g]:ends[g]]
+        i, j = np.triu_indices(len(members), k=1)
+        pairs.append(np.stack([members[i], members[j]], axis=1))
     if len(uniq) > 1:
         up = _unique_near_pairs(uniq, threshold, chunks)
-        if len(up):
-            pairs.append(_expand(up, inverse))
-    out = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
-    if not len(out):
+        for u, v in up:  # rows of two close hashes: every cross pair
+            a, b = order[starts[u]:ends[u]], order[starts[v]:ends[v]]
+            pairs.append(np.stack([np.repeat(a, len(b)), np.tile(b, len(a))], axis=1))
+    if not pairs:
         return np.zeros((0, 2), dtype=np.int64)
-    out = np.sort(out, axis=1)
+    out = np.sort(np.concatenate(pairs).astype(np.int64), axis=1)
     return np.unique(out, axis=0)
-
-
-def _identical_pairs(inverse: np.ndarray) -> np.ndarray:
-    """Star edges (first member, other member) for each group of identical hashes: enough for clustering."""
-    order = np.argsort(inverse, kind="stable")
-    grp = inverse[order]
-    first = np.r_[True, grp[1:] != grp[:-1]]
-    heads = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))]
-    sel = heads != order
-    return np.stack([heads[sel], order[sel]], axis=1).astype(np.int64)
-
-
-def _expand(unique_pairs: np.ndarray, inverse: np.ndarray) -> np.ndarray:
-    """Map pairs of unique hashes back to one representative row index each (identical ones are already linked)."""
-    rep = np.full(inverse.max() + 1, -1, dtype=np.int64)
-    idx = np.arange(len(inverse))[::-1]
-    rep[inverse[idx]] = idx  # smallest row index per unique hash
-    return np.stack([rep[unique_pairs[:, 0]], rep[unique_pairs[:, 1]]], axis=1)
 
 
 def _unique_near_pairs(h: np.ndarray, threshold: int, chunks: int) -> np.ndarray:

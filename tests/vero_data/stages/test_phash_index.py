@@ -41,6 +41,18 @@ def test_copies_give_the_same_clusters_as_brute_force(threshold):
     assert len(set(zip(a.tolist(), b.tolist(), strict=True))) == len(set(a.tolist())) == len(set(b.tolist()))
 
 
+@pytest.mark.parametrize(("seed", "threshold"), [(0, 6), (1, 6), (2, 3), (3, 10)])
+def test_many_shared_hashes_give_every_pair_brute_force_gives(seed, threshold):
+    """Text cards share pHashes a lot: a confirmation step that rejects one pair must still see the others, so
+    candidates are every pair brute force finds, not one edge per group (issue 12: 9,367 vs 19,199)."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 2**63, size=40, dtype=np.uint64)
+    h = base[rng.integers(0, len(base), size=500)]
+    flip = np.uint64(1) << rng.integers(0, 64, size=len(h)).astype(np.uint64)
+    h = np.where(rng.random(len(h)) < 0.5, h ^ flip, h)
+    assert near_pairs(h, threshold).tolist() == brute_force_pairs(h, threshold).tolist()
+
+
 def test_high_bit_hashes_are_unsigned():
     h = np.array([2**64 - 1, 2**64 - 2, 0], dtype=np.uint64)
     assert near_pairs(h, 1).tolist() == [[0, 1]]
