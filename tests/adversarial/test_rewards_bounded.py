@@ -194,3 +194,15 @@ def test_source_final_answer_is_linear_and_unchanged():
         assert _common.final_answer(s, None) == _old_common_final_answer(s), s
     for big in ("x" + "\n" * 1_000_000 + "y", "x" + "\n " * 500_000 + "y answer: z"):
         _on_thread(lambda b=big: _common.final_answer(b, None))
+
+
+def test_mmifeval_prediction_is_linear_in_the_number_of_boxes():
+    """1.4 MB of balanced boxes: each one was unwrapped by re-slicing the whole text (about 20 s)."""
+    from vero_data.benchmarks.judged import mmifeval_prediction
+
+    text = "<answer>" + "\\boxed{ab} " * 130_000 + "</answer>"
+    done: list = []
+    t = threading.Thread(target=lambda: done.append(mmifeval_prediction(text)), daemon=True)
+    t.start()
+    t.join(HANG_GUARD_S)
+    assert done and done[0].startswith("ab ab")

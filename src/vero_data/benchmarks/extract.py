@@ -42,16 +42,6 @@ def strip_reasoning(text: object) -> str:
 _BRACE = re.compile(r"[{}]")
 
 
-def _balanced_end(text: str, start: int) -> int:
-    """Index of the ``}`` closing the brace opened just before ``start``, or -1 (judged.py's mmifeval uses it)."""
-    depth = 1
-    for m in _BRACE.finditer(text, start):
-        depth += 1 if m.group() == "{" else -1
-        if depth == 0:
-            return m.start()
-    return -1
-
-
 def last_boxed(text: str) -> str | None:
     r"""Content of the last ``\boxed{…}`` whose braces balance, or None.
 

@@ -491,16 +491,32 @@ def mmifeval_prediction(response: object) -> str:
     """extract_final_answer(parse_boxed=False, strip_latex_wrappers=True), as mmifeval_process_results: reasoning
     dropped, every balanced ``\\boxed{…}`` replaced by its content in place (stop at an unbalanced one), then a
     ``\\text{…}`` spanning the whole answer unwrapped."""
-    from vero_data.benchmarks.extract import _balanced_end, unwrap_text
+    from vero_data.benchmarks.extract import _BRACE, unwrap_text
 
     text = strip_reasoning(response)
     box = "\\boxed{"
-    while (i := text.find(box)) >= 0:
-        end = _balanced_end(text, i + len(box))
+    # Linear: every brace matched once with a stack, then the boxes unwrapped in order (deleting a box's opener and
+    # its matching brace never changes another box's match), stopping at the first unbalanced one.
+    match, stack = {}, []
+    for m in _BRACE.finditer(text):
+        if m.group() == "{":
+            stack.append(m.start())
+        elif stack:
+            match[stack.pop()] = m.start()
+    cuts, pos = [], 0
+    while (i := text.find(box, pos)) >= 0:
+        end = match.get(i + len(box) - 1, -1)
         if end < 0:
             break
-        text = text[:i] + text[i + len(box) : end] + text[end + 1 :]
-    return unwrap_text(text).strip()
+        cuts += [(i, i + len(box)), (end, end + 1)]
+        pos = i + len(box)
+    cuts.sort()
+    out, at = [], 0
+    for a, b in cuts:
+        out.append(text[at:a])
+        at = b
+    out.append(text[at:])
+    return unwrap_text("".join(out)).strip()
 
 
 def mmifeval_question(doc: dict) -> str:
