@@ -695,6 +695,9 @@ def _write_card(cfg: PassAtKConfig, diff, src_dir: Path | None, unsampled: Count
                               "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}]}
         text = "\n".join(["---", yaml.safe_dump(front, sort_keys=False).rstrip(), "---", "",
                           f"# pass@{cfg.k}-filtered {cfg.data}", ""])
+    from vero_data.card import with_dataset_info
+
+    text = with_dataset_info(text, sorted((cfg.out / "data").glob("*.parquet")))  # this output's rows, not the input's
     import duckdb
 
     con = duckdb.connect()

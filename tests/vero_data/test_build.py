@@ -186,3 +186,18 @@ def test_same_content_twice_is_one_duplicate_and_the_kept_copy_is_not(write_mani
     con = duckdb.connect(str(tmp_path / "o" / "catalog.duckdb"), read_only=True)
     statuses = dict(con.execute("SELECT status, count(*) FROM samples GROUP BY ALL").fetchall())
     assert statuses.get("duplicate", 0) == 0 and statuses.get("exported") == 8, statuses
+
+
+def test_load_dataset_after_a_rebuild_reads_the_new_rows(write_manifest, tmp_path):
+    """datasets caches a local folder with a ``configs:`` card under a hash of the card alone: without the card's
+    dataset_info (rows, bytes), ``load_dataset(OUT)`` after a rebuild returned the previous build's rows."""
+    from datasets import load_dataset
+
+    out = tmp_path / "rebuilt"
+    sizes = []
+    for n in (6, 9):
+        m = write_manifest("bars", category="chart_ocr", adapter="generated",
+                           source={"generator": {"name": "bar_chart", "n": n, "seed": 1}})
+        res = build(out=out, manifests=[str(m)], overwrite=True)
+        sizes.append((res.rows, len(load_dataset(str(out), split="train"))))
+    assert sizes[0][0] != sizes[1][0] and all(rows == loaded for rows, loaded in sizes), sizes
