@@ -73,6 +73,7 @@ def recipe_from_config(cfg: BuildConfig) -> tuple[Recipe, list[Manifest]]:
         recipe = Recipe(name="custom", manifests=[m.path for m in manifests])
     for m in manifests if not cfg.dry_run else []:  # (a dry run lists these in its plan instead)
         check_manifest(m)  # adapter/generator names and params: fail now, naming the file, not mid-ingest
+    _apply_dedup_flags(cfg, recipe)
     if cfg.total is not None:
         recipe.mixture.total = cfg.total
     if cfg.rows_per_shard:
@@ -81,6 +82,26 @@ def recipe_from_config(cfg: BuildConfig) -> tuple[Recipe, list[Manifest]]:
         for m in manifests:
             m.max_samples = min(m.max_samples or cfg.limit, cfg.limit)
     return recipe, manifests
+
+
+def _apply_dedup_flags(cfg: BuildConfig, recipe: Recipe) -> None:
+    """``--dedup-config`` (a recipe's ``dedup:`` block, for --manifest builds), then the threshold flags, then
+    ``--no-dedup``: flags override files, as everywhere in the CLI."""
+    from vero_data.manifest import DedupSettings, load_dedup_settings
+
+    if cfg.dedup_config:
+        recipe.dedup = load_dedup_settings(cfg.dedup_config)
+    over = {k: getattr(cfg, k) for k in ("phash_threshold", "content_threshold", "match_threshold",
+                                         "question_threshold") if getattr(cfg, k) is not None}
+    if cfg.no_dedup:
+        over.update(exact=False, phash=False, questions=False)
+    if over:
+        try:
+            recipe.dedup = DedupSettings.model_validate({**recipe.dedup.model_dump(), **over})
+        except ValueError as e:
+            bad = ", ".join(f"--{'-'.join(str(x) for x in err['loc']).replace('_', '-')}: {err['msg']}"
+                            for err in getattr(e, "errors", lambda: [])())
+            raise ConfigError(bad or str(e)) from None
 
 
 def _local_files(manifests: list[Manifest]) -> dict[str, list]:
@@ -413,8 +434,7 @@ def _build_in(cfg: BuildConfig, recipe: Recipe, manifests: list[Manifest], finge
     from vero_data.stages.dedup import DedupConfig, deduplicate
 
     dd = recipe.dedup
-    dcfg = DedupConfig(exact=dd.exact, phash=dd.phash, phash_threshold=dd.phash_threshold, questions=dd.questions,
-                       question_threshold=dd.question_threshold, require_same_answer=dd.require_same_answer)
+    dcfg = DedupConfig(**dd.model_dump(exclude={"embedder"}), workers=cfg.workers)
     dedup_file = run.dir / "dedup.parquet"
     store = RowStore(run.dir, meta)  # image bytes on demand: dedup's pixel check, the report's examples
     if cfg.resume and run.done("dedup") and dedup_file.exists():

@@ -33,6 +33,13 @@ class BuildConfig:
     formats: list[str] = field(default_factory=lambda: ["parquet"], metadata={"help": "parquet and/or verl"})
     progress: bool | None = field(default=None, metadata={"help": "progress bars (default: on a terminal)"})
     stop_after: str | None = field(default=None, metadata={"help": "stop after this stage (debugging, tests)"})
+    dedup_config: str | None = field(default=None, metadata={
+        "help": "a YAML with a `dedup:` block (a recipe works) for --manifest builds"})
+    no_dedup: bool = field(default=False, metadata={"help": "skip deduplication"})
+    phash_threshold: int | None = field(default=None, metadata={"help": "whole-image pHash bits of a candidate"})
+    content_threshold: int | None = field(default=None, metadata={"help": "content/centre pHash bits of a candidate"})
+    match_threshold: float | None = field(default=None, metadata={"help": "pixel-check distance of a copy"})
+    question_threshold: float | None = field(default=None, metadata={"help": "MiniLM cosine of paraphrases"})
 
     def __post_init__(self):
         self.out = Path(self.out)

@@ -44,6 +44,19 @@ class ImageInfo:
     height: int
     low_variance: bool
     format: str | None
+    content_phash: int = 0  # pHash of the content box (borders trimmed): a letterboxed copy is near in it
+    centre_phash: int = 0  # pHash of the content box's centre: a copy cropped by a few percent is near in it
+    content_share: float = 1.0  # share of the image inside the content box
+
+    @property
+    def content_pixels(self) -> int:
+        """Pixels of content (letterbox bars and margins not counted): dedup keeps the copy with the most."""
+        return int(round(self.width * self.height * self.content_share))
+
+    @property
+    def lossy(self) -> bool:
+        """Stored with a lossy codec (JPEG; WebP unless lossless): dedup keeps a lossless copy over it."""
+        return self.format in ("JPEG", "MPO", "WEBP")
 
 
 def to_bytes_and_path(image: Any) -> tuple[bytes, str | None]:
@@ -299,8 +312,14 @@ def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, path: str |
     h = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode())
     h.update(rgb.tobytes())
     digest = h.hexdigest()
-    small = _small(rgb.convert("L"))
+    gray = rgb.convert("L")
+    small = _small(gray)
     low_var = float(np.asarray(small, dtype=np.float32).std()) < LOW_VARIANCE_STD
+    from vero_data.image_match import content_crops
+
+    content, centre, share = content_crops(_small(gray, 256))
+    if fmt == "WEBP" and img.info.get("lossless"):
+        fmt = "WEBP_LOSSLESS"
     return ImageInfo(
         digest,
         _hash64(imagehash.phash(small, _HASH_SIZE)),
@@ -309,23 +328,7 @@ def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, path: str |
         rgb.height,
         low_var,
         fmt,
+        _hash64(imagehash.phash(content, _HASH_SIZE)),
+        _hash64(imagehash.phash(centre, _HASH_SIZE)),
+        share,
     )
-
-
-def _normalised_thumb(data: bytes, size: int = 128) -> np.ndarray:
-    img = to_rgb(Image.open(io.BytesIO(data))).convert("L").resize((size, size), Image.Resampling.BOX)
-    a = np.asarray(img, dtype=np.float32)
-    return (a - a.mean()) / (a.std() + 1e-6)
-
-
-def block_difference(a: bytes, b: bytes, size: int = 128, block: int = 8) -> float:
-    """Largest mean absolute difference over 8×8 blocks of brightness/contrast-normalised 128² thumbnails.
-
-    Confirms a pHash match: re-encodes, resizes and mild brightness shifts stay below ~0.35, while two different
-    charts or equations on the same template (text changes that a 64-bit pHash cannot see) score ~0.7 to 3. It errs
-    on the side of keeping: a strong brightness change that clips a white background can fail confirmation, and
-    then both rows are kept (a duplicate left in costs less than a distinct task removed).
-    """
-    d = np.abs(_normalised_thumb(a, size) - _normalised_thumb(b, size))
-    n = size // block
-    return float(d.reshape(n, block, n, block).mean(axis=(1, 3)).max())

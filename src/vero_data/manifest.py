@@ -226,11 +226,20 @@ class FilterThresholds(_Model):
 
 
 class DedupSettings(_Model):
+    """Dedup levels and thresholds (stages/dedup.py); the defaults are calibrated on `vero bench dedup`."""
+
     exact: bool = True
     phash: bool = True
-    phash_threshold: int = Field(6, ge=0, le=32, description="max Hamming distance of 64-bit pHashes")
+    phash_threshold: int = Field(8, ge=0, le=32, description="whole-image pHash bits for a candidate pair")
+    content_threshold: int = Field(10, ge=0, le=32, description="content-box / centre pHash bits for a candidate")
+    dhash_threshold: int | None = Field(None, ge=0, le=64, description="extra dHash gate on candidates (off)")
+    match_threshold: float = Field(0.45, gt=0, description="pixel-check distance of a confirmed copy")
     questions: bool = True
-    question_threshold: float = Field(0.95, gt=0, le=1, description="cosine similarity of MiniLM embeddings")
+    question_threshold: float = Field(0.95, gt=0, le=1, description="MiniLM cosine: paraphrases on its own")
+    keyterm_question_threshold: float = Field(0.5, gt=0, le=1, description="MiniLM cosine for paraphrases "
+                                              "naming the same numbers, names, colours and positions")
+    plain_question_threshold: float = Field(0.6, gt=0, le=1, description="MiniLM cosine for paraphrases naming "
+                                            "none of them")
     embedder: str = Field("sentence-transformers/all-MiniLM-L6-v2", description="sentence-transformers model")
     require_same_answer: bool = True
 
@@ -307,6 +316,20 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
         raise ConfigError(_fmt_validation(p, e)) from None
     r.path = str(p)
     return r
+
+
+def load_dedup_settings(path: str | Path) -> DedupSettings:
+    """The ``dedup:`` block of a YAML file (a recipe, or a file holding just that block), for builds from
+    ``--manifest`` files, which have no recipe of their own."""
+    p = Path(path)
+    data = _read_yaml(p)
+    block = data.get("dedup") if isinstance(data, dict) else None
+    if not isinstance(block, dict):
+        raise ConfigError(f"{p}: no `dedup:` mapping (expected a recipe or a file with a `dedup:` block)")
+    try:
+        return DedupSettings.model_validate(block)
+    except ValidationError as e:
+        raise ConfigError(_fmt_validation(p, e).replace("field '", "field 'dedup.")) from None
 
 
 def all_manifest_paths(root: Path | None = None) -> list[Path]:

@@ -74,7 +74,10 @@ def build_report(*, recipe: Recipe, manifests: list[Manifest], parts, unavailabl
         "unavailable": unavailable,
         # counted from the quarantine, so copies with the same id (dropped before the hash/embedding rules) count too
         "dedup": {"removed": dedup_q.height, "by_rule": dict(sorted(dedup_q.group_by("reason").len().rows())),
-                  "examples": removed.head(12).to_dicts()},
+                  # a few removed rows of every rule, each beside the row it duplicates, for the HTML report
+                  "examples": (removed.with_columns(pl.int_range(pl.len()).over("rule").alias("_n"))
+                               .filter(pl.col("_n") < 4).drop("_n").sort("rule", maintain_order=True).to_dicts()
+                               if removed.height else [])},
         "image_pixels_histogram": {"bins": PIXEL_BINS, "counts": hist},
         "mixture": {"weights": recipe.mixture.category_weights(), "total": recipe.mixture.total},
     }
@@ -151,13 +154,19 @@ def write_report(out: Path, report: dict[str, Any], *, run, manifests: list[Mani
     parts.append("<h2>Image size (pixels per row, exported)</h2>" + _bars(list(zip(labels, h["counts"],
                                                                                     strict=True))))
     ex = report["dedup"]["examples"]
-    parts.append(f"<h2>Deduplication</h2><p>{report['dedup']['removed']:,} removed: "
-                 f"{html.escape(json.dumps(report['dedup']['by_rule']))}</p>")
+    parts.append(f"<h2>Deduplication</h2><p>{report['dedup']['removed']:,} rows removed as duplicates.</p>")
+    if report["dedup"]["by_rule"]:
+        parts.append(_bars(list(report["dedup"]["by_rule"].items())))
     rows = store.rows({e["id"] for e in ex} | {e["dup_of"] for e in ex})
-    for e in ex[:8]:
-        if e["id"] in rows and e["dup_of"] in rows:
-            parts.append("<div>" + _card(rows[e["dup_of"]], "kept " + e["dup_of"][:10]) +
-                         _card(rows[e["id"]], f"removed ({e['rule']}, {e['score']:.3f})") + "</div>")
+    what = {"exact": "same pixels, question and answer", "phash": "image distance", "near_question":
+            "question cosine"}
+    for rule in dict.fromkeys(e["rule"] for e in ex):
+        parts.append(f"<h3>{html.escape(rule)} ({html.escape(what.get(rule, rule))})</h3>")
+        for e in (e for e in ex if e["rule"] == rule):
+            if e["id"] in rows and e["dup_of"] in rows:
+                score = "" if e.get("score") is None else f", {e['score']:.3f}"
+                parts.append("<div>" + _card(rows[e["dup_of"]], "kept " + e["dup_of"][:10]) +
+                             _card(rows[e["id"]], f"removed ({rule}{score})") + "</div>")
     parts.append("<h2>Examples per source</h2><p>See <a href='gallery.html'>gallery.html</a>.</p>")
     page = out / "report.html"
     page.write_text("\n".join(parts))

@@ -9,7 +9,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from PIL import Image, ImageEnhance
+from PIL import Image, ImageEnhance, ImageOps
 
 from tests.helpers import chart_image, png_bytes
 from vero_data.api import build
@@ -57,8 +57,12 @@ def planted(tmp_path, write_manifest):
         _row(8, png_bytes(a)[:300], q, "12"),                                        # truncated → quarantine
         _row(9, png_bytes(look), q, ""),                                             # empty answer
         _row(10, png_bytes(look), "<image> two placeholders", "3"),                 # placeholder mismatch
-        _row(11, png_bytes(labelled("x = 12")), q, "12"),                            # look-alike: small text
-        _row(12, png_bytes(labelled("y = 47")), q, "12"),                            # look-alike: small text
+        # the same chart with a small annotation, asking the same and answering the same: one sample to a curator
+        _row(11, png_bytes(labelled("x = 12")), q, "12"),                            # → phash (annotated copy)
+        _row(12, png_bytes(chart_image([50, 120, 80, 40], seed=1)), q, "12"),        # same template, a bar changed
+        _row(13, _jpeg(a.resize((160, 120)), 60), q, "12"),                          # half-size JPEG: removed
+        _row(14, png_bytes(a.crop((8, 6, 312, 234))), q, "12"),                      # 2.5% border crop → phash
+        _row(15, png_bytes(ImageOps.expand(a, border=(0, 30), fill=(0, 0, 0))), q, "12"),  # letterbox → phash
     ]
     data = tmp_path / "planted.parquet"
     pq.write_table(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA), data)
@@ -75,25 +79,62 @@ def test_planted_duplicates(planted, tmp_path):
     q = pl.read_parquet(tmp_path / "out" / "quarantine.parquet")
     by_upstream = {r["upstream_id"]: r for r in q.to_dicts()}
     assert by_upstream["up1"]["reason"] == "dup_exact"
-    for u in ("up2", "up3", "up4"):
+    for u in ("up2", "up3", "up4", "up11", "up13", "up14", "up15"):
         assert by_upstream[u]["reason"] == "dup_phash", (u, by_upstream[u])
     assert by_upstream["up5"]["reason"] == "dup_near_question"
     assert by_upstream["up8"]["reason"] == "undecodable_image"
     assert by_upstream["up9"]["reason"] == "empty_answer"
     assert by_upstream["up10"]["reason"] == "placeholder_mismatch"
     kept_id = next(r for r in by_upstream.values() if r["reason"] == "dup_exact")["dup_of"]
-    assert all(by_upstream[u]["dup_of"] == kept_id for u in ("up1", "up2", "up3", "up4", "up5"))
+    assert all(by_upstream[u]["dup_of"] == kept_id for u in ("up1", "up2", "up3", "up4", "up5", "up13", "up14"))
     exported = pl.read_parquet(res.shards[0]).select(pl.col("lineage").struct.field("upstream_id"))
-    assert sorted(exported.to_series().to_list()) == ["up0", "up11", "up12", "up6", "up7"]
-    assert rep["read"] == 13 and rep["rows"] == 5
+    assert sorted(exported.to_series().to_list()) == ["up0", "up12", "up6", "up7"]
+    assert rep["read"] == 16 and rep["rows"] == 4
 
 
-def test_block_difference_separates_reencodes_from_lookalikes():
-    from vero_data.images import block_difference
-
+@pytest.mark.embed
+def test_the_best_copy_is_kept_whatever_the_input_order(tmp_path, write_manifest):
+    """A half-size JPEG listed first never wins over its full-size lossless original (issue 12)."""
     a = chart_image([50, 120, 80, 160], seed=1)
-    pa_ = png_bytes(a)
-    assert block_difference(pa_, _jpeg(a, 60)) < 0.2
-    assert block_difference(pa_, png_bytes(ImageEnhance.Brightness(a).enhance(1.1))) < 0.5
-    assert block_difference(pa_, png_bytes(a.resize((300, 220)))) < 0.3
-    assert block_difference(pa_, png_bytes(chart_image([160, 40, 130, 60], seed=2))) > 1.0
+    q = "What is the value of the blue bar?"
+    rows = [_row(0, _jpeg(a.resize((160, 120)), 60), q, "12"), _row(1, _jpeg(a, 90), q, "12"),
+            _row(2, png_bytes(a), q, "12")]
+    data = tmp_path / "order.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA), data)
+    m = write_manifest("order", category="chart_ocr", source={"files": {"format": "parquet", "globs": [str(data)]}},
+                       adapter="canonical")
+    res = build(out=tmp_path / "out", manifests=[str(m)])
+    kept = pl.read_parquet(res.shards[0]).select(pl.col("lineage").struct.field("upstream_id")).to_series()
+    assert kept.to_list() == ["up2"]
+
+
+
+
+@pytest.mark.embed
+def test_manifest_builds_take_dedup_settings_and_flags(planted, tmp_path):
+    """`--dedup-config` (a recipe's `dedup:` block) reaches `--manifest` builds; flags override it (issue 12)."""
+    from typer.testing import CliRunner
+
+    from vero_data.cli import app
+
+    def reasons(*flags):
+        out = tmp_path / f"o{len(list(tmp_path.iterdir()))}"
+        res = CliRunner().invoke(app, ["data", "build", "--manifest", str(planted), "--out", str(out), *flags])
+        assert res.exit_code == 0, res.output
+        q = pl.read_parquet(out / "quarantine.parquet")
+        return dict(zip(q["upstream_id"].to_list(), q["reason"].to_list(), strict=True))
+
+    cfg = tmp_path / "dedup.yaml"
+    cfg.write_text("dedup:\n  questions: false\n  match_threshold: 0.05\n")
+    r = reasons("--dedup-config", str(cfg))
+    assert "up5" not in r  # the paraphrase stays: question dedup is off
+    assert r["up1"] == "dup_exact" and "up3" not in r  # a resized copy is over a 0.05 pixel distance
+    r = reasons("--dedup-config", str(cfg), "--match-threshold", "0.45")
+    assert r["up3"] == "dup_phash"  # the flag overrides the file
+    r = reasons("--no-dedup")
+    assert not any(v.startswith("dup_") and k != "up1" for k, v in r.items())  # same-id copies still collapse
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("dedup:\n  match_threshold: fast\n")
+    res = CliRunner().invoke(app, ["data", "build", "--manifest", str(planted), "--out", str(tmp_path / "x"),
+                                   "--dedup-config", str(bad)])
+    assert res.exit_code == 1 and "dedup.match_threshold" in " ".join(res.output.split())

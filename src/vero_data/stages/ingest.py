@@ -44,6 +44,10 @@ META_SCHEMA: dict[str, pl.DataType] = {
     "img_sha": pl.List(pl.String),
     "phash": pl.List(pl.UInt64),
     "dhash": pl.List(pl.UInt64),
+    "cphash": pl.List(pl.UInt64),  # content-box pHash (image_match.content_crops)
+    "xphash": pl.List(pl.UInt64),  # centre-of-content pHash
+    "lossy": pl.List(pl.Boolean),
+    "content_pixels": pl.Int64,  # pixels inside the images' content boxes: which copy dedup keeps
     "lowvar": pl.List(pl.Boolean),
     "width": pl.List(pl.Int32),
     "height": pl.List(pl.Int32),
@@ -270,6 +274,10 @@ def _write_part(run_dir: Path, manifest: str, part: int, rows: list[dict[str, An
                 "img_sha": r["_img_sha"],
                 "phash": r["_phash"],
                 "dhash": r["_dhash"],
+                "cphash": r["_cphash"],
+                "xphash": r["_xphash"],
+                "lossy": r["_lossy"],
+                "content_pixels": r["_content_pixels"],
                 "lowvar": r["_lowvar"],
                 "width": r["_width"],
                 "height": r["_height"],

@@ -125,6 +125,10 @@ class ValidateStage(RowStage):
         row["_phash"] = [i.phash for i in infos]
         row["_dhash"] = [i.dhash for i in infos]
         row["_lowvar"] = [i.low_variance for i in infos]
+        row["_cphash"] = [i.content_phash for i in infos]
+        row["_xphash"] = [i.centre_phash for i in infos]
+        row["_lossy"] = [i.lossy for i in infos]
+        row["_content_pixels"] = sum(i.content_pixels for i in infos)
         row["_width"] = [i.width for i in infos]
         row["_height"] = [i.height for i in infos]
         row["_pixels"] = sum(i.width * i.height for i in infos)

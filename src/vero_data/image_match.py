@@ -1,0 +1,202 @@
+"""Is image B a copy of image A? Content boxes, crop-robust hashes and an aligned, shift-tolerant pixel check.
+
+A curator calls B a copy of A when it is A re-encoded, resized, brightened, letterboxed or cut by a few percent at
+its borders; two charts of one template with other values, or one scene with an object moved, are not copies.
+The build works in three steps, each in this module:
+
+1. **Content box** (:func:`content_box`): uniform borders (letterbox bars, white margins) are trimmed, level by
+   level, on a copy scaled to :data:`WORK_SIDE` pixels on its longer side, so a thin line that fades when an image is
+   shrunk trims the same way at every size. A level that is one flat block (a black square on grey) is content.
+2. **Candidates** (:func:`candidate_hashes`): besides the whole-image pHash, a pHash of the content box and of its
+   centre (5% cut on every side), computed at ingest from the already decoded pixels. A copy padded or cropped by a
+   few percent is near in one of them while far in the whole-image hash.
+3. **Confirmation** (:func:`match_features`, :func:`match_distance`): the content box of each candidate image is
+   reduced once to a 128² grey thumbnail (blurred, brightness/contrast normalised); two thumbnails are aligned
+   (per-axis crop search on their row/column profiles, for copies cut into their content) and compared block by
+   block, each pixel against its best neighbour within one pixel (resampling moves edges by less; a new bar, a
+   moved object or a changed value moves far more). The distance is the worst 16² block's mean difference.
+
+Thresholds are calibrated on ``vero bench dedup`` (planted copies and hard negatives; docs/pipeline.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+WORK_SIDE = 256  # longer side of the grey copy borders are trimmed on
+THUMB = 128  # side of the confirmation thumbnail
+BLOCK = 16  # block side of the confirmation's per-block difference
+BLUR_SIGMA = 1.0  # Gaussian blur of the thumbnail, pixels: resampling noise below it
+BORDER_TOL = 10  # grey levels: a border row/column is "background" within this of the corners' colour
+CENTRE_CUT = 0.05  # the centre hash drops this share of the content box on every side
+_ALIGN_GRID = np.arange(0, 15) / 200.0  # crop fractions searched per side when aligning (0 to 7%)
+_FEATURE_SCALE = 32.0  # int8 storage of z-normalised thumbnails: 1/32 resolution, ±4 standard deviations
+
+
+def work_image(gray: Image.Image) -> Image.Image:
+    """``gray`` scaled to :data:`WORK_SIDE` on its longer side (box filter down, bicubic up)."""
+    s = WORK_SIDE / max(gray.size)
+    size = (max(1, round(gray.width * s)), max(1, round(gray.height * s)))
+    if size == gray.size:
+        return gray
+    return gray.resize(size, Image.Resampling.BOX if s < 1 else Image.Resampling.BICUBIC)
+
+
+def _trim_once(g: np.ndarray) -> tuple[int, int, int, int] | None:
+    h, w = g.shape
+    corners = np.array([g[0, 0], g[0, -1], g[-1, 0], g[-1, -1]], dtype=np.float32)
+    if np.ptp(corners) > 2 * BORDER_TOL:  # corners disagree: no uniform border here
+        return None
+    m = np.abs(g.astype(np.float32) - float(np.median(corners))) > BORDER_TOL
+    rows = np.nonzero(m.any(1))[0]  # any pixel off the border colour is content: a 1-px rule counts too
+    cols = np.nonzero(m.any(0))[0]
+    if not len(rows) or not len(cols):
+        return None
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    if (bottom - top) * (right - left) < 0.05 * w * h or (left, top, right, bottom) == (0, 0, w, h):
+        return None
+    return left, top, right, bottom
+
+
+def content_box(g: np.ndarray) -> tuple[int, int, int, int]:
+    """``(left, top, right, bottom)`` of the content of a grey array, uniform borders trimmed (up to 3 levels:
+    black letterbox bars, then a white margin…). A level that is one flat block is kept whole."""
+    h, w = g.shape
+    L, T, R, B = 0, 0, w, h
+    for _ in range(3):
+        box = _trim_once(g[T:B, L:R])
+        if box is None:
+            break
+        left, top, right, bottom = box
+        if g[T + top:T + bottom, L + left:L + right].std() < 4:  # one flat block: it is content, keep its margin
+            break
+        L, T, R, B = L + left, T + top, L + right, T + bottom
+        if R - L > 8 and B - T > 8:  # the edge pixels blend both sides of the border: look inside them next
+            L, T, R, B = L + 1, T + 1, R - 1, B - 1
+    return L, T, R, B
+
+
+def content_crops(gray: Image.Image) -> tuple[Image.Image, Image.Image, float]:
+    """The content box of a grey image (at :data:`WORK_SIDE`), its centre (for the candidate hashes) and the share
+    of the image the content covers (a letterboxed copy is not "bigger" for its bars)."""
+    work = work_image(gray)
+    box = content_box(np.asarray(work))
+    content = work.crop(box)
+    share = (box[2] - box[0]) * (box[3] - box[1]) / (work.width * work.height)
+    w, h = content.size
+    cx, cy = int(CENTRE_CUT * w), int(CENTRE_CUT * h)
+    centre = content.crop((cx, cy, w - cx, h - cy)) if w - 2 * cx >= 8 and h - 2 * cy >= 8 else content
+    return content, centre, share
+
+
+CHROMA = 64  # side of the colour thumbnail
+CHROMA_BLOCK = 8  # block side of its comparison
+CHROMA_SCALE = 40.0  # opponent-colour units that count like one standard deviation of grey
+
+
+def match_features(rgb: Image.Image) -> np.ndarray:
+    """The confirmation thumbnails of a decoded image, flattened into one int8 vector: the content box as a 128²
+    grey thumbnail (blurred, z-normalised; structure) and as a 64² two-channel opponent-colour thumbnail (a grey
+    shape moved on a purple ground is nearly invisible in grey)."""
+    from scipy.ndimage import gaussian_filter
+
+    work = work_image(rgb.convert("L"))
+    box = content_box(np.asarray(work))
+    k = max(rgb.size) / max(work.size)
+    cbox = tuple(int(round(v * k)) for v in box)
+    c = work.crop(box)
+    c = c.resize((THUMB, THUMB), Image.Resampling.BOX if c.width > THUMB else Image.Resampling.BICUBIC)
+    a = gaussian_filter(np.asarray(c, dtype=np.float32), BLUR_SIGMA)
+    z = (a - a.mean()) / (a.std() + 1e-6)
+    col = np.asarray(rgb.crop(cbox).resize((CHROMA, CHROMA), Image.Resampling.BOX), dtype=np.float32)
+    o1 = (col[..., 0] - col[..., 1]) / np.sqrt(2)  # red–green
+    o2 = (col[..., 0] + col[..., 1] - 2 * col[..., 2]) / np.sqrt(6)  # yellow–blue
+    chroma = np.stack([gaussian_filter(o1, 1.0), gaussian_filter(o2, 1.0)]) / CHROMA_SCALE
+    return np.concatenate([np.clip(np.rint(z * _FEATURE_SCALE), -127, 127).ravel(),
+                           np.clip(np.rint(chroma * _FEATURE_SCALE), -127, 127).ravel()]).astype(np.int8)
+
+
+def _split(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = THUMB * THUMB
+    luma = f[:n].reshape(THUMB, THUMB).astype(np.float32) / _FEATURE_SCALE
+    chroma = f[n:].reshape(2, CHROMA, CHROMA).astype(np.float32) / _FEATURE_SCALE
+    return luma, chroma
+
+
+def _z(a: np.ndarray) -> np.ndarray:
+    return (a - a.mean()) / (a.std() + 1e-6)
+
+
+def _block_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """Worst block's mean difference, each pixel against its best neighbour within one pixel, both ways."""
+    pa, pb = np.pad(a, 1, mode="edge"), np.pad(b, 1, mode="edge")
+    n = a.shape[0]
+    d1 = np.full(a.shape, np.inf, dtype=np.float32)
+    d2 = d1.copy()
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            d1 = np.minimum(d1, np.abs(a - pb[1 + dy:1 + dy + n, 1 + dx:1 + dx + n]))
+            d2 = np.minimum(d2, np.abs(b - pa[1 + dy:1 + dy + n, 1 + dx:1 + dx + n]))
+    d = np.maximum(d1, d2)
+    k = n // BLOCK
+    return float(d.reshape(k, BLOCK, k, BLOCK).mean(axis=(1, 3)).max())
+
+
+def _best_interval(pa: np.ndarray, pb: np.ndarray) -> tuple[int, float, float]:
+    """Which profile is a cut of the other and where: ``(0, u, v)`` when ``pb`` is ``pa``'s span ``[u, 1-v]``,
+    ``(1, u, v)`` when ``pa`` is ``pb``'s."""
+    n = len(pa)
+    x = (np.arange(n) + 0.5) / n
+    U, V = np.meshgrid(_ALIGN_GRID, _ALIGN_GRID, indexing="ij")
+    U, V = U.ravel(), V.ravel()
+    pos = U[:, None] + x[None, :] * (1 - U - V)[:, None]
+    best = (np.inf, 0, 0.0, 0.0)
+    for direction, (p, q) in enumerate(((pa, pb), (pb, pa))):
+        err = np.abs(np.interp(pos.ravel(), x, p).reshape(len(U), n) - q[None, :]).mean(1)
+        k = int(err.argmin())
+        if err[k] < best[0]:
+            best = (float(err[k]), direction, float(U[k]), float(V[k]))
+    return best[1], best[2], best[3]
+
+
+def _cut(a: np.ndarray, u: float, v: float, axis: int) -> np.ndarray:
+    """``a`` resampled over the span ``[u, 1-v]`` of ``axis`` (1: columns, 0: rows), back to its size."""
+    n = a.shape[axis]
+    x = (np.arange(n) + 0.5) / n
+    pos = u + x * (1 - u - v)
+    i = np.clip(pos * n - 0.5, 0, n - 1)
+    lo = np.floor(i).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    f = (i - lo).astype(np.float32)
+    if axis == 1:
+        return a[:, lo] * (1 - f) + a[:, hi] * f
+    return a[lo, :] * (1 - f)[:, None] + a[hi, :] * f[:, None]
+
+
+def _chroma_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """Worst colour block's mean difference (both channels), in grey standard-deviation units."""
+    k = CHROMA // CHROMA_BLOCK
+    d = np.abs(a - b).mean(axis=0)
+    return float(d.reshape(k, CHROMA_BLOCK, k, CHROMA_BLOCK).mean(axis=(1, 3)).max())
+
+
+def match_distance(fa: np.ndarray, fb: np.ndarray) -> float:
+    """Distance between two :func:`match_features`: 0 for the same picture; copies (re-encode, resize, brightness
+    ±10%, letterbox, border crop ≤ 5%) stay low, other pictures (other values, a moved object) go far higher. The
+    worse of the grey and the colour comparison, each after the same alignment."""
+    a, ca = _split(fa)
+    b, cb = _split(fb)
+    d0 = max(_block_difference(a, b), _chroma_difference(ca, cb))
+    if d0 < 0.2:
+        return d0
+    A, B, CA, CB = a, b, ca, cb
+    for axis in (1, 0):  # one image may be a cut of the other: align on the column, then the row profiles
+        direction, u, v = _best_interval(A.mean(axis=0 if axis == 1 else 1), B.mean(axis=0 if axis == 1 else 1))
+        if direction == 0:
+            A = _cut(A, u, v, axis)
+            CA = np.stack([_cut(ch, u, v, axis) for ch in CA])
+        else:
+            B = _cut(B, u, v, axis)
+            CB = np.stack([_cut(ch, u, v, axis) for ch in CB])
+    return min(d0, max(_block_difference(_z(A), _z(B)), _chroma_difference(CA, CB)))
