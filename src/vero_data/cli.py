@@ -57,6 +57,17 @@ def data_build(
     format: Annotated[list[str] | None, typer.Option("--format", help="parquet (always) and/or verl")] = None,
     dry_run: Annotated[bool, typer.Option(help="print the plan, read nothing")] = False,
     skip_unavailable: Annotated[bool, typer.Option(help="build without unreachable sources")] = False,
+    dedup_config: Annotated[str | None, typer.Option(help="YAML with a `dedup:` block (a recipe works) for "
+                                                     "--manifest builds")] = None,
+    no_dedup: Annotated[bool, typer.Option("--no-dedup", help="skip deduplication")] = False,
+    phash_threshold: Annotated[int | None, typer.Option(help="whole-image pHash bits of a candidate pair (8)",
+                                                        min=0, max=32)] = None,
+    content_threshold: Annotated[int | None, typer.Option(help="content-box/centre pHash bits of a candidate "
+                                                          "pair (10)", min=0, max=32)] = None,
+    match_threshold: Annotated[float | None, typer.Option(help="pixel-check distance of a confirmed copy (0.45)",
+                                                          min=0.0)] = None,
+    question_threshold: Annotated[float | None, typer.Option(help="MiniLM cosine that alone makes two questions "
+                                                             "paraphrases (0.95)", min=0.0, max=1.0)] = None,
 ) -> None:
     """Build a dataset: read → normalise → canonicalise → validate → filter → dedup → tag → mix → export."""
     from vero_data.api import build
@@ -68,7 +79,9 @@ def data_build(
         cfg = BuildConfig(out=out or Path("."), recipe=recipe, manifests=manifest or [], seed=seed, resume=resume,
                           overwrite=overwrite, workers=workers, part_rows=part_rows, rows_per_shard=rows_per_shard,
                           total=total, limit=limit, dry_run=dry_run, skip_unavailable=skip_unavailable,
-                          formats=sorted({"parquet", *(format or [])}),
+                          formats=sorted({"parquet", *(format or [])}), dedup_config=dedup_config,
+                          no_dedup=no_dedup, phash_threshold=phash_threshold, content_threshold=content_threshold,
+                          match_threshold=match_threshold, question_threshold=question_threshold,
                           **({"max_pixels": max_pixels} if max_pixels is not None else {}),
                           **({"max_image_bytes": max_image_bytes} if max_image_bytes is not None else {}))
         res = build(cfg)
@@ -324,6 +337,84 @@ def bench_build(
 
     res = run_build_bench(n=n, workers=workers, work=out, hash_sizes=[int(x) for x in hashes.split(",") if x])
     _console().print_json(json.dumps(res))
+
+
+@bench_app.command("dedup")
+def bench_dedup(
+    n: Annotated[int, typer.Option(help="distinct originals in the planted set (rows: about 1.85× that)", min=5)]
+    = 1000,
+    seed: Annotated[int, typer.Option(help="seed of the planted set")] = 0,
+    workers: Annotated[int, typer.Option(help="build workers (and imagededup's, and the renderers)", min=1)] = 2,
+    out: Annotated[Path | None, typer.Option(help="keep the planted set and the build here (default: a temp dir, "
+                                                  "deleted at the end)")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Planted duplicates through the real build: per kind removed/kept against issue 12's targets, rows/s beside
+    imagededup's PHash (when installed) on the same files."""
+    from vero_data.dedup_bench import run_dedup_bench
+
+    err = _console(stderr=True)
+    try:
+        res = run_dedup_bench(n_originals=n, seed=seed, workers=workers, work_dir=out,
+                              progress=lambda s: err.print(f"[dim]{s}[/]", highlight=False))
+    except VeroError as e:
+        _fail(e)
+    if json_out:
+        print(json.dumps(res, indent=2))
+        return
+    _print_dedup_bench(_console(), res)
+
+
+def _print_dedup_bench(con, res: dict) -> None:
+    from rich.table import Table
+
+    from vero_data.dedup_bench import TARGETS
+
+    idd = {k["kind"]: k for k in (res["imagededup"] or {}).get("kinds", [])}
+    t = Table(title=f"vero bench dedup: {res['n_originals']:,} originals, {res['rows']:,} rows (seed {res['seed']})")
+    cols = ["kind", "planted", "removed", "kept", "target", "met", "removed as"]
+    cols += ["imagededup"] if res["imagededup"] else []
+    for c in cols:
+        t.add_column(c, justify="left" if c in ("kind", "target", "removed as", "imagededup") else "right")
+    target_pct = {"original": TARGETS["originals_kept_pct"], "copy": TARGETS["copies_removed_pct"],
+                  "negative": TARGETS["negatives_kept_pct"]}
+    for k in res["kinds"]:
+        goal = target_pct[k["role"]]
+        met = "-" if k["pct"] is None else f"[{'green' if k['pct'] >= goal else 'red'}]{k['pct']:.1f}%[/]"
+        why = ", ".join(f"{r} {c}" for r, c in k["reasons"].items())
+        if k.get("won"):
+            why += f"{'; ' if why else ''}kept over its original {k['won']}"
+        if k.get("lost_to_copy"):
+            why += f"; {k['lost_to_copy']} lost to a copy"
+        if k["wrong_link"] and k["role"] != "negative":  # (a removed negative is always a wrong link)
+            why += f"; {k['wrong_link']} linked to another group"
+        row = [k["kind"], f"{k['planted']:,}", f"{k['removed']:,}", f"{k['kept']:,}", f"{k['target']} ≥ {goal:g}%",
+               met, why]
+        if res["imagededup"]:
+            i = idd.get(k["kind"])
+            row.append("n/a" if i is None else f"found {i.get('found', 0)}" if k["role"] == "copy"
+                       else f"flagged {i.get('flagged', 0)}")
+        t.add_row(*row)
+    con.print(t)
+    s, b = res["summary"], res["build"]
+    con.print(f"copies removed {s['copies_removed_pct']}% (linked to their original, whichever was kept: "
+              f"{s['copies_detected_pct']}%), negatives kept {s['negatives_kept_pct']}%, originals kept "
+              f"{s['originals_kept_pct']}%", highlight=False)
+    con.print(f"build: {b['seconds']:.1f} s, {b['rows_per_s']:,.1f} rows/s ({res['image_files']:,} image files, "
+              f"{b['image_files_per_s']:,.1f}/s, {res['workers']} worker(s)); stages "
+              + ", ".join(f"{k} {v:.1f}s" for k, v in (b["timings_s"] or {}).items()), highlight=False)
+    i = res["imagededup"]
+    if i:
+        con.print(f"imagededup {i['version']} PHash (max_distance_threshold={i['max_distance_threshold']}): "
+                  f"{i['images_per_s']:,.1f} images/s; planted image copies found {i['copies_found_pct']}%, "
+                  f"negatives flagged {i['negatives_flagged_pct']}%, originals linked to an unrelated original "
+                  f"{i['originals_linked_to_unrelated']}; build rows/s ÷ imagededup images/s = "
+                  f"{res['speedup_over_imagededup']} (target ≥ {TARGETS['speedup_over_imagededup']:g})",
+                  highlight=False)
+    else:
+        con.print("imagededup not installed: no baseline (pip install imagededup)", highlight=False)
+    if res["work_dir"]:
+        con.print(f"planted set and build: {res['work_dir']}", highlight=False)
 
 
 @bench_app.command("rewards")
