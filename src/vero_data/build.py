@@ -345,15 +345,10 @@ def build(cfg: BuildConfig) -> BuildResult:
     fingerprint = _fingerprint(cfg, recipe, manifests)
     claim = claim_output(cfg.out, "data build", inputs=build_inputs(manifests), overwrite=cfg.overwrite,
                          resume=cfg.resume, legacy=is_build_output)
-    try:
+    with claim.guard():
         res = _build_in(replace(cfg, out=claim.work), recipe, manifests, fingerprint)
         if "stopped_after" not in res.report:  # a debugging stop is not an output to swap in
             claim.commit()
-    except OSError as e:
-        claim.raise_if_disk_full(e)
-        raise
-    finally:
-        claim.abort()  # (a no-op after commit) unlocks; a failed run leaves OUT as it was
     if claim.committed and res.out != cfg.out:  # name the output as the user did (it may have been staged)
         res = _moved(res, res.out, cfg.out)
     return res

@@ -230,6 +230,19 @@ class OutputClaim:
     def __enter__(self) -> OutputClaim:
         return self
 
+    @contextlib.contextmanager
+    def guard(self):
+        """Run a command's work inside this block and call :meth:`commit` in it once the output is complete: a full
+        disk becomes one line naming the folder, and however the block ends the lock is released and an unfinished
+        run leaves OUT as it was."""
+        try:
+            yield self
+        except OSError as e:
+            self.raise_if_disk_full(e)
+            raise
+        finally:
+            self.abort()  # a no-op after commit
+
     def raise_if_disk_full(self, e: BaseException) -> None:
         """Turn a full disk (``ENOSPC`` from Python, pyarrow, DuckDB or SQLite) into one line naming the folder
         and the free space, instead of a library traceback."""

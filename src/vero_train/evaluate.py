@@ -322,14 +322,9 @@ def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict
                          legacy=is_eval_output)
     final_out, cfg = cfg.out, copy.copy(cfg)
     cfg.out, cfg.overwrite = claim.work, False
-    try:
+    with claim.guard():
         res = _run_eval_in(cfg, names, rows, final_out)
         claim.commit()
-    except OSError as e:
-        claim.raise_if_disk_full(e)
-        raise
-    finally:
-        claim.abort()  # (a no-op after commit) unlocks; a failed run leaves OUT as it was
     return res
 
 

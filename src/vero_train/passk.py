@@ -373,16 +373,11 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
                          shard=f"rank{cfg.shard_rank}" if cfg.num_shards > 1 and not helper else None)
     final_out, cfg = cfg.out, copy.copy(cfg)
     cfg.out, cfg.overwrite = claim.work, False
-    try:
+    with claim.guard():
         if cfg.data_parallel > 1 and cfg.num_shards == 1:
             run_data_parallel(cfg)
         result = _filter_in(cfg, shards, src_dir, t_start, final_out)
         claim.commit()
-    except OSError as e:
-        claim.raise_if_disk_full(e)
-        raise
-    finally:
-        claim.abort()  # (a no-op after commit) unlocks; a failed run leaves OUT as it was
     result.out = final_out
     result.shards = [final_out / p.relative_to(claim.work) if p.is_relative_to(claim.work) else p
                      for p in result.shards] if claim.work != final_out else result.shards

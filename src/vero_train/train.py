@@ -13,6 +13,7 @@ Logs go to the console (rich), to ``OUT/metrics.jsonl`` and to whatever ``report
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -246,20 +247,15 @@ def train(config: VeroGSPOConfig, *, resume: bool = False, overwrite: bool = Fal
     final_out = Path(config.output_dir)
     claim = prepare_out(final_out, resume=resume, overwrite=overwrite, inputs=(config.data,))
     try:
-        out = work_dir(final_out, claim, resume=resume, overwrite=overwrite)
-        config.output_dir = str(out)
-        result = _train_in(config, out, final_out, resume=resume, reward_funcs=reward_funcs, callbacks=callbacks,
-                           console=console, t0=t0)
-        if claim is not None:
-            claim.commit()
-    except OSError as e:
-        if claim is not None:
-            claim.raise_if_disk_full(e)
-        raise
+        with claim.guard() if claim is not None else contextlib.nullcontext():  # ranks > 0 hold no claim
+            out = work_dir(final_out, claim, resume=resume, overwrite=overwrite)
+            config.output_dir = str(out)
+            result = _train_in(config, out, final_out, resume=resume, reward_funcs=reward_funcs,
+                               callbacks=callbacks, console=console, t0=t0)
+            if claim is not None:
+                claim.commit()
     finally:
         config.output_dir = str(final_out)
-        if claim is not None:
-            claim.abort()  # (a no-op after commit) unlocks; a failed run leaves OUT as it was
     return result
 
 
