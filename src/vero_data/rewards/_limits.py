@@ -430,6 +430,10 @@ class _Section:
 
 _TLS = threading.local()  # .section: the outermost bounded call on this thread; .args: its ctypes arguments
 _SECTIONS: set[_Section] = set()
+# Held by the watchdog from "is this section still active?" to the injection, and by the owner from "not active" to
+# clearing a pending Deadline: without it the owner could leave between the watchdog's test and its injection, and
+# the Deadline would surface after the call (seen under load).
+_INJECT = threading.Lock()
 # The watchdog thread and what it waits on; replaced in a forked child, where the old thread no longer runs.
 _STATE: dict[str, Any] = {"watchdog": None, "wake": threading.Event(), "start": threading.Lock()}
 
@@ -456,10 +460,9 @@ def _watch(wake: threading.Event) -> None:
         nxt = now + REPEAT_S
         for sec in list(_SECTIONS):
             if sec.deadline <= now:
-                # The owner clears ``active`` before it leaves; between the test and the call below there is no
-                # bytecode boundary (the arguments are prepared), so it cannot leave in between.
-                if sec.active:
-                    set_async(*sec.inject_args)
+                with _INJECT:  # the owner cannot leave its section between this test and the injection
+                    if sec.active:
+                        set_async(*sec.inject_args)
                 sec.deadline = now + REPEAT_S
             nxt = min(nxt, sec.deadline)
         time.sleep(min(max(nxt - time.monotonic(), 0.002), REPEAT_S))
@@ -478,6 +481,8 @@ def _ensure_watchdog() -> None:
 
 
 def _after_fork() -> None:
+    global _INJECT
+    _INJECT = threading.Lock()  # a lock held by the parent's watchdog at fork time would never be released
     _SECTIONS.clear()
     _STATE.update(watchdog=None, wake=threading.Event(), start=threading.Lock())
     _TLS.__dict__.clear()
@@ -506,22 +511,26 @@ def call_bounded(fn: Callable[[], T], default: T, budget: float = BUDGET_S) -> T
         args = _TLS.args = (set_async, (tid, ctypes.py_object(Deadline)), (tid, None))  # None: NULL, clears
     set_async, inject_args, clear_args = args
     sec = _Section(time.monotonic() + budget, inject_args, clear_args)
-    _TLS.section = sec
-    _SECTIONS.add(sec)
-    wake = _STATE["wake"]
-    if not wake.is_set():
-        wake.set()
     out = default
     expired = False
     try:
+        _TLS.section = sec
+        _SECTIONS.add(sec)
+        wake = _STATE["wake"]
+        if not wake.is_set():
+            wake.set()
         out = fn()
     except Deadline:
         expired = True
     finally:
-        # From here to the clearing call there is no bytecode boundary: a Deadline the watchdog raised after ``fn``
-        # returned is dropped before it could surface outside the section.
-        sec.active = False
-        set_async(*clear_args)
+        # Close the section so that no Deadline surfaces after it. Inline, not in a helper: CPython delivers an async
+        # exception only where it checks its eval breaker (a function's entry, a backward jump, after a call
+        # returns), and a helper's entry would be such a point outside any handler. Here the first check is after
+        # the clearing call returns, by which time nothing is pending: the watchdog injects only under _INJECT and
+        # only into an active section, and we hold _INJECT while marking this one inactive and clearing.
+        with _INJECT:
+            sec.active = False
+            set_async(*clear_args)
         _SECTIONS.discard(sec)
         _TLS.section = None
     if expired:
@@ -537,8 +546,9 @@ class paused:  # lower case: used as a context manager, like ``open``
         sec = getattr(_TLS, "section", None)
         self._sec = sec if sec is not None and sec.active else None  # (an enclosing pause keeps its own)
         if self._sec is not None:
-            sec.active = False
-            _TLS.args[0](*sec.clear_args)  # drop a Deadline raised but not yet delivered
+            with _INJECT:  # as when a bounded call ends (see call_bounded): no Deadline lands inside the pause
+                sec.active = False
+                _TLS.args[0](*sec.clear_args)  # drop a Deadline raised but not yet delivered
             self._t0 = time.monotonic()
 
     def __exit__(self, *exc: object) -> None:
