@@ -14,19 +14,7 @@ def progress_bar(enabled: bool | None = None):
     if not enabled:
         yield _NullProgress()
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(), TimeRemainingColumn(), transient=False,
-    ) as p:
+    with make_progress(enabled=True) as p:
         yield p
 
 
@@ -40,3 +28,27 @@ class _NullProgress:
     def advance(self, *a, **k) -> None:
         pass
 
+
+
+def make_progress(console=None, enabled: bool | None = None):
+    """A started-by-the-caller rich Progress for loops driven by callbacks (a trainer), or None off a terminal."""
+    if enabled is None:
+        enabled = (console.is_terminal if console is not None else sys.stderr.isatty())
+    if not enabled:
+        return None
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    if console is None:  # rich's default console is stdout, which belongs to the command's results
+        from rich.console import Console
+
+        console = Console(stderr=True)
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                    console=console, transient=False)

@@ -7,13 +7,13 @@ YAML sets values that flags override. Nothing heavy is imported at module level.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from vero_data.cli_common import console as _console
+from vero_data.cli_common import emit_json, print_key_values
 from vero_data.cli_common import fail as _fail
 
 PRESETS = ("auto", "paper", "cpu")
@@ -58,6 +58,7 @@ def train_cmd(
                                                "OUT/data-<recipe> first")] = None,
     preset: Annotated[str, typer.Option(help="auto: paper recipe on GPU, CPU smoke sizes without one (when no "
                                         "--config); paper; cpu")] = "auto",
+    json_out: Annotated[bool, typer.Option("--json", help="print the run summary as one JSON document")] = False,
 ) -> None:
     """Train a VLM with GSPO on Vero shards (TRL GRPOTrainer, task-routed rewards, category-balanced batches).
 
@@ -87,19 +88,28 @@ def train_cmd(
     summary = {"output_dir": res.output_dir, "global_step": res.global_step, "metrics": res.metrics_path,
                "resumed_from": res.resumed_from, "seconds": round(res.seconds, 1),
                "seconds_per_step": None if res.seconds_per_step is None else round(res.seconds_per_step, 3),
-               "peak_rss_mb": round(res.peak_rss_mb, 1), "rows": res.data.get("rows")}
-    _console().print_json(json.dumps(summary))
+               "peak_rss_mb": round(res.peak_rss_mb, 1), "rows": res.data.get("rows"),
+               "last_log": res.last_log}
+    if json_out:
+        emit_json(summary)
+    else:
+        print_key_values(f"vero train: {res.global_step} steps", {k: v for k, v in summary.items() if k != "last_log"})
 
 
 def bench_train(
     steps: Annotated[int, typer.Option(help="optimizer updates to time")] = 3,
     out: Annotated[Path | None, typer.Option(help="work directory (default: a temp dir)")] = None,
     model: Annotated[str, typer.Option(help="model to time (default: the tiny model)")] = "tiny",
+    json_out: Annotated[bool, typer.Option("--json", help="one JSON document on stdout")] = False,
 ) -> None:
     """Seconds per GSPO step and peak RSS for the tiny model on CPU (CPU smoke sizes, demo data)."""
     from vero_train.train import run_train_bench
 
-    _console().print_json(json.dumps(run_train_bench(steps=steps, work=out, model=model)))
+    res = run_train_bench(steps=steps, work=out, model=model)
+    if json_out:
+        emit_json(res)
+    else:
+        print_key_values("vero bench train", res)
 
 
 def register(app, data_app, bench_app) -> None:

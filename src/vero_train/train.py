@@ -17,19 +17,17 @@ import contextlib
 import json
 import logging
 import os
-import resource
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from transformers import TrainerCallback
 from trl import GRPOTrainer
 
 from vero_data.errors import ConfigError, VeroError
 from vero_data.hub import require_hub
+from vero_train.callbacks import JsonlLogCallback, RichLogCallback, json_default, peak_rss_mb, quiet_stdout
 from vero_train.config import VeroGSPOConfig
 from vero_train.data import CategoryBalancedSampler, prepare_train_dataset
 from vero_train.rewards import build_reward_funcs
@@ -56,66 +54,6 @@ class VeroGRPOTrainer(GRPOTrainer):
             mini_repeat_count=self.num_generations,
             repeat_count=self.num_iterations * args.steps_per_generation,
         )
-
-
-class JsonlLogCallback(TrainerCallback):
-    """Appends every log (loss, rewards, ``rewards/<category>/…``, timing) as one JSON line to ``path``."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._t_last: float | None = None
-        self._step_last = 0
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self._t_last, self._step_last = time.perf_counter(), state.global_step
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if not state.is_world_process_zero or not logs:
-            return
-        now = time.perf_counter()
-        rec = {"step": state.global_step, "epoch": state.epoch, **logs}
-        if self._t_last is not None and state.global_step > self._step_last:
-            rec["seconds_per_step"] = (now - self._t_last) / (state.global_step - self._step_last)
-        self._t_last, self._step_last = now, state.global_step
-        rec["peak_rss_mb"] = peak_rss_mb()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a") as f:
-            f.write(json.dumps(rec, default=_json_default) + "\n")
-
-
-class RichLogCallback(TrainerCallback):
-    """One line per log on the console: step, loss, total reward and the per-category means."""
-
-    def __init__(self, console=None):
-        self.console = console
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if not state.is_world_process_zero or not logs or "loss" not in logs:
-            return
-        from rich.console import Console
-
-        con = self.console or Console(stderr=True)
-        cats = {k.split("/")[1]: v for k, v in logs.items()
-                if k.startswith("rewards/") and k.endswith("/mean") and k.count("/") == 2
-                and not k.split("/")[1].startswith("vero_") and v is not None}
-        cat_txt = " ".join(f"{c}={v:.3f}" for c, v in sorted(cats.items()))
-        reward = logs.get("reward")
-        con.print(f"[bold]step {state.global_step}/{state.max_steps}[/] loss={logs.get('loss', 0):.4g} "
-                  f"reward={reward if reward is None else f'{reward:.3f}'} "
-                  f"grad_norm={logs.get('grad_norm', float('nan')):.3g} [dim]{cat_txt}[/]", highlight=False)
-
-
-def _json_default(o: Any):
-    try:
-        return float(o)
-    except (TypeError, ValueError):
-        return str(o)
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MiB (Linux reports KiB, macOS bytes)."""
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
 @dataclass
@@ -301,6 +239,7 @@ def _train_in(config: VeroGSPOConfig, out: Path, final_out: Path, *, resume: boo
     cbs = [JsonlLogCallback(metrics_path), RichLogCallback(console), *(callbacks or [])]
     trainer = VeroGRPOTrainer(model=model_path, reward_funcs=funcs, args=config, train_dataset=train_ds,
                               processing_class=processor, callbacks=cbs)
+    quiet_stdout(trainer, "train", console)
 
     checkpoint = find_checkpoint(out) if resume else None
     if resume and checkpoint is None:
@@ -327,7 +266,7 @@ def _train_in(config: VeroGSPOConfig, out: Path, final_out: Path, *, resume: boo
     )
     result.data["dropped_prompt_too_long"] = len(data_info["dropped_prompt_too_long"])
     if trainer.accelerator.is_main_process:
-        (out / "train_result.json").write_text(json.dumps(result.__dict__, indent=1, default=_json_default))
+        (out / "train_result.json").write_text(json.dumps(result.__dict__, indent=1, default=json_default))
     trainer.accelerator.wait_for_everyone()  # every rank's files are written before rank 0 swaps OUT in
     return result
 
@@ -363,7 +302,7 @@ def _write_run_json(out: Path, config: VeroGSPOConfig, data_info: dict, model_pa
 
     cfg = redact(cfg)  # a judge URL with a key or user:pass in it is not written out
     (out / "run.json").write_text(json.dumps({"model_path": model_path, "resumed_from": checkpoint,
-                                              "data": data_info, "config": cfg}, indent=1, default=_json_default))
+                                              "data": data_info, "config": cfg}, indent=1, default=json_default))
 
 
 def run_train_bench(steps: int = 3, work: str | Path | None = None, model: str = "tiny") -> dict:

@@ -222,6 +222,9 @@ def warmup_sft(model, processor, steps: int = DEFAULT_STEPS, seed: int = 0, batc
         )
         model.train()
         trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=processor)
+        from vero_train.callbacks import quiet_stdout
+
+        quiet_stdout(trainer, "tiny-warm warm-up")
         trainer.train()
         log.info("warm-up: %s", [h for h in trainer.state.log_history if "loss" in h][-1:])
     model.eval()

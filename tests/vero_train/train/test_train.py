@@ -62,8 +62,11 @@ def test_gspo_steps_train_log_and_resume(tiny_model_dir, vero_shards, tmp_path):
     # Resume through the CLI: continues from checkpoint-2 up to step 3.
     r = CliRunner().invoke(app, ["train", "--model", str(tiny_model_dir), "--data", str(vero_shards), "--out",
                                  str(out), "--config", str(ROOT / "configs/train/tiny-cpu.yaml"), "--max-steps", "3",
-                                 "--resume", "--generation_kwargs", json.dumps(gen)])
+                                 "--resume", "--generation_kwargs", json.dumps(gen), "--json"])
     assert r.exit_code == 0, r.output
+    # stdout is the result alone (transformers' printers would put a log dict per step there)
+    summary = json.loads(r.stdout)
+    assert summary["global_step"] == 3 and "loss" in summary["last_log"]
     result = json.loads((out / "train_result.json").read_text())
     assert result["global_step"] == 3 and result["resumed_from"].endswith("checkpoint-2")
     steps = [rec["step"] for rec in _records(out / "metrics.jsonl") if "loss" in rec]
