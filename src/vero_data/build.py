@@ -131,6 +131,8 @@ def _local_files(manifests: list[Manifest]) -> dict[str, list]:
 
 def _fingerprint(cfg: BuildConfig, recipe: Recipe, manifests: list[Manifest]) -> str:
     """What must not change between a killed run and its --resume."""
+    from vero_data.images import IMAGE_STORAGE_RULE
+
     d = {
         "recipe": recipe.model_dump(mode="json"),
         "manifests": [m.model_dump(mode="json") for m in manifests],
@@ -139,6 +141,7 @@ def _fingerprint(cfg: BuildConfig, recipe: Recipe, manifests: list[Manifest]) ->
         "part_rows": cfg.part_rows,
         "max_pixels": cfg.max_pixels,
         "max_image_bytes": cfg.max_image_bytes,
+        "image_storage": IMAGE_STORAGE_RULE,  # which images keep their source bytes (vero_data.images)
         "formats": sorted(cfg.formats),
     }
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()

@@ -202,6 +202,9 @@ def _iter_hub(manifest: Manifest, start: int, stop: int | None):
         ds = load_dataset(
             h.path, h.config, split=h.split, revision=h.revision, data_files=h.data_files, streaming=h.streaming
         )
+        from vero_data.hub_images import fetch_hub_files, keep_encoded_images
+
+        ds, image_cols = keep_encoded_images(ds)  # source bytes, not PIL images re-encoded later (lossy)
         if start:
             ds = ds.skip(start)
         it = iter(ds)
@@ -211,7 +214,7 @@ def _iter_hub(manifest: Manifest, start: int, stop: int | None):
                 row = next(it)
             except StopIteration:
                 return
-            yield i, row
+            yield i, fetch_hub_files(row, image_cols) if image_cols else row
             i += 1
     except (ConnectionError, OSError, FileNotFoundError, ValueError) as e:
         raise SourceUnavailableError(

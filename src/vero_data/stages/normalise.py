@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vero_data.errors import RowError
-from vero_data.images import to_bytes_and_path
+from vero_data.images import encode_for_row
 from vero_data.schema import (
     IMAGE_PLACEHOLDER,
     RawSample,
@@ -18,11 +18,14 @@ from vero_data.stages.base import LONE_SURROGATE
 
 def normalise_sample(sample: RawSample, *, data_source: str, category: str, license: str, manifest: str,
                      manifest_version: str, upstream_index: int) -> dict[str, Any]:
-    """Build the canonical row for one RawSample. Image bytes are kept as given (no re-encode) unless PIL."""
+    """Build the canonical row for one RawSample. An image keeps its source bytes when they are JPEG/PNG/WebP that
+    every reader shows alike; a decoded PIL image, another format, or one the pipeline must convert (EXIF
+    orientation, transparency, 16-bit, CMYK, animation) is stored as a lossless PNG
+    (:func:`vero_data.images.encode_for_row`)."""
     if not isinstance(sample, RawSample):
         raise RowError("bad_adapter_output", f"adapter returned {type(sample).__name__}, expected RawSample")
     check_text(sample)
-    images = [to_bytes_and_path(im) for im in (sample.images or [])]
+    images = [encode_for_row(im) for im in (sample.images or [])]
     extra = dict(sample.extra_info or {})
     if sample.messages:
         prompt = [{"role": str(m.get("role", "")), "content": str(m.get("content", ""))} for m in sample.messages]
