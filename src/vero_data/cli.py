@@ -264,19 +264,24 @@ def data_sources(
     recipe: Annotated[str, typer.Option(help="recipe whose sources to list")] = "vero600k",
     json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """The sources of a recipe: name, category, rows, reward types, licence, hub id, status."""
+    """The sources of a recipe: name, category, rows, reward types, licence, hub id (+ config, split, revision,
+    data_files), status, and whether the row layout was checked against the upstream (with the evidence)."""
     from vero_data.manifest import load_recipe, recipe_manifests
     from vero_data.sources.catalogue import sources_table
 
     try:
-        rows = sources_table(recipe_manifests(load_recipe(recipe)))
+        manifests = recipe_manifests(load_recipe(recipe))
+        rows = sources_table(manifests)
     except VeroError as e:
         _fail(e)
+    details = [_source_layout(m) for m in manifests]
     if json_out:
-        print(json.dumps(rows, indent=2, default=str))
+        print(json.dumps([{**r, **d} for r, d in zip(rows, details, strict=True)], indent=2, default=str))
         return
     from rich.table import Table
 
+    rows = [{**r, "split": (d["hub"] or {}).get("split", ""), "layout_checked": d["layout_checked"]}
+            for r, d in zip(rows, details, strict=True)]
     t = Table(title=f"{recipe}: {len(rows)} sources")
     cols = list(rows[0].keys()) if rows else []
     for c in cols:
@@ -285,6 +290,16 @@ def data_sources(
         t.add_row(*[", ".join(map(str, v)) if isinstance(v, list) else str(v if v is not None else "")
                     for v in (r[c] for c in cols)])
     _console().print(t)
+
+
+def _source_layout(m) -> dict:
+    """What `data sources --json` adds per source: the hub read spec and the layout evidence."""
+    h = m.source.hub
+    hub = None if h is None else {"path": h.path, "config": h.config, "split": h.split, "revision": h.revision,
+                                  "data_files": h.data_files}
+    p = m.provenance
+    yes_no = None if p.layout_checked is None else ("yes" if p.layout_checked else "no")
+    return {"hub": hub, "layout_checked": yes_no, "evidence": list(p.evidence), "unverified": p.unverified}
 
 
 @data_app.command("export")

@@ -107,9 +107,25 @@ class FilterOverrides(_Model):
 
 
 class Provenance(_Model):
+    """Where a source's id and row layout come from, and how far that was checked against the real upstream."""
+
     status: Literal["verified", "guess", "unavailable", "generated", "local"] = "guess"
     notes: str = ""
     paper_name: str | None = Field(None, description="the source's name in the paper's Table A1")
+    evidence: list[str] = Field(default_factory=list, description="where the layout was read: dataset card URL, "
+                                "loader file, authors' script (repo:path), each a URL or a path")
+    layout_checked: bool | None = Field(None, description="yes: the configs/splits/columns the manifest and adapter "
+                                        "read were seen in the evidence; no: some are inferred (see unverified)")
+    unverified: str = Field("", description="what of the layout the evidence does not show (required when "
+                            "layout_checked is no)")
+
+    @model_validator(mode="after")
+    def _checked_needs_evidence(self):
+        if self.layout_checked and not self.evidence:
+            raise ValueError("layout_checked: yes needs at least one evidence URL or path")
+        if self.layout_checked is False and not self.unverified.strip():
+            raise ValueError("layout_checked: no needs `unverified:` saying what the evidence does not show")
+        return self
 
 
 class Manifest(_Model):

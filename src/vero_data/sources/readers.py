@@ -19,6 +19,7 @@ from typing import Any
 from vero_data.errors import RowError, SourceUnavailableError
 from vero_data.hub import require_hub
 from vero_data.manifest import Manifest
+from vero_data.sources.table_join import joined
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,9 @@ def iter_source(manifest: Manifest, start: int = 0, stop: int | None = None) -> 
     if kind == "generator":
         yield from _iter_generator(manifest, start, stop)
     elif kind == "files":
-        yield from _iter_files(manifest, start, stop)
+        yield from joined(manifest, _iter_files(manifest, start, stop))
     elif kind == "hub":
-        yield from _iter_hub(manifest, start, stop)
+        yield from joined(manifest, _iter_hub(manifest, start, stop))
     elif kind == "vero600k":
         from vero_data.verl import iter_vero600k
 
@@ -194,6 +195,9 @@ def _iter_jsonl(manifest: Manifest, paths: list[str]) -> Iterator[tuple[int, dic
 
 
 def _iter_hub(manifest: Manifest, start: int, stop: int | None):
+    """Rows of a hub dataset. Any failure of ``datasets`` (no network, a missing config or split, a script-only repo
+    that ``datasets`` >= 4 refuses with RuntimeError, a corrupt shard mid-stream) becomes one SourceUnavailableError
+    naming the source, so a build reports the source as unavailable instead of dying with a traceback."""
     from datasets import load_dataset
 
     h = manifest.source.hub
@@ -216,8 +220,17 @@ def _iter_hub(manifest: Manifest, start: int, stop: int | None):
                 return
             yield i, fetch_hub_files(row, image_cols) if image_cols else row
             i += 1
-    except (ConnectionError, OSError, FileNotFoundError, ValueError) as e:
-        raise SourceUnavailableError(
-            f"{manifest.name}: cannot read hub dataset {h.path}"
-            f"{'/' + h.config if h.config else ''} split {h.split}: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
-        ) from None
+    except Exception as e:  # datasets raises many types (RuntimeError, DatasetNotFoundError, HfHubHTTPError...)
+        raise SourceUnavailableError(_hub_failure(manifest, e)) from None
+
+
+def _hub_failure(manifest: Manifest, e: BaseException) -> str:
+    h = manifest.source.hub
+    first = str(e).splitlines()[0][:200] if str(e) else ""
+    where = (f"{h.path}{'/' + h.config if h.config else ''} split {h.split}"
+             f"{' revision ' + h.revision if h.revision else ''}")
+    hint = ""
+    if "scripts are no longer supported" in str(e):
+        hint = (" (a script-only repo: point source.hub at a Parquet copy, e.g. revision: refs/convert/parquet with "
+                "data_files, or a Parquet mirror)")
+    return f"{manifest.name}: cannot read hub dataset {where}: {type(e).__name__}{': ' + first if first else ''}{hint}"

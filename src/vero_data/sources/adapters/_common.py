@@ -89,6 +89,37 @@ def _rooted(path: str, ctx: AdapterContext | None) -> str:
     return path
 
 
+_TEMPLATE_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def template_path(template: str, row: dict[str, Any]) -> str:
+    """A file path built from row columns: ``images/{image_id}.png`` with ``image_id = 17`` → ``images/17.png``.
+
+    For upstreams whose rows name their image only by an id (ECD: ``image_id`` → ``images/<image_id>.png``). Fields
+    are bare column names (no ``{x.attr}`` / ``{x[0]}`` / format specs: a template must not reach into objects),
+    values must be strings or integers. The result is an ordinary relative path, read under the source's folder
+    rules (``vero_data.image_paths``), so a value like ``../../etc/passwd`` is quarantined, not read.
+    """
+    import string
+
+    out = []
+    for literal, field, spec, conv in string.Formatter().parse(template):
+        out.append(literal)
+        if field is None:
+            continue
+        if not _TEMPLATE_FIELD.fullmatch(field) or spec or conv:
+            raise ValueError(f"image_template {template!r}: field {{{field}{'!' + conv if conv else ''}"
+                             f"{':' + spec if spec else ''}}} is not a bare column name")
+        v = row.get(field) if isinstance(row, dict) else None
+        if v is None or (isinstance(v, str) and not v.strip()):
+            raise RowError("missing_image", f"image_template needs column '{field}', which is empty", field)
+        if isinstance(v, bool) or not isinstance(v, (str, int)):
+            raise RowError("bad_image_type", f"image_template column '{field}' is {type(v).__name__}, expected a "
+                           "string or integer", field)
+        out.append(str(v).strip())
+    return "".join(out)
+
+
 def images_from(value: Any, ctx: AdapterContext | None = None) -> list[Any]:
     """A single image or a list of them → a non-empty list of resolved images."""
     if isinstance(value, (list, tuple)):

@@ -1,9 +1,11 @@
 """Captioning and instruction-following formats.
 
-* ``flickr30k``: nlphuji/flickr30k (``image``, ``caption`` list of 5, ``split``, ``img_id``) → ``llm_judge``
+* ``flickr30k``: nlphuji/flickr30k's Parquet conversion (``image``, ``caption`` list of 5, ``sentids``, ``split``,
+  ``img_id``, ``filename``) → ``llm_judge``
   with the captions as references; ``adapter_params.keep_split`` keeps only that Karpathy split.
-* ``mmif``: ChrisDing1105/MMIF-23k style rows (conversations or question/answer, optional constraint list)
-  → ``instruction_following`` when machine-checkable constraints are present, else ``llm_judge``.
+* ``mmif``: ChrisDing1105/MMIF-23k rows (SFT: ShareGPT conversations; DPO: the prompt + ``chosen``/``rejected``)
+  → ``llm_judge`` against the reference response (the constraints live in the prompt text); a row with a
+  machine-checkable constraint list → ``instruction_following``.
 """
 
 from __future__ import annotations
@@ -57,15 +59,39 @@ def constraints_of(row: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _turn_text(v: Any) -> str | None:
+    """A DPO side (``{"from": "gpt", "value": ...}``), a plain string, or None."""
+    if isinstance(v, dict):
+        v = v.get("value", v.get("content"))
+    return None if v is None else str(v)
+
+
 @register_adapter("mmif")
 def mmif(row: dict[str, Any], ctx: AdapterContext) -> RawSample:
-    """MMIF-23k: the instruction prompt, its constraints (if machine-checkable) and the reference response."""
+    """MMIF-23k (MM-IFEngine): the instruction prompt and its reference response.
+
+    The released rows (ChrisDing1105/MMIF-23k, MM-IFEngine README; a reader of the DPO JSON in public code) come in
+    two shapes, both with ``images: [path]``: SFT rows are ShareGPT ``conversations`` [human, gpt]; DPO rows have
+    only the human turn in ``conversations`` plus ``chosen`` / ``rejected`` ``{from, value}``. The constraints are
+    written into the prompt text, not given as data, so neither shape is machine-checkable: both become ``llm_judge``
+    with the reference response (SFT: the gpt turn; DPO: ``chosen``, ``rejected`` kept in extra_info). A row that
+    does carry a constraint list (``constraints`` / IFEval ``instruction_id_list``) becomes ``instruction_following``.
+    """
     conv = row.get("conversations") or row.get("messages")
+    rejected = None
     if conv:
         pairs = conversation_turns(conv)
-        if not pairs:
-            raise RowError("no_turns", "no user→assistant turn", "conversations")
-        q, ref = pairs[0]
+        if pairs:
+            q, ref = pairs[0]
+        else:  # DPO: the prompt alone; the preferred answer is `chosen`
+            users = [m for m in (conv if isinstance(conv, list) else []) if isinstance(m, dict)
+                     and str(m.get("from", m.get("role", ""))).lower() in ("human", "user")]
+            q = _turn_text(users[0]) if users else None
+            ref = _turn_text(row.get("chosen"))
+            rejected = _turn_text(row.get("rejected"))
+            if q is None or ref is None:
+                raise RowError("no_turns", "no user→assistant turn and no user turn + chosen response",
+                               "conversations")
     else:
         q = row.get(param(ctx, "question", "question")) or row.get("instruction") or row.get("prompt")
         ref = row.get(param(ctx, "answer", "answer")) or row.get("response") or ""
@@ -74,7 +100,8 @@ def mmif(row: dict[str, Any], ctx: AdapterContext) -> RawSample:
     images = images_from(img, ctx)
     cons = constraints_of(row)
     uid = None if row.get("id") is None else str(row["id"])
+    extra = {"reference": str(ref), **({"rejected": rejected} if rejected is not None else {})}
     if cons:
         rt = param(ctx, "reward", "instruction_following")
-        return RawSample(q, images, {"instructions": cons}, rt, {"reference": str(ref)}, upstream_id=uid)
-    return RawSample(q, images, text(ref, "answer"), "llm_judge", {"reference": str(ref)}, upstream_id=uid)
+        return RawSample(q, images, {"instructions": cons}, rt, extra, upstream_id=uid)
+    return RawSample(q, images, text(ref, "answer"), "llm_judge", extra, upstream_id=uid)

@@ -1,7 +1,8 @@
 """VQA-style upstream formats: one image, a question, an answer (string, list of strings, or option index).
 
 * ``vqa``: flat columns named by ``adapter_params`` (ChartQA, ReachQA, MMK12, We-Math, PathVQA, VQA-RAD, PopVQA,
-  GameQA, Spatial-SSRL, ECD, GQA, ViQuAE…).
+  GameQA, Spatial-SSRL, ECD, GQA, ViQuAE…); PopVQA reads its image path through a joined table
+  (``adapter_params.join``, see ``vero_data.sources.table_join``).
 * ``multiple_choice``: the same plus a choices column and an answer given as index, letter or option text
   (ArxivQA, Robo2VLM).
 * ``vqa_answers``: VQAv2 / VizWiz style ten annotator answers → ``list_string_match`` over confident answers.
@@ -27,6 +28,7 @@ from vero_data.sources.adapters._common import (
     parse_list,
     strip_image_tokens,
     strip_option_prefix,
+    template_path,
     text,
 )
 from vero_data.sources.base import AdapterContext, register_adapter
@@ -93,10 +95,14 @@ def vqa(row: dict[str, Any], ctx: AdapterContext) -> RawSample:
     choices), ``answer_list`` (``first`` or ``all`` → list_string_match), ``extract`` (take the final answer
     out of a worked solution), ``max_words``, ``reward`` (force one reward type), ``tolerance``,
     ``drop_yes_no``, ``image_root`` (for path-valued image columns), ``image_suffix`` (appended to an id-valued
-    image column, e.g. ``.jpg``).
+    image column, e.g. ``.jpg``), ``image_template`` (a path built from columns, e.g. ``images/{image_id}.png``,
+    used instead of ``image``).
     """
     q = strip_image_tokens(text(get(row, param(ctx, "question", "question")), "question"))
-    img = get(row, param(ctx, "image", "image"))
+    if param(ctx, "image_template"):  # the row names its image by id only (ECD: images/{image_id}.png)
+        img = template_path(str(param(ctx, "image_template")), row)
+    else:
+        img = get(row, param(ctx, "image", "image"))
     if param(ctx, "image_suffix") and isinstance(img, (str, int)):  # an id column naming a file (GQA imageId)
         img = f"{img}{param(ctx, 'image_suffix')}"
     images = images_from(img, ctx)

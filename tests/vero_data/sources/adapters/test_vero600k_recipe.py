@@ -87,4 +87,4 @@ def test_plan_flags_unavailable_without_network(monkeypatch):
     assert set(bad) == {"evochart", "kvqa", "vcrqa", "MM-RLVR-IFEval"}
     assert all("vero600k" in msg for msg in bad.values())
     geo = next(e for e in entries if e["name"] == "geo170k")
-    assert (geo["hub_id"], geo["split"], geo["adapter"]) == ("Luckyjhg/Geo170K", "qa", "conversations")
+    assert (geo["hub_id"], geo["split"], geo["adapter"]) == ("Luckyjhg/Geo170K", "qa_tuning", "conversations")
