@@ -17,7 +17,7 @@ import typer
 
 from vero_data.cli_common import console as _console
 from vero_data.cli_common import fail as _fail
-from vero_data.cli_common import print_error
+from vero_data.cli_common import print_error, print_table
 from vero_data.errors import VeroError
 
 app = typer.Typer(help="Vero: build Vero-600K, filter by pass@k, train with GSPO, score VeroEval.",
@@ -28,8 +28,22 @@ app.add_typer(data_app, name="data")
 app.add_typer(bench_app, name="bench")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("vero-toolkit")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            v = "unknown (not installed)"
+        sys.stdout.write(f"vero {v}\n")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False) -> None:
+def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
+          _version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                                 help="print the version and exit")] = False) -> None:
     from rich.logging import RichHandler
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s",
@@ -106,8 +120,8 @@ def _print_plan(con, plan: list[dict]) -> None:
     for c in cols:
         t.add_column(c, overflow="fold")
     for row in plan:
-        t.add_row(*[("" if row.get(c) is None else str(row.get(c)))[:120] for c in cols])
-    con.print(t)
+        t.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in cols])
+    print_table(t)
     bad = [r for r in plan if not r.get("ok", True)]
     for r in plan:
         if r.get("message"):
@@ -126,7 +140,7 @@ def _print_build(con, res) -> None:
         t.add_column(c, justify="right" if c != "category" else "left")
     for c in r["categories"]:
         t.add_row(c["category"], f"{c['exported']:,}", str(c["quota"] or "-"), str(c["shortfall"] or ""))
-    con.print(t)
+    print_table(t)
     s = Table(title="sources (read = exported + dropped + not selected)")
     for c in ("source", "read", "exported", "not selected", "dropped"):
         s.add_column(c)
@@ -136,7 +150,7 @@ def _print_build(con, res) -> None:
             continue
         s.add_row(x["manifest"], f"{x['read']:,}", f"{x['exported']:,}", f"{x['not_selected']:,}",
                   ", ".join(f"{k}={v}" for k, v in x["dropped"].items()))
-    con.print(s)
+    print_table(s)
     ok = "[green]reconciled[/]" if r["reconciled"] else "[red]NOT reconciled[/]"
     con.print(f"counts {ok}; dedup removed {r['dedup']['removed']:,}; wall {r.get('wall_s', 0):.1f}s")
     con.print(f"shards:     {res.out / 'data'}  ({len(res.shards)} files)")
@@ -186,20 +200,19 @@ def data_ls(json_out: Annotated[bool, typer.Option("--json", help="machine-reada
     if json_out:
         print(json.dumps({"recipes": recipes, "manifests": manifests}, indent=2))
         return
-    con = _console()
     t = Table(title="recipes")
     for c in ("name", "manifests", "total", "description"):
         t.add_column(c)
     for r in recipes:
         t.add_row(r["name"], str(r["manifests"]), str(r["total"] or "all"), r["description"])
-    con.print(t)
+    print_table(t)
     t = Table(title=f"manifests ({len(manifests)})")
     for c in ("name", "category", "source", "reward types", "licence", "status", "path"):
         t.add_column(c)
     for m in manifests:
         t.add_row(m["name"], m.get("category", "?"), m.get("source", "?"), ", ".join(m.get("reward_types", [])),
                   m.get("license", ""), m.get("status", m.get("error", "")), m["path"])
-    con.print(t)
+    print_table(t)
 
 
 # ----------------------------------------------------------------------------------------------- generators
@@ -226,7 +239,7 @@ def data_generators(json_out: Annotated[bool, typer.Option("--json", help="machi
     for g in rows:
         cells = [g["name"], g["category"], ", ".join(g["reward_types"])]
         t.add_row(*cells, *([str(g.get("description", ""))[:100]] if wide else []))
-    con.print(t)
+    print_table(t)
 
 
 @data_app.command("generate")
@@ -289,7 +302,7 @@ def data_sources(
     for r in rows:
         t.add_row(*[", ".join(map(str, v)) if isinstance(v, list) else str(v if v is not None else "")
                     for v in (r[c] for c in cols)])
-    _console().print(t)
+    print_table(t)
 
 
 def _source_layout(m) -> dict:
@@ -410,7 +423,7 @@ def _print_dedup_bench(con, res: dict) -> None:
             row.append("n/a" if i is None else f"found {i.get('found', 0)}" if k["role"] == "copy"
                        else f"flagged {i.get('flagged', 0)}")
         t.add_row(*row)
-    con.print(t)
+    print_table(t)
     s, b = res["summary"], res["build"]
     con.print(f"copies removed {s['copies_removed_pct']}% (linked to their original, whichever was kept: "
               f"{s['copies_detected_pct']}%), negatives kept {s['negatives_kept_pct']}%, originals kept "
@@ -461,7 +474,18 @@ def _mount_optional() -> None:
 _mount_optional()
 
 
+def _help_width_for_pipes() -> None:
+    """Piped or redirected, help is not squeezed into 80 columns (rich would ellipsize option names)."""
+    import os
+
+    if not sys.stdout.isatty() and not os.environ.get("TERMINAL_WIDTH") and not os.environ.get("COLUMNS"):
+        import typer.rich_utils
+
+        typer.rich_utils.MAX_WIDTH = 120
+
+
 def main() -> None:
+    _help_width_for_pipes()
     try:
         app()
     except VeroError as e:  # library errors outside a command's own handling

@@ -46,8 +46,8 @@ def stdout_is_terminal() -> bool:
 
 def print_table(table) -> None:
     """A rich table on a terminal; piped or redirected, the same cells as tab-separated lines under a header row,
-    every value whole (rich would fold and ellipsize them to 80 columns). The title goes to stderr as a comment,
-    so stdout stays one table a script can read (``cut -f``, ``pandas.read_csv(sep="\\t")``)."""
+    every value whole (rich would fold and ellipsize them to 80 columns). The title, which often carries counts,
+    comes first as a ``# `` comment line (``pandas.read_csv(sep="\\t", comment="#")``, ``grep -v '^#'``)."""
     if stdout_is_terminal():
         console().print(table)
         return
@@ -67,10 +67,9 @@ def print_table(table) -> None:
             s = str(cell)
         return s.replace("\t", " ").replace("\r", " ").replace("\n", " ")
 
-    if table.title:
-        print(f"# {plain(table.title)}", file=sys.stderr)
     cols = [[plain(c) for c in col.cells] for col in table.columns]
-    out = ["\t".join(plain(col.header) for col in table.columns)]
+    out = [f"# {plain(table.title)}"] if table.title else []
+    out += ["\t".join(plain(col.header) for col in table.columns)]
     out += ["\t".join(row) for row in zip(*cols, strict=True)] if cols else []
     sys.stdout.write("\n".join(out) + "\n")
     sys.stdout.flush()

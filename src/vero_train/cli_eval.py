@@ -13,6 +13,7 @@ import typer
 
 from vero_data.cli_common import console as _console
 from vero_data.cli_common import fail as _fail
+from vero_data.cli_common import print_table
 
 _KEY_ENV_HELP = ("NAME of the environment variable holding the judge's key (default: $OPENAI_API_KEY, sent over "
                  "https or to a loopback host only; user:pass@ in --judge-url is sent as Basic auth)")
@@ -90,7 +91,7 @@ def _print_summary(res: dict, out: Path) -> None:
         t.add_row(f"[bold]{c}[/]", "", "", fmt(s), "", "")
     t.add_row("[bold]Overall[/]", "", "", fmt(v.get("overall")), "", "")
     con = _console()
-    con.print(t)
+    print_table(t)
     con.print(f"wrote {out / 'results.json'}, {out / 'report.md'}, {out / 'report.html'}")
 
 
@@ -127,7 +128,7 @@ def eval_ls(
         hub = s.hub_id or (", ".join(st.hub_id or "" for st in s.subtasks) if s.subtasks else "(generated)")
         t.add_row(s.name, s.display_name, s.category, hub, s.split, s.metric, s.judge.model if s.judge else "",
                   str(s.version))
-    _console().print(t)
+    print_table(t)
 
 
 @eval_app.command("score")
@@ -198,7 +199,7 @@ def eval_compare(
     for r in rows:
         t.add_row(escape(r["benchmark"]), r["category"], fmt(r["a"]), fmt(r["b"]), fmt(r["delta"], True),
                   escape(r.get("note", "")))
-    _console().print(t)
+    print_table(t)
     for line in cmp["notes"]:  # after the table, where they are read
         typer.echo(line, err=True)
 

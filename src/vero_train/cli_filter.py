@@ -13,6 +13,7 @@ import typer
 
 from vero_data.cli_common import console as _console
 from vero_data.cli_common import fail as _fail
+from vero_data.cli_common import print_table
 
 model_app = typer.Typer(help="Models: build the tiny offline model, serve one over HTTP.", no_args_is_help=True)
 
@@ -119,7 +120,7 @@ def _print_result(res, generate_only: bool = False, model: str = "") -> None:
     for cat, h in res.by_category.items():
         t.add_row(cat, *[str(h.get(i, 0)) for i in range(res.k + 1)])
     t.add_row("[bold]all", *[f"[bold]{res.histogram.get(i, 0)}" for i in range(res.k + 1)])
-    con.print(t)
+    print_table(t)
     drops = ", ".join(f"{k}: {v}" for k, v in sorted(res.dropped.items())) or "none"
     con.print(f"kept {res.rows_kept} of {res.rows_in} rows (dropped: {drops}); cached {res.cached_rows}, "
               f"generated {res.generated_rows}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from vero_data.cli_common import fail as _fail
+from vero_data.cli_common import print_table
 from vero_data.constants import REWARD_TYPES
 from vero_data.errors import VeroError
 
@@ -53,7 +54,6 @@ def score(
     lenient: bool = typer.Option(False, "--lenient", help="Opt in to the documented fixes of Vero's quirks."),
 ) -> None:
     """Score one response and print score, accuracy and format."""
-    from rich.console import Console
     from rich.table import Table
 
     from vero_data.rewards.core import score_response
@@ -70,7 +70,7 @@ def score(
     for col in ("score", "accuracy", "format", "reason"):
         table.add_column(col)
     table.add_row(f"{s.score:.4f}", f"{s.accuracy:.4f}", f"{s.format:.2f}", s.reason or "-")
-    Console().print(table)
+    print_table(table)
 
 
 def _read_cases(file: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, str, str]]]:
@@ -132,7 +132,6 @@ def check(
     """
     from collections import defaultdict
 
-    from rich.console import Console
     from rich.table import Table
 
     from vero_data.rewards.batch import case_reward_type, score_batch
@@ -170,7 +169,7 @@ def check(
     for rt, rs in sorted(groups.items()):
         n = len(rs)
         table.add_row(rt, str(n), *(f"{sum(r[k] for r in rs) / n:.4f}" for k in ("score", "accuracy", "format")))
-    Console().print(table)
+    print_table(table)
     if strict and (bad or unknown):
         _fail(VeroError(f"{file}: --strict: {len(bad)} bad line(s), {len(unknown)} unknown reward_type(s)"))
 
@@ -183,7 +182,6 @@ def bench(
     as_json: bool = typer.Option(False, "--json", help="Print the result dict as JSON."),
 ) -> None:
     """Measure reward throughput per type (one process and all cores) and worst-case latency."""
-    from rich.console import Console
     from rich.table import Table
 
     from vero_data.rewards.bench import run_rewards_bench
@@ -202,4 +200,4 @@ def bench(
         row = result["per_type"].get(rt, {})
         table.add_row(rt, str(row.get("cases", "-")), str(row.get("cases_per_s", "-")), str(row.get("mean_score", "-")),
                       str(worst.get(rt, "-")), repr(answers.get(rt, ""))[:28])
-    Console().print(table)
+    print_table(table)
