@@ -352,6 +352,101 @@ def _export_shards(data: Path) -> list[Path]:
     return shards
 
 
+# --------------------------------------------------------------------------------------------------- probe
+@data_app.command("probe")
+def data_probe(
+    sources: Annotated[list[str] | None, typer.Argument(help="source names (see `vero data sources`) or manifest "
+                                                              "paths; none with --recipe: all its sources")] = None,
+    n: Annotated[int, typer.Option("--n", help="upstream rows read per source", min=1)] = 50,
+    recipe: Annotated[str | None, typer.Option(help="recipe: its sources (when none are named) and its limits")]
+    = None,
+    json_out: Annotated[bool, typer.Option("--json", help="one JSON document on stdout")] = False,
+) -> None:
+    """Read N rows of each source through its reader, adapter and validation, as a build would: rows mapped,
+    quarantine reasons, one canonical row, upstream columns vs the columns the adapter reads. Exit 1 when a source
+    cannot be read or maps no row."""
+    from rich.text import Text
+
+    from vero_data.cli_common import emit_json
+    from vero_data.probe import probe_sources
+
+    err = _console(stderr=True)
+    try:
+        results = probe_sources(sources or [], n=n, recipe=recipe,
+                                progress=lambda s: err.print(Text(s, style="dim"), soft_wrap=True))
+    except VeroError as e:
+        _fail(e)
+    if json_out:
+        emit_json({"n": n, "recipe": recipe, "ok": all(r.ok for r in results),
+                   "sources": [r.to_dict() for r in results]})
+    else:
+        _print_probe(err, results)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+def _print_probe(err, results) -> None:
+    """The table on stdout (tab-separated when piped); a line per failing source and the tally on stderr."""
+    from rich.table import Table
+    from rich.text import Text
+
+    def cut(s, k: int) -> str:
+        s = " ".join(str(s).split())
+        return s if len(s) <= k else s[: k - 1] + "…"
+
+    t = Table(title=f"vero data probe: {len(results)} source(s)")
+    for c in ("source", "status", "read", "mapped", "quarantined / error", "example", "columns"):
+        t.add_column(c, overflow="fold", justify="right" if c in ("read", "mapped") else "left")
+    for r in results:
+        colour = "green" if r.status == "ok" else "yellow" if r.status == "partial" else "red"
+        quar = r.error or "\n".join(f"{k} ×{v['count']}: {cut(v['detail'] or '', 60)}"
+                                    for k, v in r.quarantined.items())
+        ex = ""
+        if r.example:
+            e = r.example
+            ex = (f"Q: {cut(e['question'], 60)}\nA: {cut(e['answer'], 40)}\n{e['reward_type']}, "
+                  + (", ".join(f"{w}×{h}" for w, h in e["image_sizes"]) or "no image"))
+        cols = Text()
+        never = [x["column"] for x in r.missing if not x["present_in"]]
+        some = [f"{x['column']} ({x['absent_in']} rows)" for x in r.missing if x["present_in"]]
+        for label, names, style in (("MISSING", never, "bold red"), ("absent in some", some, "yellow"),
+                                    ("reads", r.columns_read, ""), ("unread", r.columns_unread, "dim")):
+            if names:
+                cols.append(f"{'' if not cols else chr(10)}{label}: {cut(', '.join(names), 120)}", style=style)
+        t.add_row(Text(r.name), Text(r.status, style=colour), str(r.read) if r.error is None else "-",
+                  str(r.mapped) if r.error is None else "-", Text(quar), Text(ex), cols)
+    print_table(t)
+    for r in results:
+        if r.error or r.verdict:
+            why = (r.error or r.verdict).removeprefix(f"{r.name}: ")  # reader errors already start with the name
+            err.print(Text(f"✗ {r.name}: {why}", style="red"), soft_wrap=True)
+    bad = sum(not r.ok for r in results)
+    err.print(f"{len(results) - bad}/{len(results)} source(s) mapped rows", highlight=False)
+
+
+@data_app.command("push")
+def data_push(
+    folder: Annotated[Path, typer.Argument(help="a `vero data build` or `vero data filter` output")],
+    repo_id: Annotated[str, typer.Argument(help="the Hub dataset repo, <user or org>/<name>")],
+    private: Annotated[bool, typer.Option("--private", help="create the repo private (if it does not exist)")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would be uploaded; no token, no network")]
+    = False,
+) -> None:
+    """Upload a dataset folder to a Hub dataset repo: card, shards, quarantine and reports, no working files."""
+    from vero_data.push import push_dataset
+
+    try:
+        plan = push_dataset(folder, repo_id, private=private, dry_run=dry_run)
+    except VeroError as e:
+        _fail(e)
+    for name, size in plan.files:
+        print(f"{size:>14,}  {name}")
+    print(f"{plan.total_bytes:>14,}  total, {len(plan.files)} files"
+          + (" (dry run: nothing uploaded)" if dry_run else f" → {plan.commit_url or repo_id}"))
+    if plan.excluded:
+        _console(stderr=True).print(f"left out {len(plan.excluded)} working files (.run/, caches, catalog, ...)")
+
+
 # --------------------------------------------------------------------------------------------------- bench
 @bench_app.command("build")
 def bench_build(
