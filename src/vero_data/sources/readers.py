@@ -208,7 +208,9 @@ def _iter_hub(manifest: Manifest, start: int, stop: int | None):
         )
         from vero_data.hub_images import fetch_hub_files, keep_encoded_images
 
-        ds, image_cols = keep_encoded_images(ds)  # source bytes, not PIL images re-encoded later (lossy)
+        image_cols: list[str] = []
+        if getattr(ds, "features", None) is not None:  # a JSON/CSV stream has unknown features: nothing to decode
+            ds, image_cols = keep_encoded_images(ds)  # source bytes, not PIL images re-encoded later (lossy)
         if start:
             ds = ds.skip(start)
         it = iter(ds)

@@ -46,7 +46,15 @@ def answer_sample(question: str, answer_text: str, images: list[Any], ctx: Adapt
     forced = param(ctx, "reward")
     if forced in ("grounding", "clicking"):
         return _box_sample(question, answer_text, images, ctx, uid, forced, extra)
-    a = final_answer(answer_text, param(ctx, "max_words", 12)) if param(ctx, "extract", True) else text(answer_text, "answer")
+    try:
+        a = (final_answer(answer_text, param(ctx, "max_words", 12)) if param(ctx, "extract", True)
+             else text(answer_text, "answer"))
+    except RowError as e:
+        if e.reason != "long_answer" or param(ctx, "long_answers") != "llm_judge":
+            raise
+        # a sentence answer with no short final answer: judged against it (FineVision objects365_qa)
+        ref = answer_text.strip()
+        return RawSample(question, images, ref, "llm_judge", {**extra, "reference": ref}, upstream_id=uid)
     drop_binary(a, ctx)
     if forced == "counting":
         a = number_text(a)
@@ -109,7 +117,9 @@ def finevision(row: dict[str, Any], ctx: AdapterContext) -> Iterator[RawSample] 
 
     ``adapter_params``: ``turns`` (``all`` default, or ``first``), ``min_rating`` (drop turns rated below it,
     FineVision's 1–5 scales), ``reward`` (force a type: counting, multiple_choice, grounding…), ``extract``
-    (default true), ``max_words``, ``bbox_format`` (grounding), ``drop_yes_no``, ``tolerance``.
+    (default true), ``max_words``, ``long_answers`` (``llm_judge``: a longer answer with no final-answer marker is
+    kept as an ``llm_judge`` reference instead of quarantined), ``bbox_format`` (grounding), ``drop_yes_no``,
+    ``tolerance``.
     """
     images = images_from(get(row, "images"), ctx)
     turns = get(row, "texts")
