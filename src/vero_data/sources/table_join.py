@@ -74,7 +74,10 @@ def _read_local_table(path: str):
 def _read_hub_table(manifest: Manifest, table: str):
     from datasets import load_dataset
 
+    from vero_data.hub import require_hub
+
     h = manifest.source.hub
+    require_hub(h.path, f"{manifest.name}: join table {table} of hub dataset {h.path}")
     ds = load_dataset(h.path, data_files=table, split="train", revision=h.revision)
     return ds.to_polars()
 

@@ -228,6 +228,8 @@ def test_join_on_a_files_source_names_missing_keys_and_columns(tmp_path, write_m
     bad.adapter_params = {"join": {"table": "side.csv", "on": "k", "colums": ["img"]}}
     with pytest.raises(ConfigError, match="unknown key"):
         list(iter_source(bad))
+    bad.adapter_params = {"join": {"table": "side.csv", True: "k"}}  # a bare `on:` in YAML 1.1 is the key True
+    assert [r.get("img") for _, r in iter_source(bad) if isinstance(r, dict)] == ["x.png"]
 
 
 # --------------------------------------------------------------------------------------------- ECD
