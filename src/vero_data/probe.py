@@ -324,7 +324,10 @@ def probe_manifest(m: Manifest, n: int, settings: IngestSettings) -> SourceProbe
     except VeroError as e:
         return _unavailable(res, f"{m.path or m.name}: {e}", t0)
     rec = _Recording(adapter)
-    probe_m = m.model_copy(update={"adapter": RECORDING_ADAPTER})
+    update: dict[str, Any] = {"adapter": RECORDING_ADAPTER}
+    if m.source.hub is not None and not m.source.hub.streaming:  # N rows, not the whole split's download
+        update["source"] = m.source.model_copy(update={"hub": m.source.hub.model_copy(update={"streaming": True})})
+    probe_m = m.model_copy(update=update)
     token = _ACTIVE.set(rec)
     with tempfile.TemporaryDirectory(prefix="vero-probe-") as tmp:
         try:

@@ -177,6 +177,24 @@ def test_a_hub_script_repo_is_unavailable_with_the_reason_and_others_are_probed(
     assert "nlphuji/flickr30k" in hub_src["error"]
 
 
+def test_a_hub_source_is_streamed_even_when_its_manifest_says_not(tmp_path, monkeypatch):
+    import datasets
+
+    calls = []
+
+    def fake(*a, **k):
+        calls.append(k)
+        return ({"image": {"bytes": _png(i), "path": None}, "question": f"Q{i}?", "answer": "cat"} for i in range(99))
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(datasets, "load_dataset", fake)
+    m = _manifest(tmp_path, "unstreamed", category="knowledge", reward_type="string_match", adapter="vqa",
+                  source={"hub": {"path": "org/vqa", "split": "train", "streaming": False}})
+    (s,) = probe_sources([m], n=4)
+    assert [c["streaming"] for c in calls] == [True]
+    assert s.ok and s.read == 4 and s.mapped == 4 and s.example["answer"] == "cat"
+
+
 def test_without_the_hub_each_source_fails_fast_with_the_hub_message(tmp_path, monkeypatch, chart_parquet):
     import datasets
 
