@@ -245,6 +245,9 @@ def resolve_sources(refs: list[str], recipe: str | None = None) -> list[Manifest
         if len(same) == 1:  # `flickr30k` for Flickr30K
             paths.append(registry.get(same[0]))
             continue
+        if "." in ref or ":" in ref:  # Registry.get would try to import it as a dotted path
+            errors.append(f"unknown source '{ref}': not a manifest name (see `vero data sources`) nor a file")
+            continue
         try:
             paths.append(registry.get(ref))
         except VeroError as e:
