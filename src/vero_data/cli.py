@@ -315,25 +315,49 @@ def _source_layout(m) -> dict:
     return {"hub": hub, "layout_checked": yes_no, "evidence": list(p.evidence), "unverified": p.unverified}
 
 
+EXPORT_FORMATS = {
+    "verl": "veRL records as Parquet + image files, absolute image paths",
+    "verl-jsonl": "the same records as JSONL (the file Vero's download script writes)",
+    "trl": "TRL's vision layout: prompt with image parts, images, reward columns (HF Parquet + card)",
+}
+
+
 @data_app.command("export")
 def data_export(
     data: Annotated[Path, typer.Option("--data", help="a built dataset directory (with data/*.parquet)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="output directory")],
-    format: Annotated[str, typer.Option("--format", help="verl: Vero's JSONL + image files")] = "verl",
+    format: Annotated[str, typer.Option("--format", help="verl (Parquet, default), verl-jsonl or trl")] = "verl",
+    image_root: Annotated[Path | None, typer.Option(
+        "--image-root", help="veRL: write image paths under this folder (where OUT will be on the training "
+                             "machine) instead of OUT's absolute path; made absolute now")] = None,
 ) -> None:
-    """Export built shards to another layout (veRL: byte-compatible with Vero's download script)."""
-    if format != "verl":
-        _fail(VeroError(f"unknown --format {format!r}; supported: verl"))
+    """Export built shards for another trainer: veRL (records + image files + verl_config.yaml) or TRL."""
+    if format not in EXPORT_FORMATS:
+        _fail(VeroError(f"unknown --format {format!r}; supported: " + ", ".join(EXPORT_FORMATS)))
+    if image_root is not None and format == "trl":
+        _fail(VeroError("--image-root applies to the veRL formats (TRL rows embed their images)"))
     try:
-        from vero_data.stages.export import export_verl_dir  # checks every shard first, names shard and row
-
         shards = _export_shards(data)
         if out.exists() and not out.is_dir():
             raise VeroError(f"--out {out} is a file, not a directory")
-        export_verl_dir(shards, out)
+        if format == "trl":
+            from vero_data.trl_export import export_trl_dir  # checks every shard first, names shard and row
+
+            written = export_trl_dir(shards, out)
+        else:
+            from vero_data.stages.export import export_verl_dir  # checks every shard first, names shard and row
+
+            written = export_verl_dir(shards, out, file_format="jsonl" if format == "verl-jsonl" else "parquet",
+                                      image_root=image_root)
     except VeroError as e:
         _fail(e)
-    _console().print(f"veRL layout written to {out}")
+    listed = [p for p in written if p.parent == out and p.suffix in (".parquet", ".jsonl", ".yaml", ".md")]
+    listed += [p for p in written if p.parent == out / "data"]
+    images = sum(1 for p in written if p.parent != out and p.parent != out / "data")
+    print(f"{format} export of {len(shards)} shard(s) → {out.resolve()}"
+          + (f" ({images} image files written)" if images else ""))
+    for p in listed:
+        print(f"  {p.resolve()}")
 
 
 def _export_shards(data: Path) -> list[Path]:

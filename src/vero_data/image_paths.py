@@ -7,6 +7,8 @@ file's folder, the manifest's folder, the ``files:`` source's ``base_dir`` and t
 (a root inside a Hugging Face cache snapshot also admits the repo's ``blobs/``, where its files link to). ``allow_absolute_paths: true`` in a manifest lifts the confinement for sources whose
 rows legitimately name files elsewhere. Anything refused becomes a quarantine record with its reason
 (``image_outside_root``, ``not_a_regular_file``, ``image_too_large``, ``missing_image``), never a crash.
+A relative path of a source whose manifest names an ``image_archive`` is looked up among that archive's members
+first, under the same rules (:mod:`vero_data.image_archives`).
 """
 
 from __future__ import annotations
@@ -36,17 +38,18 @@ class ImagePathPolicy:
     allow_outside: bool = False
     max_bytes: int = DEFAULT_MAX_IMAGE_BYTES
     real_roots: tuple[str, ...] = ()  # the roots with symlinks resolved
+    archives: tuple = ()  # vero_data.image_archives.ArchiveRef: relative paths are members of these first
 
     @classmethod
     def for_roots(cls, roots: Iterable[str | os.PathLike | None], *, allow_outside: bool = False,
-                  max_bytes: int = DEFAULT_MAX_IMAGE_BYTES) -> ImagePathPolicy:
+                  max_bytes: int = DEFAULT_MAX_IMAGE_BYTES, archives: tuple = ()) -> ImagePathPolicy:
         normed = tuple(dict.fromkeys(_norm(r) for r in roots if r))
         real = [os.path.realpath(r) for r in normed]
         for r in list(real):  # huggingface_hub's cache: snapshots/<rev>/x is a symlink to ../../blobs/<hash>
             parts = Path(r).parts
             if "snapshots" in parts:
                 real.append(str(Path(*parts[:len(parts) - 1 - parts[::-1].index("snapshots")]) / "blobs"))
-        return cls(normed, allow_outside, max_bytes, tuple(dict.fromkeys(real)))
+        return cls(normed, allow_outside, max_bytes, tuple(dict.fromkeys(real)), tuple(archives))
 
     def inside(self, path: str) -> bool:
         """``path`` lies inside a root as written (``..`` removed) and, with every symlink resolved, inside a
@@ -118,6 +121,12 @@ def resolve_row_image(image: Any, dirs: list[Path], policy: ImagePathPolicy, rec
                            f"({', '.join(policy.roots)}); set allow_absolute_paths: true in the manifest to read it",
                            "images")
         return {"bytes": read_image_file(_norm(given), policy.max_bytes, record), "path": given}
+    if policy.archives:  # the manifest says the rows' images are members of these archives
+        from vero_data.image_archives import read_from_archives
+
+        data = read_from_archives(given, policy.archives, policy.max_bytes, record)
+        if data is not None:
+            return {"bytes": data, "path": given}
     outside = None
     for d in dirs:
         cand = _norm(Path(d) / given)
@@ -135,6 +144,10 @@ def resolve_row_image(image: Any, dirs: list[Path], policy: ImagePathPolicy, rec
                        f"({', '.join(policy.roots)}); set allow_absolute_paths: true in the manifest to read it",
                        "images")
     looked = ", ".join(dict.fromkeys(map(str, dirs))) or "no folder"
+    if policy.archives:
+        from vero_data.image_archives import looked_in
+
+        looked += f"; and in the image archive(s) {looked_in(policy.archives)}"
     raise RowError("missing_image", f"image file {given[:200]} not found (looked in {looked})", "images")
 
 

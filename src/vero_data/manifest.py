@@ -63,19 +63,48 @@ class Vero600kSource(_Model):
     revision: str | None = None
 
 
+class ImageArchive(_Model):
+    """An archive (zip, tar, tar.gz) whose members the rows' relative image paths name; read without extracting
+    (vero_data.image_archives). Give ``path`` or ``hub_file``."""
+
+    path: str | None = Field(None, description="a local archive (relative paths start at the manifest's folder)")
+    hub_file: str | None = Field(None, description="a file of a hub dataset repo, fetched with hf_hub_download")
+    repo: str | None = Field(None, description="the dataset repo of hub_file (default: source.hub.path)")
+    revision: str | None = Field(None, description="the repo revision (default: source.hub.revision)")
+    member_prefix: str = Field("", description="prepended to a row's path to name its member, e.g. 'imgs/' "
+                               "(an archive with one top folder is also searched with and without it)")
+
+    @model_validator(mode="after")
+    def _one_place(self):
+        if (self.path is None) == (self.hub_file is None):
+            raise ValueError("give exactly one of path / hub_file")
+        return self
+
+
 class SourceSpec(_Model):
     hub: HubSource | None = None
     files: FilesSource | None = None
     generator: GeneratorSource | None = None
     vero600k: Vero600kSource | None = None
     unavailable: str | None = Field(None, description="no public copy is known: why, and what to use instead")
+    image_archive: ImageArchive | list[ImageArchive] | None = Field(
+        None, description="archive(s) holding the images the rows name by relative path (hub or files sources)")
 
     @model_validator(mode="after")
     def _exactly_one(self):
         given = [k for k in ("hub", "files", "generator", "vero600k", "unavailable") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of hub / files / generator / vero600k / unavailable, got {given or 'none'}")
+        if self.image_archives and given[0] not in ("hub", "files"):
+            raise ValueError(f"image_archive needs a hub or files source, not {given[0]}")
+        if any(a.hub_file and not a.repo for a in self.image_archives) and self.hub is None:
+            raise ValueError("image_archive.hub_file needs `repo:` when the source is not a hub dataset")
         return self
+
+    @property
+    def image_archives(self) -> list[ImageArchive]:
+        a = self.image_archive
+        return [] if a is None else a if isinstance(a, list) else [a]
 
     @property
     def kind(self) -> str:

@@ -80,7 +80,10 @@ def image_policy(manifest: Manifest, max_bytes: int = DEFAULT_MAX_IMAGE_BYTES) -
         roots.append(root)
         if manifest_dir is not None and not os.path.isabs(os.path.expanduser(root)):
             roots.append(manifest_dir / root)
-    return ImagePathPolicy.for_roots(roots, allow_outside=manifest.allow_absolute_paths, max_bytes=max_bytes)
+    from vero_data.image_archives import archives_of
+
+    return ImagePathPolicy.for_roots(roots, allow_outside=manifest.allow_absolute_paths, max_bytes=max_bytes,
+                                     archives=archives_of(manifest))
 
 
 @dataclass
@@ -166,7 +169,7 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
         if folder not in row_policies:
             row_policies[folder] = ImagePathPolicy.for_roots([*policy.roots, folder or None],
                                                              allow_outside=policy.allow_outside,
-                                                             max_bytes=policy.max_bytes)
+                                                             max_bytes=policy.max_bytes, archives=policy.archives)
         row_policy = row_policies[folder]
         ctx = AdapterContext(manifest, idx, dict(manifest.adapter_params))
         samples: list[RawSample] = []
