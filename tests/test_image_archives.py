@@ -224,3 +224,47 @@ def test_safe_member_names():
     assert ia.safe_member_name("imgs\\a.png") == "imgs/a.png"
     for bad in ("../a.png", "/etc/passwd", "a/../../b", "C:/x.png", ".."):
         assert ia.safe_member_name(bad) is None
+
+
+@pytest.mark.parametrize("manifest,rows,members,archive", [
+    ("spatial_action/game_QA.yaml",
+     [{"data_id": "maze-00001", "image": "games_images/maze/00001.png", "question": "Options:\n1: (0, 1)\n2: (1, 1)\n"
+       "Where is the player?", "answer": "2", "options": ["(0, 1)", "(1, 1)"], "analysis": "..."}],
+     {"games_images/maze/00001.png": 1}, "games_images.zip"),
+    ("stem/visualwebinstruct.yaml",
+     [{"id": "v1", "image": ["stem/abc.png"], "conversations": [
+         {"from": "human", "value": "<image>\nWhat is the area of the square of side 3?"},
+         {"from": "gpt", "value": "The side is 3, so the area is 3 x 3.\nAnswer: \\boxed{9}"}]},
+      {"id": "v2", "image": None, "conversations": [{"from": "human", "value": "What is 2+2?"},
+                                                     {"from": "gpt", "value": "4"}]}],
+     {"imgs/stem/abc.png": 2}, "images.zip"),
+])
+def test_shipped_manifests_read_their_archive(tmp_path, monkeypatch, manifest, rows, members, archive):
+    """The real manifest, with only the hub repo swapped for a local folder shaped like it (rows file + archive):
+    every image row is read from the archive; none is missing_image."""
+    import huggingface_hub
+
+    from vero_data.paths import manifests_dir
+
+    m = yaml.safe_load((manifests_dir() / manifest).read_text())
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    if m["source"]["hub"].get("data_files"):
+        (repo / m["source"]["hub"]["data_files"]).write_text(json.dumps(rows))  # a JSON array, as upstream
+    else:
+        (repo / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        m["source"]["hub"]["data_files"] = "train.jsonl"
+        m["source"]["hub"].pop("config")
+    imgs = {n: _img(seed) for n, seed in members.items()}
+    _zip(repo / archive, imgs)
+    m["source"]["hub"]["path"] = str(repo)
+    m["filters"] = {"min_rows": 1, "min_avg_pixels": 0, "drop_binary_only": False}
+    m.pop("target", None)
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(m))
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download",
+                        lambda repo_id, filename, **kw: str(Path(repo_id) / filename))
+    out, q = _build(tmp_path / "m.yaml", tmp_path / "o")
+    assert sorted(r["images"][0]["bytes"] for r in out) == sorted(imgs.values())
+    # the only image-less row is the text-only one (image: null), never a path that was not found
+    assert [d for r, d in zip(q["reason"], q["detail"], strict=True) if "image" in r] == \
+        (["image is empty"] if len(rows) > len(members) else [])
