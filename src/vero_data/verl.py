@@ -20,7 +20,7 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from vero_data.errors import SourceUnavailableError
@@ -323,43 +323,189 @@ def _image_bytes(im: Any) -> bytes:
     raise ValueError("image has neither bytes nor a readable path")
 
 
+BOX_REWARD_TYPES = ("grounding", "clicking")  # their verifiers need the image size (rewards/_boxes.py)
+VERL_FORMATS = ("parquet", "jsonl")
+
+
+def verl_file_name(split: str, file_format: str = "jsonl") -> str:
+    """``vero_600k_<split>.verl.jsonl`` (the download script's name) or ``.verl.parquet``."""
+    return jsonl_name(split) if file_format == "jsonl" else f"vero_600k_{split}.verl.parquet"
+
+
+def verl_arrow_schema():
+    """The Parquet schema of a veRL record: fixed, so every split and export has the same column types."""
+    import pyarrow as pa
+
+    s = pa.string()
+    return pa.schema([
+        ("id", s), ("data_source", s),
+        ("prompt", pa.list_(pa.struct([("role", s), ("content", s)]))),
+        ("images", pa.list_(s)),
+        ("ability", s),
+        ("reward_model", pa.struct([("style", s), ("ground_truth", s)])),
+        ("extra_info", pa.struct([("id", s), ("split", s), ("index", pa.int64()), ("question", s), ("answer", s),
+                                  ("reward_type", s), ("tolerance", pa.float64()),
+                                  ("image_sizes", pa.list_(pa.list_(pa.int64())))])),
+    ])
+
+
+class _RecordWriter:
+    """JSONL lines (``json.dumps(record, ensure_ascii=False)``, as the download script) or Parquet row groups."""
+
+    def __init__(self, path: Path, file_format: str, batch_rows: int = 256):
+        self.path, self.format, self.batch_rows = path, file_format, batch_rows
+        self._buf: list[dict[str, Any]] = []
+        self._fh = path.open("w", encoding="utf-8") if file_format == "jsonl" else None
+        self._pq = None
+
+    def write(self, rec: dict[str, Any]) -> None:
+        if self._fh is not None:
+            self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            return
+        self._buf.append(rec)
+        if len(self._buf) >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = verl_arrow_schema()
+        if self._pq is None:
+            self._pq = pq.ParquetWriter(self.path, schema, compression="zstd")
+        if self._buf:
+            self._pq.write_table(pa.Table.from_pylist(self._buf, schema=schema))
+            self._buf = []
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            return
+        self._flush()
+        self._pq.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *_) -> None:
+        if exc_type is None:
+            self.close()
+        elif self._fh is not None:
+            self._fh.close()
+        elif self._pq is not None:  # a failed export: close the file, write no more rows
+            self._pq.close()
+
+
+def _inside(rel: str) -> str:
+    """``rel`` when it is a relative path that stays inside the export folder (a row's stored ``images`` can say
+    anything: ``../../x`` must not write outside OUT)."""
+    p = PurePosixPath(rel)
+    if not rel or p.is_absolute() or "\\" in rel or any(part in ("..", "") for part in rel.split("/")):
+        raise ValueError(f"image path {rel!r} is not a relative path inside the export folder")
+    return rel
+
+
+def _with_reward_inputs(rec: dict[str, Any], row: dict[str, Any]) -> None:
+    """Add what Vero's verifiers read beyond the download script's seven ``extra_info`` keys: ``image_sizes`` for
+    grounding/clicking rows (without a size their reward is always 0 in veRL, which passes only ``extra_info``)."""
+    if rec["extra_info"].get("reward_type") not in BOX_REWARD_TYPES or rec["extra_info"].get("image_sizes"):
+        return
+    sizes = loads_extra(row.get("extra_info")).get("image_sizes")
+    if not (isinstance(sizes, list) and sizes):
+        from vero_data.images import image_size
+
+        sizes = [list(image_size(im)) for im in row.get("images") or []]
+    rec["extra_info"]["image_sizes"] = [[int(v) for v in s] for s in sizes]
+
+
 def export_verl(rows: Iterable[dict[str, Any]], out_dir: str | os.PathLike, split: str = "train",
-                overwrite: bool = False) -> list[Path]:
-    """Write canonical rows as Vero's download script does: the JSONL and the raw image files.
+                overwrite: bool = False, *, image_root: str | os.PathLike | None = None,
+                file_format: str = "jsonl", reward_inputs: bool = False) -> list[Path]:
+    """Write canonical rows in veRL's layout: one records file per split and the raw image files.
+
+    With the defaults this is exactly what Vero's download script writes (JSONL, image paths relative to
+    ``out_dir``). veRL opens relative paths from its working directory, so for training give ``image_root``:
+    each path is then written as ``<image_root>/<relative path>``, made absolute at write time.
 
     Args:
         rows: canonical rows (images as ``{"bytes", "path"}``).
-        out_dir: output folder (the training ``IMAGE_ROOT``).
+        out_dir: output folder; image files go under ``out_dir/images/``.
         split: the split name in the file name, image folders and ``extra_info.split``.
-        overwrite: replace existing image files (the JSONL is always rewritten).
+        overwrite: replace existing image files (the records file is always rewritten).
+        image_root: the folder the image paths start from where veRL runs (``out_dir`` itself, or where it will be
+            copied to); None keeps them relative, as the download script does.
+        file_format: ``jsonl`` or ``parquet`` (verl <= 0.7 reads only ``.parquet``/``.json``).
+        reward_inputs: add ``extra_info.image_sizes`` to grounding/clicking rows (see :func:`_with_reward_inputs`).
 
     Returns:
-        The JSONL path followed by every image path written.
+        The records file followed by every image path written.
     """
+    if file_format not in VERL_FORMATS:
+        raise ValueError(f"unknown veRL file format {file_format!r}; supported: {', '.join(VERL_FORMATS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    jsonl = out / jsonl_name(split)
-    written: list[Path] = [jsonl]
+    prefix = None if image_root is None else Path(os.path.abspath(os.path.expanduser(os.fspath(image_root))))
+    records = out / verl_file_name(split, file_format)
+    written: list[Path] = [records]
     counters: dict[str, int] = defaultdict(int)
-    tmp = jsonl.with_name(jsonl.name + ".tmp")  # a failed export must not leave a valid-looking, truncated JSONL
+    tmp = records.with_name(records.name + ".tmp")  # a failed export must not leave a valid-looking, truncated file
     try:
-        with tmp.open("w", encoding="utf-8") as fh:
+        with _RecordWriter(tmp, file_format) as w:
             for row in rows:
                 cfg = row.get("data_source") or "config"
                 rec = verl_from_canonical(row, split=split, row_index=counters[cfg], config=cfg)
                 counters[cfg] += 1
                 for rel, im in zip(rec["images"], row.get("images") or [], strict=False):
-                    dest = out / rel
+                    dest = out / _inside(rel)
                     if dest.exists() and not overwrite:
                         continue
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     dest.write_bytes(_image_bytes(im))
                     written.append(dest)
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        os.replace(tmp, jsonl)
+                if reward_inputs:
+                    _with_reward_inputs(rec, row)
+                if prefix is not None:
+                    rec["images"] = [str(prefix / rel) for rel in rec["images"]]
+                w.write(rec)
+        os.replace(tmp, records)
     finally:
         tmp.unlink(missing_ok=True)
     return written
+
+
+VERL_CONFIG_NAME = "verl_config.yaml"
+# Vero trains with format_score 0.2 (vero600k_format.md §5, gspo_llmjudge_shared.yaml); veRL calls the reward without
+# it, so compute_score_from_data_source's own default 0.5 would apply unless reward_kwargs sets it.
+VERL_FORMAT_SCORE = 0.2
+
+
+def verl_config(records: dict[str, str]) -> str:
+    """The veRL settings for an export as YAML: data files, keys and Vero's reward with ``format_score`` 0.2.
+
+    Keys checked against verl 0.9.1: ``data.train_files``/``val_files`` (``.parquet``, ``.json`` or ``.jsonl``),
+    ``data.prompt_key``/``image_key`` (RLHFDataset), ``reward.custom_reward_function.path/name/reward_kwargs``
+    (verl/trainer/ppo/reward.py ``get_custom_reward_fn``; ``pkg://`` loads an installed module).
+
+    Args:
+        records: split → absolute path of its records file.
+    """
+    import yaml
+
+    val = records.get("val") or records.get("test")
+    data: dict[str, Any] = {"train_files": [records["train"]] if "train" in records else sorted(records.values())}
+    if val:
+        data["val_files"] = [val]
+    data.update({"prompt_key": "prompt", "image_key": "images", "reward_fn_key": "data_source"})
+    doc = {"data": data, "reward": {"custom_reward_function": {
+        "path": "pkg://vero_data.rewards", "name": "compute_score_from_data_source",
+        "reward_kwargs": {"format_score": VERL_FORMAT_SCORE}}}}
+    head = ["# veRL settings for this export (vero data export); merge into your veRL trainer config.",
+            "# String image paths need verl >= 0.9; verl 0.7 reads custom_reward_function at the top level.",
+            "# On the command line reward_kwargs is a new key: +reward.custom_reward_function.reward_kwargs.format_score=0.2",
+            "# Vero's training passes format_score 0.2; without reward_kwargs the function's default 0.5 applies."]
+    if not val:
+        head.append("# This export has no val split: set data.val_files (veRL validates on it).")
+    return "\n".join(head) + "\n" + yaml.safe_dump(doc, sort_keys=False)
 
 
 def read_verl_jsonl(path: str | os.PathLike, image_root: str | os.PathLike | None = None,

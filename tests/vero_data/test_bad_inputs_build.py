@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -81,7 +82,7 @@ def test_export_of_generated_source_still_works(tmp_path):
     assert runner.invoke(app, ["data", "generate", "counting", "--n", "2", "--out", str(g)]).exit_code == 0
     res = runner.invoke(app, ["data", "export", "--data", str(g), "--out", str(tmp_path / "v")])
     assert res.exit_code == 0, res.output
-    assert len((tmp_path / "v" / "vero_600k_train.verl.jsonl").read_text().splitlines()) == 2
+    assert pq.ParquetFile(tmp_path / "v" / "vero_600k_train.verl.parquet").metadata.num_rows == 2
 
 
 def test_export_corrupt_shard_and_out_file(tmp_path):

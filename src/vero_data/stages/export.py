@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
-from vero_data.errors import VeroError
+from vero_data.errors import RowError, VeroError
 from vero_data.manifest import Manifest
 from vero_data.progress import progress_bar
 from vero_data.schema import ARROW_SCHEMA, COLUMNS, arrow_schema_with_features
@@ -208,19 +208,31 @@ def _canonical_rows(path: Path, pos: dict, batch_size: int = 100):
         raise VeroError(f"{path}: unreadable after row {pos['row']} ({_first_line(e)})") from None
 
 
-def export_verl_dir(shards: list[Path], dest: Path) -> list[Path]:
-    """Write exported shards in Vero's veRL layout (JSONL + image files per split) under ``dest``.
+def export_verl_dir(shards: list[Path], dest: Path, *, file_format: str = "parquet",
+                    image_root: str | os.PathLike | None = None) -> list[Path]:
+    """Write exported shards in veRL's layout (one records file per split + image files) under ``dest``.
 
-    Every shard is checked first (:func:`check_shard`), so a wrong file fails before anything is written.
+    Image paths are absolute (``image_root``, default ``dest``, resolved now), so veRL finds them from any working
+    directory; grounding/clicking rows carry ``extra_info.image_sizes`` for their verifiers; ``verl_config.yaml``
+    holds the veRL settings (data files, keys, Vero's reward with format_score 0.2). Every shard is checked first
+    (:func:`check_shard`), so a wrong file fails before anything is written.
+
+    Args:
+        shards: canonical shards (``<split>-NNNNN-of-MMMMM.parquet``).
+        dest: the export folder.
+        file_format: ``parquet`` (what veRL's examples and every verl version read) or ``jsonl``.
+        image_root: where ``dest`` will be on the training machine, if it is copied elsewhere.
 
     Raises:
         VeroError: a shard is not a canonical vero shard, or one of its rows cannot be exported (shard and row named).
     """
-    from vero_data.verl import export_verl
+    from vero_data.verl import VERL_CONFIG_NAME, export_verl, verl_config
 
     for s in shards:
         check_shard(s)
+    root = Path(dest).resolve() if image_root is None else Path(os.path.abspath(os.path.expanduser(image_root)))
     written = []
+    records: dict[str, str] = {}
     by_split: dict[str, list[Path]] = defaultdict(list)
     for s in shards:
         by_split[s.name.removesuffix(".parquet").split("-", 1)[0]].append(s)
@@ -228,10 +240,16 @@ def export_verl_dir(shards: list[Path], dest: Path) -> list[Path]:
     for split, files in sorted(by_split.items()):
         rows = (row for f in files for row in _canonical_rows(f, pos))
         try:
-            res = export_verl(rows, dest, split)
-        except (ValueError, TypeError, KeyError, AttributeError) as e:  # one row's values cannot be exported
+            res = export_verl(rows, dest, split, image_root=root, file_format=file_format, reward_inputs=True)
+        except (ValueError, TypeError, KeyError, AttributeError, RowError) as e:  # one row cannot be exported
             raise VeroError(f"{pos['shard']}: row {pos['row']} cannot be exported to veRL: {_first_line(e)}") from None
         except OSError as e:
             raise VeroError(f"cannot write the veRL export under {dest}: {_first_line(e)}") from None
-        written.extend(res if isinstance(res, list) else [res])
-    return written
+        written.extend(res)
+        records[split] = str(root / res[0].name)
+    config = Path(dest) / VERL_CONFIG_NAME
+    try:
+        config.write_text(verl_config(records))
+    except OSError as e:
+        raise VeroError(f"cannot write the veRL export under {dest}: {_first_line(e)}") from None
+    return [*written, config]

@@ -39,7 +39,7 @@ def _shard(tmp_path, table=None, raw=None, name="train-00000-of-00001.parquet"):
 
 def test_canonical_shard_exports(tmp_path):
     shard = _shard(tmp_path, pa.Table.from_pylist([_row(1), _row(2)], schema=ARROW_SCHEMA))
-    export_verl_dir([shard], tmp_path / "out")
+    export_verl_dir([shard], tmp_path / "out", file_format="jsonl")
     recs = [json.loads(x) for x in (tmp_path / "out" / "vero_600k_train.verl.jsonl").read_text().splitlines()]
     assert [r["reward_model"]["ground_truth"] for r in recs] == ["1", "2"]
     assert recs[0]["prompt"][0]["content"].startswith("<image>") and len(recs[0]["images"]) == 1
@@ -80,7 +80,7 @@ def test_a_row_that_cannot_be_exported_names_shard_and_row_and_leaves_no_jsonl(t
     shard = _shard(tmp_path, pa.Table.from_pylist(rows, schema=ARROW_SCHEMA))
     with pytest.raises(VeroError, match=r"train-00000-of-00001\.parquet: row 2 cannot be exported to veRL: image has"):
         export_verl_dir([shard], tmp_path / "out")
-    assert not list((tmp_path / "out").glob("*.jsonl*"))  # no truncated JSONL that looks like a finished export
+    assert not list((tmp_path / "out").glob("vero_600k_*"))  # no truncated file that looks like a finished export
 
 
 def test_cli_prints_one_line_and_exits_1(tmp_path):
