@@ -7,7 +7,7 @@ import importlib
 import io
 import itertools
 import string
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,11 +93,13 @@ def _option_lines(doc: dict) -> str:
     return ""
 
 
-def _as_images(value: Any, base_dir: Path | None) -> list[Any]:
+def _as_images(value: Any, base_dir: Path | None, missing: Callable[[str], list[Any]] | None = None) -> list[Any]:
+    """The images a doc field holds. ``missing`` is called with a non-empty string that is neither a local file nor
+    base64 image data (a path of the benchmark's hub repo, or nothing that can be loaded): it fetches or raises."""
     if value is None:
         return []
     if isinstance(value, list | tuple):
-        return [x for v in value for x in _as_images(v, base_dir)]
+        return [x for v in value for x in _as_images(v, base_dir, missing)]
     if isinstance(value, dict):
         if value.get("bytes"):
             return [value["bytes"]]
@@ -113,10 +115,58 @@ def _as_images(value: Any, base_dir: Path | None) -> list[Any]:
             p = None
         if p is not None:
             return [p.read_bytes()]
-        return _base64_image(value)
+        found = _base64_image(value)
+        if not found and value.strip() and missing is not None:
+            return missing(value)
+        return found
     if isinstance(value, bytes | bytearray):
         return [bytes(value)]
     return [value]  # PIL image
+
+
+def _doc_repo(spec: BenchmarkSpec, doc: dict) -> str | None:
+    """The hub dataset a doc came from: its subtask's ``hub_id``, else the benchmark's."""
+    sub = doc.get("sub_task")
+    return next((st.hub_id for st in spec.subtasks if st.name == sub and st.hub_id), None) or spec.hub_id
+
+
+def _image_loader(spec: BenchmarkSpec, doc: dict) -> Callable[[str], list[Any]]:
+    """What ``_as_images`` does with an image path that is not a local file: with ``prompt.hub_images`` it is a file
+    of the doc's hub repo, fetched with ``hf_hub_download`` after the leading ``strip_image_prefixes`` folder is
+    dropped (lmms-eval visual_probe/utils.py ``_coerce_image``); otherwise, or when that fails, the benchmark stops
+    with the reason: a question is never sent without its image (lmms-eval would drop the image and ask it
+    text-only, which scores a different task)."""
+
+    def fail(path: str, why: str) -> list[Any]:
+        raise SourceUnavailableError(f"{spec.name}: doc {doc.get('_id', '?')}: image {path[:200]!r} {why}; the "
+                                     "benchmark is not run without its images")
+
+    def load(path: str) -> list[Any]:
+        if not spec.prompt.hub_images:
+            return fail(path, "is neither a local file nor image data")
+        repo = _doc_repo(spec, doc)
+        name = path.replace("\\", "/").lstrip("./")
+        for prefix in spec.prompt.strip_image_prefixes:
+            if name.startswith(prefix):
+                name = name[len(prefix):]
+                break
+        if not repo:
+            return fail(path, "is not a local file and the benchmark names no hub repo")
+        try:
+            require_hub(repo, f"{spec.name} image {name} in {repo}")
+            from huggingface_hub import hf_hub_download
+
+            local = hf_hub_download(repo_id=repo, filename=name, repo_type="dataset", revision=spec.revision)
+            data = Path(local).read_bytes()
+            from vero_data.images import decode_rgb
+
+            decode_rgb(data, path=name)  # a file that is not a readable image fails here, not in the model
+        except Exception as e:  # offline, not in the repo, gated, undecodable
+            return fail(path, f"could not be loaded from the hub dataset {repo} ({type(e).__name__}: "
+                        f"{' '.join(str(e).split())[:200]})")
+        return [data]
+
+    return load
 
 
 def _base64_image(value: str) -> list[bytes]:
@@ -138,26 +188,31 @@ def build_turn(spec: BenchmarkSpec, doc: dict, base_dir: Path | None = None) -> 
     if spec.prompt.builder:  # the fork's doc_to_text, verbatim (no stripping)
         built = _import(spec.prompt.builder)(doc)
         if isinstance(built, list):  # the fork's doc_to_messages: a whole conversation
-            return _conversation(built, doc, image_fields, base_dir)
+            return _conversation(spec, built, doc, image_fields, base_dir)
         text, image_fields = built if isinstance(built, tuple) else (built, image_fields)
     else:
         fields = _Fields({k: v for k, v in doc.items() if isinstance(v, str | int | float)})
         fields["options"] = _option_lines(doc)
         text = string.Formatter().vformat(spec.prompt.template, (), fields).strip()
     images: list[Any] = []
+    missing = _image_loader(spec, doc)
     for f in image_fields:
-        images += _as_images(doc.get(f), base_dir)
+        images += _as_images(doc.get(f), base_dir, missing)
+    if spec.prompt.require_images and not images:
+        raise SourceUnavailableError(f"{spec.name}: doc {doc.get('_id', '?')} has no image in {image_fields}; the "
+                                     "benchmark is not run without its images")
     content = [{"type": "image"} for _ in images] + [{"type": "text", "text": text}]
     return [{"role": "user", "content": content}], images
 
 
-def _conversation(messages: list[dict], doc: dict, image_fields: list[str],
+def _conversation(spec: BenchmarkSpec, messages: list[dict], doc: dict, image_fields: list[str],
                   base_dir: Path | None) -> tuple[list[dict], list[Any]]:
     """A builder's message list: each ``{"type": "image"}`` part shows the doc's first image (as the fork's
     doc_to_messages puts ``doc["image"]`` at every image chunk); parts are dropped when the doc has no image."""
     images: list[Any] = []
+    missing = _image_loader(spec, doc)
     for f in image_fields:
-        images += _as_images(doc.get(f), base_dir)
+        images += _as_images(doc.get(f), base_dir, missing)
     out, shown = [], []
     for m in messages:
         content = m["content"]

@@ -50,6 +50,12 @@ class PromptSpec(_Strict):
     system: Literal["vero", "none"] = "vero"
     builder: str | None = Field(None, description="'module:function' building the text from the row instead of "
                                 "``template`` (the fork's per-row doc_to_text); it may also return the image fields")
+    hub_images: bool = Field(False, description="image paths that are not local files are files of the doc's hub "
+                             "dataset repo, fetched with hf_hub_download (lmms-eval visual_probe)")
+    strip_image_prefixes: list[str] = Field(default_factory=list, description="leading folders dropped from an "
+                                            "image path before it is fetched from the hub repo")
+    require_images: bool = Field(False, description="a doc without an image stops the benchmark with the reason "
+                                 "instead of being asked text-only")
 
 
 class SubtaskSpec(_Strict):

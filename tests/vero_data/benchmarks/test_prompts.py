@@ -79,7 +79,7 @@ def test_mmvet_v2_prompt_and_images():
 
 
 def test_visual_probe_prompt_is_the_question_alone():
-    assert _text("VisualProbe", {"problem": "<image>What colour is the flag on the boat?"}) == \
+    assert _text("VisualProbe", {"problem": "<image>What colour is the flag on the boat?", "images": [{"bytes": png()}]}) == \
         "What colour is the flag on the boat?"
 
 
