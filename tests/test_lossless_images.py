@@ -197,3 +197,33 @@ def test_hub_source_keeps_jpeg_bytes(tmp_path):
     assert res.exit_code == 0, res.output
     (row,) = _shard_rows(tmp_path / "o")
     assert row["images"][0]["bytes"] == jpeg
+
+
+def test_hub_file_images_read_like_datasets_would(monkeypatch):
+    """With decoding off, an image the dataset keeps only as a file of its repo (hf://…, or an archive member
+    zip://…::hf://…) is read; any other path is left to the row-path rules (never read from here)."""
+    import contextlib
+
+    import datasets.utils.file_utils as fu
+
+    from vero_data.hub_images import fetch_hub_files
+
+    jpeg = _encode(_photo(), "JPEG", quality=90)
+    opened = []
+
+    @contextlib.contextmanager
+    def fake_xopen(path, mode="r", **kw):
+        opened.append(path)
+        yield io.BytesIO(jpeg)
+
+    monkeypatch.setattr(fu, "xopen", fake_xopen)
+    hub = "hf://datasets/org/repo@main/img/a.jpg"
+    member = "zip://img/b.jpg::hf://datasets/org/repo@main/images.zip"
+    row = {"image": {"bytes": None, "path": hub}, "images": [{"bytes": None, "path": member},
+                                                             {"bytes": None, "path": "/etc/passwd"}], "q": "x"}
+    out = fetch_hub_files(row, ["image", "images"])
+    assert out["image"] == {"bytes": jpeg, "path": hub}
+    assert out["images"][0] == {"bytes": jpeg, "path": member}
+    assert out["images"][1] == {"bytes": None, "path": "/etc/passwd"} and opened == [hub, member]
+    small = fetch_hub_files({"image": {"bytes": None, "path": hub}}, ["image"], max_bytes=10)
+    assert small["image"]["bytes"] is None  # over the cap: not kept (quarantined later as missing_image)
