@@ -6,7 +6,7 @@ verifier's answer score with the format gate applied (``compute_score_from_data_
 response lacks ``<think>…</think><answer>…</answer>``), so a model that never follows the format passes nothing.
 
 Rows are processed in fixed chunks of ``batch_size`` rows (by position in the input); each chunk's completions and
-scores are committed to a SQLite cache under ``OUT/.cache`` in one transaction, keyed by (row id, model, sampling
+scores are committed to a SQLite cache under ``OUT/.passk-cache`` in one transaction, keyed by (row id, model, sampling
 parameters, sample index). A killed run resumes chunk by chunk and gives the same result: a chunk is either fully
 cached or regenerated with the same composition and seed.
 
@@ -48,7 +48,7 @@ class PassAtKConfig:
 
     data: str = field(metadata={"help": "a `vero data build` directory (DIR/data/*.parquet), a Parquet file or "
                                         "directory, or a hub dataset id"})
-    out: Path = field(metadata={"help": "output directory (shards, card, catalog, report, .cache/)"})
+    out: Path = field(metadata={"help": "output directory (shards, card, catalog, report, .passk-cache/)"})
     model: str = field(default=DEFAULT_MODEL, metadata={
         "help": "policy to sample (paper: Qwen/Qwen3-VL-8B-Instruct); `tiny` = the offline tiny model"})
     k: int = field(default=8, metadata={"help": "samples per prompt (paper: 8)"})
@@ -238,10 +238,20 @@ def _read(shard: InputShard):
 
 
 # ----------------------------------------------------------------------------------------------------- cache
-class CompletionCache:
-    """SQLite files under ``OUT/.cache``: completions + scores by (row id, model, sampling key, sample index).
+CACHE_DIR = ".passk-cache"  # not ".cache": the Hub client refuses any path through a .cache folder
+LEGACY_CACHE_DIR = ".cache"  # outputs written before the rename: still read on resume, never written
 
-    Each data-parallel rank writes its own file (no cross-process write locks); lookups read all of them.
+
+def cache_files(out: Path) -> list[Path]:
+    """Every rank's cache file of a filter output, the legacy ``.cache/`` ones included."""
+    return [f for d in (CACHE_DIR, LEGACY_CACHE_DIR) for f in sorted((out / d).glob("passk-rank*.sqlite"))]
+
+
+class CompletionCache:
+    """SQLite files under ``OUT/.passk-cache``: completions + scores by (row id, model, sampling key, sample index).
+
+    Each data-parallel rank writes its own file (no cross-process write locks); lookups read all of them, and the
+    files of an output written before the rename (``OUT/.cache``, read only), so such a run resumes too.
     """
 
     SCHEMA = ("CREATE TABLE IF NOT EXISTS samples (row_id TEXT, model TEXT, sampling TEXT, idx INTEGER, text TEXT, "
@@ -258,6 +268,9 @@ class CompletionCache:
         self.con.commit()
         self._others = [sqlite3.connect(f, timeout=60) for f in sorted(root.glob("passk-rank*.sqlite"))
                         if f != self.path]
+        legacy = root.parent / LEGACY_CACHE_DIR
+        self._others += [sqlite3.connect(f"{f.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+                         for f in sorted(legacy.glob("passk-rank*.sqlite"))]
 
     def lookup(self, ids: list[str], model: str, sampling: str, k: int) -> dict[str, list[tuple]]:
         """Rows with all k samples cached → [(idx, text, n_tokens, finish, score, accuracy, format)]."""
@@ -389,13 +402,13 @@ _CLAIMED_ENV = "VERO_FILTER_CLAIMED_OUT"  # set for data-parallel workers: their
 
 def is_filter_output(folder: Path) -> bool:
     """A filter folder written before output markers existed."""
-    return (folder / "passk_report.json").is_file() or any((folder / ".cache").glob("passk-rank*.sqlite"))
+    return (folder / "passk_report.json").is_file() or bool(cache_files(folder))
 
 
 def _filter_in(cfg: PassAtKConfig, shards: list[InputShard], src_dir: Path | None, t_start: float,
                final_out: Path) -> FilterResult:
     """The filter proper, writing into ``cfg.out`` (OUT, or its partial sibling under --overwrite)."""
-    cache = CompletionCache(cfg.out / ".cache", cfg.shard_rank)
+    cache = CompletionCache(cfg.out / CACHE_DIR, cfg.shard_rank)
     if cfg.max_tokens is None:
         cfg.max_tokens = default_max_tokens(cfg.model)
     sampling_key = cfg.sampling.key()
@@ -675,26 +688,15 @@ def _write_catalog(cfg: PassAtKConfig, diff, comps, src_dir: Path | None) -> Pat
 
 
 def _write_card(cfg: PassAtKConfig, diff, src_dir: Path | None, unsampled: Counter | None = None) -> Path:
-    import yaml
+    """OUT's dataset card, rewritten for OUT's rows: counts, categories, sources and sizes from its shards, the
+    input card's licence and tags, the pass@k section, and links only to files OUT has."""
+    import duckdb
 
+    from vero_data.card import card_title, write_filtered_card
     from vero_data.sql import load_sql
 
     src_card = src_dir / "README.md" if src_dir else None
-    splits = sorted({p.name.split("-", 1)[0] for p in (cfg.out / "data").glob("*.parquet")})
-    if src_card is not None and src_card.is_file():
-        text = src_card.read_text().rstrip() + "\n"
-    else:
-        front = {"task_categories": ["visual-question-answering", "image-text-to-text"],
-                 "tags": ["vero", "rlvr", "multimodal", "reasoning"],
-                 "configs": [{"config_name": "default",
-                              "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}]}
-        text = "\n".join(["---", yaml.safe_dump(front, sort_keys=False).rstrip(), "---", "",
-                          f"# pass@{cfg.k}-filtered {cfg.data}", ""])
-    from vero_data.card import with_dataset_info
-
-    text = with_dataset_info(text, sorted((cfg.out / "data").glob("*.parquet")))  # this output's rows, not the input's
-    import duckdb
-
+    input_card = src_card.read_text() if src_card is not None and src_card.is_file() else None
     con = duckdb.connect()
     con.register("difficulty", diff)
     hist = con.execute(load_sql("difficulty")).fetchall()
@@ -710,9 +712,13 @@ def _write_card(cfg: PassAtKConfig, diff, src_dir: Path | None, unsampled: Count
                 + ", ".join(f"{n} {r}" for r, n in sorted(unsampled.items())) + "." if unsampled else ""),
              "", "| category | passes | rows | share of category |", "|---|---|---|---|"]
     lines += [f"| {c} | {'not sampled' if p is None else p} | {n} | {s:.1%} |" for c, p, n, s in hist]
-    path = cfg.out / "README.md"
-    path.write_text(text + "\n".join(lines) + "\n")
-    return path
+    links = ["Filter report: passk_report.json."]  # written right after the card, in the same run
+    if (cfg.out / "quarantine.parquet").is_file():
+        links.append("Dropped rows and their reasons: quarantine.parquet.")
+    title = f"{card_title(input_card) or cfg.data}, pass@{cfg.k} filtered"
+    shards = sorted((cfg.out / "data").glob("*.parquet"))
+    return write_filtered_card(cfg.out, shards, input_card=input_card, title=title, source=str(cfg.data),
+                               section=lines, links=links)
 
 
 # ----------------------------------------------------------------------------------------------------- data parallel

@@ -117,3 +117,25 @@ def test_nothing_solved_by_the_random_tiny_alias_names_tiny_warm(capsys, tmp_pat
     _print_result(res, model="Qwen/Qwen3-VL-8B-Instruct")
     out = capsys.readouterr().out
     assert "no row was solved" in out and "tiny-warm" not in out
+
+
+def test_card_describes_the_filtered_rows_and_push_takes_the_output(tiny_model_dir, filter_input, tmp_path):
+    """The card is rewritten for OUT (its row and shard counts, links only to files it has); a Hub push plan of a
+    filter output holds the dataset, not the pass@k cache (`.passk-cache/`, which the Hub client would accept)."""
+    import re
+
+    from vero_data.push import plan_push
+
+    out = tmp_path / "out"
+    _run("--model", str(tiny_model_dir), "--data", str(filter_input), "--out", str(out), "--keep-all", "--limit", "4")
+    card = (out / "README.md").read_text()
+    n_rows = len(_rows(out))
+    assert f"num_examples: {n_rows}" in card
+    for name in re.findall(r"\b([\w.-]+\.(?:json|html|parquet))\b", card.split("---", 2)[2]):
+        assert (out / name).is_file() or list((out / "data").glob(name)), f"the card names {name}, not in OUT"
+    assert any((out / ".passk-cache").glob("passk-rank*.sqlite")) and not (out / ".cache").exists()
+    plan = plan_push(out, "me/filtered")
+    sent = [f for f, _ in plan.files]
+    assert "README.md" in sent and "passk_report.json" in sent and all(f.startswith("data/") for f in sent
+                                                                        if f.endswith(".parquet") and "/" in f)
+    assert not [f for f in sent if ".passk-cache" in f or f.endswith(".duckdb")]
