@@ -22,7 +22,7 @@ def lint(session):
 def bench(session):
     """Figures, not pass/fail: build throughput vs bare decode+pHash, near-dup search scaling, peak RSS, rewards."""
     session.install("-e", ".[dev,embed,train]")
-    n = session.posargs[0] if session.posargs else "50000"
+    n = session.posargs[0] if session.posargs else "5000"
     session.run("vero", "bench", "build", "--n", n)
     session.run("vero", "bench", "rewards")
 
