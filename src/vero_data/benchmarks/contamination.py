@@ -3,8 +3,12 @@
 Images match by sha256 of the encoded bytes or by an identical 64-bit perceptual hash of the pixels as the model
 sees them (``vero_data.images.decode_rgb``: survives re-encoding and EXIF rotation);
 questions match when at least ``min_overlap`` of the training question's word n-grams occur in a benchmark
-question (lower-cased, punctuation dropped, ``<image>`` placeholders removed). EvoChart, GameQA, AerialVG and
-VisualProbe exist on both sides in Vero, so those are the sources to check first.
+question (lower-cased, punctuation dropped, ``<image>`` placeholders removed) — counting only n-grams that are not
+template boilerplate. A question template ("How many circles are in the image?") is shared by many benchmark items
+and many training rows without any of them being a copy; an n-gram found in ``TEMPLATE_ITEMS`` or more benchmark
+items, or in ``TEMPLATE_ROWS`` or more training rows, is boilerplate, so a row whose question matches only on
+boilerplate is not flagged unless its image matches too (it is counted as ``template_only``). EvoChart, GameQA,
+AerialVG and VisualProbe exist on both sides in Vero, so those are the sources to check first.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 _WORD = re.compile(r"[a-z0-9]+")
+TEMPLATE_ITEMS = 3  # an n-gram in this many benchmark items is a template's
+TEMPLATE_ROWS = 10  # ... or in this many training rows
 
 
 def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
@@ -92,6 +98,7 @@ class BenchmarkIndex:
         self.n = n
         self.images: dict[str, str] = {}
         self.grams: dict[tuple[str, ...], str] = {}
+        self.gram_items: dict[tuple[str, ...], int] = {}  # benchmark items holding each n-gram
         self.items = 0
 
     def add(self, benchmark: str, doc: dict) -> None:
@@ -102,20 +109,33 @@ class BenchmarkIndex:
                 self.images.setdefault(k, ref)
         for g in _ngrams(_row_question(doc), self.n):
             self.grams.setdefault(g, ref)
+            self.gram_items[g] = self.gram_items.get(g, 0) + 1
+
+    def image_hits(self, row: dict) -> list[dict[str, str]]:
+        return [{"key": k.split(":")[0], "item": self.images[k]}
+                for img in _row_images(row) for k in image_keys(img) if k in self.images]
+
+    def shared_grams(self, row: dict) -> tuple[list[tuple[str, ...]], int]:
+        """The row question's n-grams found in benchmark questions, and how many n-grams it has."""
+        grams = _ngrams(_row_question(row), self.n)
+        return [g for g in grams if g in self.grams], len(grams)
+
+    def question_hit(self, shared: list[tuple[str, ...]], n_grams: int, min_overlap: float,
+                     boilerplate=lambda g: False) -> dict[str, Any] | None:
+        distinct = [g for g in shared if not boilerplate(g)]
+        frac = len(distinct) / n_grams if n_grams else 0.0
+        if distinct and frac >= min_overlap:
+            return {"overlap": round(frac, 3), "item": self.grams[distinct[0]]}
+        return None
 
     def match(self, row: dict, min_overlap: float = 0.5) -> dict[str, Any] | None:
-        """The reasons a training row is flagged, or None."""
+        """The reasons a training row is flagged, or None (template n-grams judged on the benchmark side only)."""
         hits: dict[str, Any] = {}
-        for img in _row_images(row):
-            for k in image_keys(img):
-                if k in self.images:
-                    hits.setdefault("image", []).append({"key": k.split(":")[0], "item": self.images[k]})
-        grams = _ngrams(_row_question(row), self.n)
-        if grams:
-            shared = [g for g in grams if g in self.grams]
-            frac = len(shared) / len(grams)
-            if shared and frac >= min_overlap:
-                hits["question"] = {"overlap": round(frac, 3), "item": self.grams[shared[0]]}
+        if img := self.image_hits(row):
+            hits["image"] = img
+        shared, n_grams = self.shared_grams(row)
+        if q := self.question_hit(shared, n_grams, min_overlap, lambda g: self.gram_items[g] >= TEMPLATE_ITEMS):
+            hits["question"] = q
         return hits or None
 
 
@@ -157,7 +177,11 @@ def find_contamination(rows: Iterable[dict], benchmark_docs: dict[str, Iterable[
         min_overlap: share of the training question's n-grams that must occur in benchmark questions.
 
     Returns:
-        ``{"checked": k, "flagged": [{"id", "source", "image"?, "question"?}], "benchmark_items": m}``.
+        ``{"checked": k, "flagged": [{"id", "source", "image"?, "question"?}], "benchmark_items": m,
+        "template_only": t}`` — t rows not flagged whose question matched benchmark questions only on template n-grams.
+
+    One pass: rows with any shared n-gram are kept as candidates while the training-side count of each benchmark
+    n-gram grows; the template rule is applied to the candidates at the end.
     """
     idx = BenchmarkIndex(n)
     for name, docs in benchmark_docs.items():
@@ -165,15 +189,31 @@ def find_contamination(rows: Iterable[dict], benchmark_docs: dict[str, Iterable[
             idx.add(name, d)
     from vero_data.progress import progress_bar
 
-    flagged, checked = [], 0
+    candidates: list[tuple[dict, list[dict], list, int]] = []
+    row_count: dict[tuple[str, ...], int] = {}
+    checked = 0
     with progress_bar() as prog:
         task = prog.add_task("contamination: training rows", total=None, rate="")
         for r in rows:
             checked += 1
-            hit = idx.match(r, min_overlap)
-            if hit:
+            img = idx.image_hits(r)
+            shared, n_grams = idx.shared_grams(r)
+            for g in shared:
+                row_count[g] = row_count.get(g, 0) + 1
+            if img or shared:
                 lineage = r.get("lineage") if isinstance(r.get("lineage"), dict) else {}
                 src = r.get("data_source") or lineage.get("source") or lineage.get("manifest")
-                flagged.append({"id": r.get("id", checked - 1), "source": src, **hit})
+                candidates.append(({"id": r.get("id", checked - 1), "source": src}, img, shared, n_grams))
             prog.advance(task)
-    return {"checked": checked, "flagged": flagged, "benchmark_items": idx.items}
+
+    def boilerplate(g) -> bool:
+        return idx.gram_items[g] >= TEMPLATE_ITEMS or row_count[g] >= TEMPLATE_ROWS
+
+    flagged, template_only = [], 0
+    for head, img, shared, n_grams in candidates:
+        q = idx.question_hit(shared, n_grams, min_overlap, boilerplate)
+        if not q and not img and idx.question_hit(shared, n_grams, min_overlap):
+            template_only += 1
+        if img or q:
+            flagged.append({**head, **({"image": img} if img else {}), **({"question": q} if q else {})})
+    return {"checked": checked, "flagged": flagged, "benchmark_items": idx.items, "template_only": template_only}
