@@ -16,8 +16,8 @@ from typing import Annotated
 import typer
 
 from vero_data.cli_common import console as _console
+from vero_data.cli_common import emit_json, print_error, print_table
 from vero_data.cli_common import fail as _fail
-from vero_data.cli_common import print_error, print_table
 from vero_data.errors import VeroError
 
 app = typer.Typer(help="Vero: build Vero-600K, filter by pass@k, train with GSPO, score VeroEval.",
@@ -82,6 +82,9 @@ def data_build(
                                                           min=0.0)] = None,
     question_threshold: Annotated[float | None, typer.Option(help="MiniLM cosine that alone makes two questions "
                                                              "paraphrases (0.95)", min=0.0, max=1.0)] = None,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="exit 0 even when no row is exported")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print the build report (or the plan) as one JSON "
+                                           "document")] = False,
 ) -> None:
     """Build a dataset: read → normalise → canonicalise → validate → filter → dedup → tag → mix → export."""
     from vero_data.api import build
@@ -101,15 +104,49 @@ def data_build(
         res = build(cfg)
     except VeroError as e:
         _fail(e)
-    con = _console()
+    con = _console(stderr=json_out)
     if dry_run:
-        _print_plan(con, res.plan)
+        if json_out:
+            emit_json({"plan": res.plan})
+        else:
+            _print_plan(con, res.plan)
         return
-    _print_build(con, res)
+    if json_out:
+        emit_json({**res.report, "out": str(res.out), "shards": [str(p) for p in res.shards]})
+    else:
+        _print_build(con, res)
+    if not res.report["rows"] and not allow_empty:
+        _fail(f"no row was exported to {res.out}: {_why_empty(res.report)}; pass --allow-empty to accept an empty "
+              "build")
     if not res.report["reconciled"]:  # a row is unaccounted for: never a silent success
         bad = [x["manifest"] for x in res.report["sources"] if not x.get("reconciled", True)]
         _fail(f"counts do not reconcile (read ≠ exported + dropped + not selected) for {', '.join(bad) or 'the total'};"
               f" see {res.out / 'report.json'}")
+
+
+_SOURCE_FILTER_KNOB = {  # the paper's source filters (vero600k_format.md §7.1) and the manifest field that sets each
+    "source_too_small": "fewer rows than filters.min_rows (1,000)",
+    "source_low_resolution": "average image below filters.min_avg_pixels (200,000 px)",
+    "source_binary_only": "only yes/no answers (filters.drop_binary_only)",
+}
+
+
+def _why_empty(report: dict) -> str:
+    """One clause per source saying where its rows went (read none, quarantined, filtered, deduplicated)."""
+    why = []
+    for x in report["sources"]:
+        if "unavailable" in x:
+            why.append(f"{x['manifest']} unavailable")
+        elif not x.get("read"):
+            why.append(f"{x['manifest']} read no row")
+        elif x.get("source_filter"):
+            knob = _SOURCE_FILTER_KNOB.get(x["source_filter"], x["source_filter"])
+            why.append(f"{x['manifest']} dropped by the source filter: {knob} — set it in the manifest's `filters:` "
+                       f"for a small custom source")
+        else:
+            top = ", ".join(f"{k}={v}" for k, v in sorted(x.get("dropped", {}).items(), key=lambda kv: -kv[1])[:3])
+            why.append(f"{x['manifest']} lost all {x['read']} row(s): {top or 'not selected by the mixture'}")
+    return "; ".join(why) or "no source"
 
 
 def _print_plan(con, plan: list[dict]) -> None:
@@ -474,16 +511,28 @@ def data_push(
 # --------------------------------------------------------------------------------------------------- bench
 @bench_app.command("build")
 def bench_build(
-    n: Annotated[int, typer.Option(help="images in the generated benchmark set")] = 50_000,
+    n: Annotated[int, typer.Option(help="images in the generated benchmark set (~0.6 MB of disk each)", min=1)]
+    = 5_000,
     workers: Annotated[int, typer.Option(help="build workers")] = 2,
-    out: Annotated[Path | None, typer.Option(help="work directory (default: a temp dir)")] = None,
+    out: Annotated[Path | None, typer.Option(help="work directory, kept (default: a temp dir, removed at the end, "
+                                             "on Ctrl-C and on SIGTERM)")] = None,
     hashes: Annotated[str, typer.Option(help="near-dup search sizes, comma-separated")] = "100000,600000",
+    as_json: Annotated[bool, typer.Option("--json", help="(the output is always one JSON document; accepted like "
+                                          "the other bench commands)")] = False,
 ) -> None:
-    """End-to-end build rows/s vs bare decode+pHash rows/s, near-dup search time, peak RSS."""
-    from vero_data.bench import run_build_bench
+    """End-to-end build rows/s vs bare decode+pHash rows/s, near-dup search time, peak RSS (one JSON document).
 
-    res = run_build_bench(n=n, workers=workers, work=out, hash_sizes=[int(x) for x in hashes.split(",") if x])
-    _console().print_json(json.dumps(res))
+    The disk it needs (~0.6 MB per image: 3 GB at the default 5,000, 29 GB at 50,000) is checked before it starts.
+    """
+    from vero_data.bench import disk_needed, run_build_bench
+
+    _console(stderr=True).print(f"bench build: {n:,} images, needs ~{disk_needed(n) / 1e9:.1f} GB of disk in "
+                                f"{out or 'a temp folder'}", highlight=False)
+    try:
+        res = run_build_bench(n=n, workers=workers, work=out, hash_sizes=[int(x) for x in hashes.split(",") if x])
+    except VeroError as e:
+        _fail(e)
+    emit_json(res)
 
 
 @bench_app.command("dedup")
@@ -564,23 +613,14 @@ def _print_dedup_bench(con, res: dict) -> None:
         con.print(f"planted set and build: {res['work_dir']}", highlight=False)
 
 
-@bench_app.command("rewards")
-def bench_rewards(
-    n: Annotated[int, typer.Option(help="cases in the generated mixed set")] = 20_000,
-    workers: Annotated[int | None, typer.Option(help="processes for the parallel pass (default: all cores)")] = None,
-) -> None:
-    """Reward cases/s per type and overall (one process and all cores), worst-case latency on adversarial inputs."""
-    from vero_data.rewards.bench import run_rewards_bench
-
-    _console().print_json(json.dumps(run_rewards_bench(n_cases=n, workers=workers), default=str))
-
-
 def _mount_optional() -> None:
     """Mount command groups that live in optional modules (rewards, models) without importing heavy deps."""
     try:
         from vero_data.rewards.cli import app as reward_app
+        from vero_data.rewards.cli import bench as reward_bench
 
         app.add_typer(reward_app, name="reward", help="Score responses with the task-routed rewards.")
+        bench_app.command("rewards")(reward_bench)  # the same command as `vero reward bench`, one set of flags
     except ImportError:
         pass
     try:  # by name, not a static import: vero_data never depends on vero_train

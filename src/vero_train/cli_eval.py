@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 
 from vero_data.cli_common import console as _console
+from vero_data.cli_common import emit_json, print_table
 from vero_data.cli_common import fail as _fail
-from vero_data.cli_common import print_table
 
 _KEY_ENV_HELP = ("NAME of the environment variable holding the judge's key (default: $OPENAI_API_KEY, sent over "
                  "https or to a loopback host only; user:pass@ in --judge-url is sent as Basic auth)")
@@ -27,13 +27,15 @@ def eval_run(
     ctx: typer.Context,
     suite: Annotated[str | None, typer.Option(help="suite: veroeval30, a category name, synthetic, or a YAML")] = None,
     model: Annotated[str | None, typer.Option(help="hub id, local path, or 'tiny'")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="run directory (resumable with the same model and "
-                                             "settings)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", "--output_path", help="run directory (resumable with the "
+                                             "same model and settings); --output_path as in lmms-eval")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace OUT (say, another model's samples) "
                                             "when this run succeeds")] = False,
     backend: Annotated[str, typer.Option(help="vllm | openai | transformers")] = "transformers",
     limit: Annotated[int | None, typer.Option(help="at most N docs per benchmark (per subtask)")] = None,
-    benchmark: Annotated[list[str] | None, typer.Option(help="only these benchmarks of the suite")] = None,
+    benchmark: Annotated[list[str] | None, typer.Option("--benchmark", "--tasks", help="only these benchmarks of the "
+                                                        "suite: ours or lmms-eval task/group names, repeated or "
+                                                        "comma-separated (--tasks a,b)")] = None,
     judge_url: Annotated[str | None, typer.Option(help="OpenAI-compatible judge endpoint (…/v1)")] = None,
     judge_model: Annotated[str, typer.Option(help="judge model name (paper: Qwen3-32B)")] = "Qwen3-32B",
     judge_api_key_env: Annotated[str | None, typer.Option(help=_KEY_ENV_HELP)] = None,
@@ -45,10 +47,15 @@ def eval_run(
     batch_size: Annotated[int, typer.Option(help="requests per generate call", min=1)] = 16,
     base_url: Annotated[str | None, typer.Option(help="server root for --backend openai")] = None,
     published: Annotated[str | None, typer.Option(help="published column to compare with (default: by model)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print results.json's content as one JSON document")] = False,
 ) -> None:
     """Run SUITE with MODEL: generate, score as the paper does, and write results.json + report.md/.html."""
     if ctx.invoked_subcommand is not None:
         return
+    if benchmark:  # lmms-eval habit: `--tasks a,b`
+        benchmark = [part.strip() for b in benchmark for part in b.split(",") if part.strip()]
+    if not suite and benchmark:  # `--tasks` alone names what to run
+        suite = _suite_holding(benchmark)
     if not suite or not model:
         _console().print(ctx.get_help())
         if suite or model:
@@ -70,7 +77,26 @@ def eval_run(
         from vero_data.secrets import redact_text
 
         _fail(redact_text(str(e)))
-    _print_summary(res, cfg.out)
+    if as_json:
+        emit_json(res)
+    else:
+        _print_summary(res, cfg.out)
+
+
+def _suite_holding(benchmarks: list[str]) -> str:
+    """The first of veroeval30, synthetic that holds every named benchmark (the run's results sit in one suite)."""
+    from vero_data.benchmarks import get_suite
+    from vero_data.benchmarks.registry import resolve_benchmarks
+    from vero_data.errors import VeroError
+
+    try:
+        names = set(resolve_benchmarks(benchmarks))
+        for s in ("veroeval30", "synthetic"):
+            if names <= set(get_suite(s).benchmarks):
+                return s
+    except VeroError as e:
+        _fail(e)
+    _fail(ValueError(f"{', '.join(sorted(names))} are not all in one suite: pass --suite"))
 
 
 def _print_summary(res: dict, out: Path) -> None:
@@ -139,6 +165,7 @@ def eval_score(
     judge_model: Annotated[str, typer.Option(help="judge model name")] = "Qwen3-32B",
     judge_api_key_env: Annotated[str | None, typer.Option(help=_KEY_ENV_HELP)] = None,
     judge_concurrency: Annotated[int, typer.Option(help="judge requests in flight", min=1)] = 8,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as one JSON document")] = False,
 ) -> None:
     """Rescore saved responses without a model; "score" is the headline metric per sample (0..1).
 
@@ -158,6 +185,9 @@ def eval_score(
         summary = score_cases(cases, out, judge)
     except (VeroError, OSError) as e:
         _fail(redact_text(str(e)))
+    if as_json:
+        emit_json({**summary, "out": str(out)})
+        return
     if summary["resumed"]:
         _console().print(f"kept {summary['resumed']} lines already scored in {out}")
     _console().print(f"scored {summary['scored']}/{summary['n']} lines → {out}")
@@ -214,8 +244,16 @@ def eval_contamination(
     ngram: Annotated[int, typer.Option(help="question n-gram size")] = 8,
     min_overlap: Annotated[float, typer.Option(help="share of a question's n-grams that must match")] = 0.5,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write flagged rows as JSONL")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print counts and flagged rows as one JSON document")]
+    = False,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="exit 0 even when no benchmark item or no "
+                                              "training row was checked")] = False,
 ) -> None:
-    """Flag training rows whose image hash or question n-grams match a benchmark item."""
+    """Flag training rows whose image hash or question n-grams match a benchmark item.
+
+    A question that matches only on template boilerplate (n-grams shared by 3+ benchmark items or 10+ training
+    rows) is not flagged unless its image matches too; those rows are counted as template-only.
+    """
     import logging
 
     from vero_data.benchmarks import get_benchmark, get_suite
@@ -225,6 +263,7 @@ def eval_contamination(
 
     try:
         docs: dict[str, list] = {}
+        skipped: dict[str, str] = {}
         if bench_docs:
             for line in bench_docs.read_text().splitlines():
                 if line.strip():
@@ -236,6 +275,7 @@ def eval_contamination(
                 try:
                     docs[n] = list(load_docs(get_benchmark(n), limit))
                 except SourceUnavailableError as e:
+                    skipped[n] = str(e)
                     logging.getLogger(__name__).warning("skipping %s: %s", n, e)
         res = find_contamination(iter_training_rows(data), docs, ngram, min_overlap)
     except VeroError as e:
@@ -243,10 +283,24 @@ def eval_contamination(
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("".join(json.dumps(f, default=str) + "\n" for f in res["flagged"]))
-    _console().print(f"checked {res['checked']} training rows against {res['benchmark_items']} benchmark items "
-                     f"({len(docs)} benchmarks): {len(res['flagged'])} flagged")
-    for f in res["flagged"][:20]:
-        _console().print(f"  {f['id']} ({f.get('source')}): " + ", ".join(k for k in ("image", "question") if k in f))
+    if as_json:
+        emit_json({**res, "benchmarks": sorted(docs), "skipped": skipped})
+    else:
+        _console().print(f"checked {res['checked']} training rows against {res['benchmark_items']} benchmark items "
+                         f"({len(docs)} benchmarks): {len(res['flagged'])} flagged"
+                         + (f"; {res['template_only']} matched on template questions only (not flagged)"
+                            if res["template_only"] else ""))
+        for f in res["flagged"][:20]:
+            _console().print(f"  {f['id']} ({f.get('source')}): "
+                             + ", ".join(k for k in ("image", "question") if k in f))
+    if allow_empty:
+        return
+    if not res["benchmark_items"]:  # "0 flagged" against nothing is not a clean bill of health
+        why = (f"{len(skipped)} benchmark(s) could not be loaded (first: {next(iter(skipped.values()))})" if skipped
+               else "the benchmark docs are empty")
+        _fail(f"checked against 0 benchmark items: {why}; pass --bench-docs JSONL offline, or --allow-empty")
+    if not res["checked"]:
+        _fail(f"no training row read from {', '.join(map(str, data))}; pass --allow-empty to accept")
 
 
 def register(app, data_app, bench_app) -> None:

@@ -42,7 +42,8 @@ def build_config(model: str | None, data: str | None, out: Path, config: Path | 
 
 def train_cmd(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", "-o", help="run directory: checkpoints, final model, metrics.jsonl")],
+    out: Annotated[Path, typer.Option("--out", "-o", "--output_dir",
+                                      help="run directory: checkpoints, final model, metrics.jsonl (--output_dir: TRL's name)")],
     model: Annotated[str | None, typer.Option(help="policy: `tiny`, a local path or an HF model id")] = None,
     data: Annotated[str | None, typer.Option(help="shards: DIR (DIR/data/*.parquet), parquet glob, or hub id")
                     ] = None,

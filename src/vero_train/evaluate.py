@@ -311,12 +311,15 @@ def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict
     suite = get_suite(cfg.suite)
     names = suite.benchmarks
     if cfg.benchmarks:
-        wanted = {b: get_benchmark(b).name for b in cfg.benchmarks}
-        outside = [b for b, n in wanted.items() if n not in names]
+        from vero_data.benchmarks.registry import resolve_benchmarks
+
+        asked = [part.strip() for n in cfg.benchmarks for part in n.split(",") if part.strip()]
+        wanted = {a: resolve_benchmarks([a]) for a in asked}  # as the user wrote it → ours (aliases, groups)
+        outside = [a for a, ns in wanted.items() if not set(ns) & set(names)]
         if outside:
             raise ConfigError(f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in suite "
                               f"'{cfg.suite}' (its benchmarks: {', '.join(names)}); --benchmark picks from the suite")
-        names = [n for n in names if n in set(wanted.values())]
+        names = [n for n in names if any(n in ns for ns in wanted.values())]
     # A plain rerun resumes (also a killed --overwrite run's samples, kept beside OUT); see vero_data.outdir.
     claim = claim_output(cfg.out, "eval", inputs=[cfg.model], overwrite=cfg.overwrite, resume=not cfg.overwrite,
                          legacy=is_eval_output)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -122,11 +123,15 @@ def test_workers_do_not_change_the_output(two_sources, tmp_path):
 
 def test_verl_format_is_written_beside_the_shards(two_sources, tmp_path):
     res = build(out=tmp_path / "o", manifests=[str(p) for p in two_sources], formats=["parquet", "verl"])
-    lines = (tmp_path / "o" / "verl" / "vero_600k_train.verl.jsonl").read_text().splitlines()
-    assert len(lines) == res.rows
-    rec = json.loads(lines[0])
+    import pyarrow.parquet as pq
+
+    recs = pq.read_table(tmp_path / "o" / "verl" / "vero_600k_train.verl.parquet").to_pylist()
+    assert len(recs) == res.rows
+    rec = recs[0]
     assert rec["ability"] in {"chart_ocr", "knowledge_recognition"} and rec["images"]
-    assert (tmp_path / "o" / "verl" / rec["images"][0]).is_file()
+    image = rec["images"][0]
+    path = Path(image["image"] if isinstance(image, dict) else image)
+    assert path.is_absolute() and path.is_file() and (tmp_path / "o" / "verl") in path.parents
 
 
 def test_resume_refuses_edited_local_source_files(write_manifest, tmp_path):

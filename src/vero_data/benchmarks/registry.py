@@ -48,8 +48,11 @@ def _all() -> tuple[Registry[BenchmarkSpec], dict[str, str]]:
             raise ConfigError(f"{p}: file name must equal name '{spec.name}'")
         reg.register(spec.name, spec)
         aliases[spec.display_name.lower()] = spec.name
+        # lmms-eval's own task name: ours is Vero's `<task>_reasoning` variant of it (mathvista_testmini → …_reasoning)
+        aliases.setdefault(spec.name.removesuffix("_reasoning").lower(), spec.name)
         for st in spec.subtasks:
             aliases.setdefault(st.name.lower(), spec.name)
+            aliases.setdefault(st.name.removesuffix("_reasoning").lower(), spec.name)
     return reg, aliases
 
 
@@ -68,6 +71,25 @@ def get_benchmark(name: str) -> BenchmarkSpec:
     close = difflib.get_close_matches(name, choices, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise RegistryError(f"unknown benchmark '{name}'.{hint} Available: {', '.join(reg.names())}")
+
+
+def resolve_benchmarks(names: list[str]) -> list[str]:
+    """Benchmark names as users write them → ours, in order, each once. Beside what :func:`get_benchmark` takes, an
+    lmms-eval group name stands for its members (``mmmu_pro`` → the standard and vision tasks), and a comma list
+    (``--tasks a,b``, lmms-eval's habit) is split."""
+    reg, aliases = _all()
+    out: list[str] = []
+    for name in (part.strip() for n in names for part in n.split(",")):
+        if not name:
+            continue
+        try:
+            out.append(get_benchmark(name).name)
+        except RegistryError:
+            group = sorted({full for alias, full in aliases.items() if alias.startswith(name.lower() + "_")})
+            if not group:
+                raise
+            out.extend(group)
+    return list(dict.fromkeys(out))
 
 
 @cache

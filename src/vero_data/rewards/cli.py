@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
+from vero_data.cli_common import emit_json, print_table
 from vero_data.cli_common import fail as _fail
-from vero_data.cli_common import print_table
 from vero_data.constants import REWARD_TYPES
 from vero_data.errors import VeroError
 
@@ -52,6 +52,7 @@ def score(
     format_score: float = typer.Option(0.2, "--format-score", min=0.0, max=1.0,
                                        help="Format weight in [0, 1] (Vero trains with 0.2)."),
     lenient: bool = typer.Option(False, "--lenient", help="Opt in to the documented fixes of Vero's quirks."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON document."),
 ) -> None:
     """Score one response and print score, accuracy and format."""
     from rich.table import Table
@@ -66,6 +67,10 @@ def score(
         raise typer.BadParameter("--extra-info must be a JSON object")
     info["reward_type"] = reward_type  # "fallback" is no recognised type, so it routes to the fallback
     s = score_response(response, answer, info, format_score, lenient)
+    if as_json:
+        emit_json({"reward_type": reward_type, "score": s.score, "accuracy": s.accuracy, "format": s.format,
+                   "reason": s.reason})
+        return
     table = Table(title=f"reward: {reward_type}")
     for col in ("score", "accuracy", "format", "reason"):
         table.add_column(col)
@@ -123,6 +128,7 @@ def check(
                                        help="Format weight in [0, 1] (Vero trains with 0.2)."),
     lenient: bool = typer.Option(False, "--lenient", help="Opt in to the documented fixes of Vero's quirks."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any line is left out or has an unknown reward_type."),
+    as_json: bool = typer.Option(False, "--json", help="Print the means per reward type as one JSON document."),
 ) -> None:
     """Score a JSONL of cases and print mean score/accuracy/format and count per reward type.
 
@@ -163,20 +169,27 @@ def check(
     n_unreadable = sum(1 for b in bad if b[1] == "unreadable")
     left_out = [f"{n_unreadable} unreadable lines"] if n_unreadable else []
     left_out += [f"{len(bad) - n_unreadable} invalid cases"] if len(bad) > n_unreadable else []
-    table = Table(title=f"{file.name}: {len(numbered)} cases" + (f" ({', '.join(left_out)} left out)" if left_out else ""))
-    for col in ("reward_type", "count", "score", "accuracy", "format"):
-        table.add_column(col, justify="right" if col != "reward_type" else "left")
-    for rt, rs in sorted(groups.items()):
-        n = len(rs)
-        table.add_row(rt, str(n), *(f"{sum(r[k] for r in rs) / n:.4f}" for k in ("score", "accuracy", "format")))
-    print_table(table)
+    means = {rt: {"count": len(rs), **{k: sum(r[k] for r in rs) / len(rs) for k in ("score", "accuracy", "format")}}
+             for rt, rs in sorted(groups.items())}
+    if as_json:
+        emit_json({"file": str(file), "cases": len(numbered), "per_type": means,
+                   "left_out": [{"line": n, "kind": kind, "why": why} for n, kind, why in bad],
+                   "unknown_reward_type": unknown})
+    else:
+        table = Table(title=f"{file.name}: {len(numbered)} cases"
+                      + (f" ({', '.join(left_out)} left out)" if left_out else ""))
+        for col in ("reward_type", "count", "score", "accuracy", "format"):
+            table.add_column(col, justify="right" if col != "reward_type" else "left")
+        for rt, m in means.items():
+            table.add_row(rt, str(m["count"]), *(f"{m[k]:.4f}" for k in ("score", "accuracy", "format")))
+        print_table(table)
     if strict and (bad or unknown):
         _fail(VeroError(f"{file}: --strict: {len(bad)} bad line(s), {len(unknown)} unknown reward_type(s)"))
 
 
 @app.command()
 def bench(
-    n_cases: int = typer.Option(20000, "--n-cases", help="Cases in the mixed set."),
+    n_cases: int = typer.Option(20000, "--n-cases", "--n", help="Cases in the mixed set."),
     workers: int = typer.Option(0, "--workers", help="Processes for the parallel run (0 = all cores)."),
     seed: int = typer.Option(0, "--seed", help="Case-set seed."),
     as_json: bool = typer.Option(False, "--json", help="Print the result dict as JSON."),
@@ -188,7 +201,7 @@ def bench(
 
     result = run_rewards_bench(n_cases=n_cases, workers=workers or None, seed=seed)
     if as_json:
-        typer.echo(json.dumps(result, indent=2))
+        emit_json(result)
         return
     table = Table(title=(f"{result['n_cases']} cases: {result['single_process_cases_per_s']} cases/s in one process, "
                          f"{result['parallel_cases_per_s']} with {result['workers']} workers"))

@@ -207,3 +207,33 @@ def test_compare_bad_results_file(tmp_path, text, message):
     assert r.output.startswith(f"error: {bad}: ") and message in r.output and len(r.output.splitlines()) == 1
     r = runner.invoke(app, ["eval", "compare", str(good), str(good), "--json"])
     assert r.exit_code == 0 and json.loads(r.output)[-1]["delta"] == 0.0
+
+
+def test_lmms_eval_habits_tasks_and_output_path(tmp_path, fake_gen):
+    """`--tasks a,b` alone picks the suite holding them; `--output_path` is --out; `--json` is one document."""
+    out = tmp_path / "run"
+    r = runner.invoke(app, ["eval", "--tasks", "synthetic_chart,synthetic_counting", "--model", "m", "--limit", "1",
+                            "--output_path", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    assert res["config"]["suite"] == "synthetic" and set(res["results"]) == {"synthetic_chart", "synthetic_counting"}
+    assert res["config"]["benchmarks"] == ["synthetic_chart", "synthetic_counting"]
+    assert (out / "results.json").is_file()
+
+
+def test_upstream_task_names_resolve_to_ours():
+    from vero_data.benchmarks.registry import resolve_benchmarks
+
+    assert resolve_benchmarks(["mathvista_testmini"]) == ["mathvista_testmini_reasoning"]
+    assert len(resolve_benchmarks(["mmmu_pro"])) == 2 and all("mmmu_pro" in n for n in resolve_benchmarks(["mmmu_pro"]))
+    assert resolve_benchmarks(["chartqa,synthetic_chart", "chartqa"]) == ["chartqa_reasoning", "synthetic_chart"]
+
+
+def test_eval_score_json(tmp_path):
+    cases = tmp_path / "responses.jsonl"
+    cases.write_text("".join(json.dumps({"benchmark": "ChartQA", "doc": {"answer": a}, "response": "<answer>1</answer>"})
+                             + "\n" for a in ("1", "2")))
+    r = runner.invoke(app, ["eval", "score", "--cases", str(cases), "--out", str(tmp_path / "s.jsonl"), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["n"] == 2 and doc["scored"] == 2 and doc["mean"] == {"ChartQA": 0.5}  # as the lines name it
