@@ -11,7 +11,7 @@ import logging
 
 log = logging.getLogger(__name__)
 
-_GROUPS = ("vero_train.cli_filter", "vero_train.cli_train", "vero_train.cli_eval")
+_GROUPS = ("vero_train.cli_filter", "vero_train.cli_train", "vero_train.cli_eval", "vero_train.cli_curate")
 
 
 def register(app, data_app, bench_app) -> None:
