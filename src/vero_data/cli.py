@@ -508,6 +508,38 @@ def data_push(
         _console(stderr=True).print(f"left out {len(plan.excluded)} working files (.run/, caches, catalog, ...)")
 
 
+@data_app.command("browse")
+def data_browse(
+    folder: Annotated[Path, typer.Argument(help="a `vero data build`, `vero data filter` or `vero eval` output")],
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="port to serve on")] = 8765,
+    host: Annotated[str, typer.Option("--host", help="address to bind (127.0.0.1: this machine only)")]
+    = "127.0.0.1",
+    static: Annotated[Path | None, typer.Option("--static", help="write a static site to this folder instead of "
+                                                "serving (a previous export there is replaced)")] = None,
+) -> None:
+    """Browse a build like a curator: overview vs targets, gallery, duplicates, quarantine, pass counts, eval samples."""
+    from vero_data.errors import requires
+
+    try:
+        if not folder.is_dir():
+            raise VeroError(f"{folder} is not a folder")
+        requires("jinja2", "browse")
+        if static is not None:
+            from vero_data.browse import export_static
+
+            res = export_static(folder, static)
+            print(f"{res.out / 'index.html'}  ({len(res.pages)} pages, {res.images} images)")
+            return
+        requires("starlette", "browse")
+        requires("uvicorn", "browse")
+        from vero_data.browse import serve
+
+        _console(stderr=True).print(f"browsing {folder} at http://{host}:{port}/ (Ctrl-C stops)")
+        serve(folder, host=host, port=port)
+    except VeroError as e:
+        _fail(e)
+
+
 # --------------------------------------------------------------------------------------------------- bench
 @bench_app.command("build")
 def bench_build(

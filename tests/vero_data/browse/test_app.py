@@ -1,0 +1,177 @@
+"""The browse app through Starlette's TestClient: every page answers, paging and filters count right, bad input is
+refused (unknown columns, SQL in values, paths), images and thumbnails come from the shards by row id."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import duckdb
+import pytest
+
+pytest.importorskip("starlette.testclient", reason="the browse extra is not installed")
+from starlette.testclient import TestClient  # noqa: E402
+
+from vero_data.browse.app import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client(tiny_build, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("thumbs")
+    with TestClient(create_app(tiny_build, cache_root=cache)) as c:
+        c.cache = cache
+        yield c
+
+
+def _cards(html: str) -> list[str]:
+    return re.findall(r'<article class="card" data-id="([^"]+)"', html)
+
+
+def _count(html: str, anchor: str = "match-count") -> int:
+    return int(re.search(rf'id="{anchor}">([\d,]+)<', html).group(1).replace(",", ""))
+
+
+def test_every_page_answers_with_its_content(client, tiny_build):
+    o = client.get("/")
+    assert o.status_code == 200 and "54</b> rows in 3 shards" in o.text
+    assert "chart_ocr" in o.text and "knowledge" in o.text and "Answer length" in o.text
+    assert o.headers["content-security-policy"].startswith("default-src 'none'")
+    for url in ("/gallery", "/duplicates", "/quarantine", "/quarantine?stage=dedup&reason=dup_exact",
+                "/static/browse.css", "/static/browse.js"):
+        r = client.get(url)
+        assert r.status_code == 200, url
+    assert client.get("/passk").status_code == 404  # a build without pass counts has no pass@k page
+    assert client.get("/eval").status_code == 404
+
+
+def test_gallery_pages_through_every_row_once(client):
+    seen: list[str] = []
+    first = client.get("/gallery", params={"per_page": 24})
+    assert _count(first.text) == 54 and "page 1 of 3" in first.text
+    for page in (1, 2, 3):
+        seen += _cards(client.get("/gallery", params={"per_page": 24, "page": page}).text)
+    assert len(seen) == len(set(seen)) == 54
+    shard_ids = duckdb.connect().execute("SELECT count(DISTINCT id) FROM read_parquet(?)",
+                                         [str(client.app.state.view.root / "data" / "*.parquet")]).fetchone()[0]
+    assert shard_ids == 54
+    assert _cards(client.get("/gallery", params={"per_page": 24, "page": 4}).text) == []
+
+
+def test_gallery_filters_match_the_catalog(client, tiny_build):
+    con = duckdb.connect(str(tiny_build / "catalog.duckdb"), read_only=True)
+    want = con.execute("SELECT count(*) FROM samples WHERE status = 'exported' AND category = 'knowledge'").fetchone()[0]
+    con.close()
+    r = client.get("/gallery", params={"category": "knowledge"})
+    assert _count(r.text) == want == 30
+    ids = _cards(r.text)
+    assert len(ids) == 30 and "gen" not in r.text.split('id="match-count"')[0].split("<form")[0]
+    both = client.get("/gallery", params={"category": "knowledge", "reward_type": "no_such_type"})
+    assert _count(both.text) == 0 and "no rows match" in both.text
+    assert _count(client.get("/gallery", params={"source": "bars"}).text) == 24
+
+
+@pytest.mark.parametrize("params", [
+    {"order": "id; DROP TABLE shard_rows"}, {"page": "0"}, {"page": "x"}, {"per_page": "1000000"},
+    {"pass_count": "1 OR 1=1"},
+])
+def test_bad_parameters_are_refused(client, params):
+    r = client.get("/gallery", params=params)
+    assert r.status_code == 400
+    assert client.get("/gallery").status_code == 200  # and the table is still there
+
+
+def test_sql_in_a_filter_value_is_only_a_value(client):
+    r = client.get("/gallery", params={"category": "knowledge' OR '1'='1"})
+    assert r.status_code == 200 and _count(r.text) == 0
+    r = client.get("/quarantine", params={"stage": "dedup' --", "reason": "x"})
+    assert r.status_code == 200 and "0 rows" in r.text
+
+
+@pytest.mark.parametrize("url", [
+    "/row/..%2F..%2Fcatalog.duckdb", "/image/..%2Fcatalog.duckdb/0", "/static/../catalog.duckdb",
+    "/static/..%2F..%2Fcatalog.duckdb", "/image/%2Fetc%2Fpasswd/0", "/thumb/x/0?size=99999",
+    "/row/does-not-exist", "/image/does-not-exist/0",
+])
+def test_paths_outside_the_build_are_never_served(client, url):
+    r = client.get(url)
+    assert r.status_code in (400, 404), url
+    assert b"DUCK" not in r.content and b"root:" not in r.content
+
+
+def test_methods_other_than_get_are_refused(client):
+    assert client.post("/gallery").status_code == 405
+
+
+def test_images_and_cached_thumbnails(client, tiny_build):
+    from PIL import Image
+
+    rid = _cards(client.get("/gallery").text)[0]
+    full = client.get(f"/image/{rid}/0")
+    assert full.status_code == 200 and full.headers["content-type"] in ("image/png", "image/jpeg", "image/webp")
+    w, h = Image.open(io.BytesIO(full.content)).size
+    t = client.get(f"/thumb/{rid}/0", params={"size": 160})
+    assert t.status_code == 200 and t.headers["content-type"] == "image/jpeg"
+    assert max(Image.open(io.BytesIO(t.content)).size) == 160 < max(w, h)
+    cached = list(client.cache.rglob("*.jpg"))
+    assert cached and not any(p.is_relative_to(tiny_build) for p in cached)
+    assert client.get(f"/thumb/{rid}/0", params={"size": 160}).content == t.content
+    assert client.get(f"/image/{rid}/5").status_code == 404
+
+
+def test_row_page_shows_lineage_and_extra_info(client):
+    rid = _cards(client.get("/gallery", params={"source": "bars"}).text)[0]
+    r = client.get(f"/row/{rid}")
+    assert r.status_code == 200
+    assert "upstream index" in r.text and "extra_info" in r.text and f"/image/{rid}/0" in r.text
+
+
+def test_duplicates_and_quarantine_name_the_kept_row(client, tiny_build):
+    con = duckdb.connect(str(tiny_build / "catalog.duckdb"), read_only=True)
+    kept = {r[0] for r in con.execute("SELECT dup_of FROM quarantine WHERE stage = 'dedup'").fetchall()}
+    con.close()
+    d = client.get("/duplicates")
+    assert _count(d.text, "group-count") == len(kept) == 6
+    assert all(k in d.text for k in kept) and "removed · <b>exact</b>" in d.text
+    assert d.text.count('<article class="card removed">') == 6
+    # the removed copies never reached a shard: their images come from the build's ingest parts
+    removed = re.findall(r'card removed">.*?href="/image/([0-9a-f]+)/0"', d.text, re.S)
+    assert len(removed) == 6 and client.get(f"/image/{removed[0]}/0").status_code == 200
+    q = client.get("/quarantine")
+    assert re.search(r"dup_exact</a></td><td class=\"num\">6<", q.text)
+    rows = client.get("/quarantine", params={"stage": "dedup", "reason": "dup_exact"})
+    assert "6 rows" in rows.text and all(k in rows.text for k in kept)
+
+
+def test_filter_output_has_pass_counts(filtered, tmp_path):
+    out, diff = filtered
+    with TestClient(create_app(out, cache_root=tmp_path)) as c:
+        assert c.get("/").status_code == 200
+        p = c.get("/passk")
+        assert p.status_code == 200 and "pass@4" in p.text
+        kept = sum(1 for d in diff if d["kept"])
+        assert _count(c.get("/gallery").text) == kept
+        for pc in (1, 2, 3):
+            want = sum(1 for d in diff if d["pass_count"] == pc)
+            assert _count(c.get("/gallery", params={"pass_count": pc}).text) == want
+        assert "all_fail" in p.text and "all_pass" in p.text
+        # the dedup copies are not stored in a filter output: the page says so instead of failing
+        assert c.get("/duplicates").status_code == 200
+
+
+def test_eval_run_shows_samples(eval_run, tmp_path):
+    with TestClient(create_app(eval_run, cache_root=tmp_path)) as c:
+        front = c.get("/")
+        assert front.status_code == 200 and "synth_count" in front.text and "3.3" in front.text
+        s = c.get("/eval", params={"benchmark": "synth_count", "per_page": 24})
+        assert s.status_code == 200 and "30 samples" in s.text and "page 1 of 2" in s.text
+        assert "\\boxed{3}" in s.text
+        wrong = c.get("/eval", params={"benchmark": "synth_count", "score": "wrong"})
+        assert "29 samples" in wrong.text
+        assert c.get("/eval", params={"benchmark": "../results"}).status_code == 400
+
+
+def test_a_folder_that_is_not_an_output_is_refused(tmp_path):
+    from vero_data.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="is not a vero output"):
+        create_app(tmp_path)
