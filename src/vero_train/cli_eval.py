@@ -251,7 +251,7 @@ def eval_contamination(
 ) -> None:
     """Flag training rows whose image hash or question n-grams match a benchmark item.
 
-    A question that matches only on template boilerplate (n-grams shared by 3+ benchmark items or 10+ training
+    A question that matches only on template boilerplate (n-grams shared by 3+ benchmark items or 3+ training
     rows) is not flagged unless its image matches too; those rows are counted as template-only.
     """
     import logging

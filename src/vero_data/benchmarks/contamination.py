@@ -22,7 +22,7 @@ from typing import Any
 
 _WORD = re.compile(r"[a-z0-9]+")
 TEMPLATE_ITEMS = 3  # an n-gram in this many benchmark items is a template's
-TEMPLATE_ROWS = 10  # ... or in this many training rows
+TEMPLATE_ROWS = 3  # ... or in this many training rows (a copied item is one row: a build dedups copies)
 
 
 def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
