@@ -72,6 +72,10 @@ def _bins(values: list[tuple[int | None, int]], edges: list[int], fmt=lambda v: 
 # ----------------------------------------------------------------------------------------------- overview
 def overview(v: FolderView) -> dict[str, Any]:
     """Counts per category and source against targets, size and length distributions, reward types, licences."""
+    return v.memo("overview", lambda: _overview(v))
+
+
+def _overview(v: FolderView) -> dict[str, Any]:
     total = v.scalar("SELECT count(*) FROM shard_rows") or 0
     splits = v.query("SELECT split, count(*) AS n FROM shard_rows GROUP BY ALL ORDER BY n DESC")
     quotas = {c["category"]: c.get("quota") for c in v.report.get("categories", []) if isinstance(c, dict)}
@@ -125,6 +129,10 @@ def overview(v: FolderView) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------- gallery
 def gallery_options(v: FolderView) -> dict[str, list]:
     """The values each gallery filter offers (distinct values in the shards)."""
+    return v.memo("gallery_options", lambda: _gallery_options(v))
+
+
+def _gallery_options(v: FolderView) -> dict[str, list]:
     opts = {}
     for param, col in GALLERY_FILTERS.items():
         opts[param] = [r["v"] for r in v.query(

@@ -62,6 +62,7 @@ class FolderView:
         self.root = Path(self.root).resolve()
         self._lock = threading.Lock()
         self._files: OrderedDict[Path, pq.ParquetFile] = OrderedDict()
+        self._memo: dict[str, Any] = {}
         self.con = duckdb.connect()  # in memory: the build folder is only ever read
         cat = self.root / "catalog.duckdb"
         if cat.is_file():
@@ -153,6 +154,17 @@ class FolderView:
             return [dict(zip(names, r, strict=True)) for r in res.fetchall()]
         finally:
             cur.close()
+
+    def memo(self, key: str, compute):
+        """``compute()`` once per folder: the folder is read-only input, so whole-table aggregates never change
+        while it is served."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]
+        value = compute()
+        with self._lock:
+            self._memo[key] = value
+        return value
 
     def scalar(self, sql: str, params: list | tuple = ()) -> Any:
         rows = self.query(sql, params)
