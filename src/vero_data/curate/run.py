@@ -146,12 +146,19 @@ class Outcome:
     drop_reason: str | None = None
     stage: str | None = None
     detail: str | None = None
+    prior: dict | None = None  # the input row's own ``curation`` (an earlier run's steps)
 
     def curation(self, model: str) -> str:
-        """The row's ``curation`` column: flags, reasons and who set the answer, as JSON text."""
-        return json.dumps({"model": model, "flags": self.flags, "reason": self.qf_reason,
-                           "canonicalised_by": self.canonicalised_by, "canonical_reason": self.canon_reason},
-                          ensure_ascii=False, sort_keys=True)
+        """The row's ``curation`` column as JSON text: per step, the model, its verdict and reason. A step this run
+        did not do keeps what an earlier run (the input's ``curation``) recorded, so the question filter with a VLM
+        and canonicalisation with a text LLM can run one after the other."""
+        doc = {"question_filter": None, "canonicalise": None, **(self.prior or {})}
+        if self.flags is not None:
+            doc["question_filter"] = {"model": model, "flags": self.flags, "reason": self.qf_reason}
+        if self.canonicalised_by is not None:
+            doc["canonicalise"] = {"model": model if self.canonicalised_by == "llm" else None,
+                                   "by": self.canonicalised_by, "reason": self.canon_reason}
+        return json.dumps(doc, ensure_ascii=False, sort_keys=True)
 
 
 @dataclass
@@ -321,6 +328,8 @@ def curate(config: CurateConfig, judge: Judge | Callable[[], Judge]) -> CurateRe
     prompts = load_prompts(cfg.prompts)
     if cfg.out.resolve() == cfg.data.resolve():
         raise ConfigError("--out must differ from the input folder (the input build is never modified)")
+    if not _plan(shards, cfg.limit, cfg.batch_size):
+        raise VeroError(f"{cfg.data}: its shards hold no rows; nothing to curate")
     claim = claim_output(cfg.out, "data curate", inputs=[cfg.data], overwrite=cfg.overwrite,
                          resume=not cfg.overwrite, legacy=lambda p: (p / REPORT).is_file())
     final_out, work = cfg.out, copy.copy(cfg)
@@ -364,19 +373,31 @@ def _curate_in(cfg: CurateConfig, shards: list[Path], prompts: dict[str, Prompt]
     total = sum(n for _, _, n in plan)
     outcomes: dict[str, Outcome] = {}
     tables: dict[int, Any] = {}
+
+    def load(step: tuple[int, int, int]) -> _Prepared:
+        si, start, length = step
+        if si not in tables:
+            tables.clear()  # one shard in memory at a time
+            tables[si] = pq.read_table(shards[si])
+        return _prepare(cfg, tables[si].slice(start, length).to_pylist(), prompts)
+
+    # Reading the next chunk and decoding its images (PIL releases the GIL) overlaps the judge's work on this one;
+    # one chunk ahead bounds the memory held.
+    from concurrent.futures import ThreadPoolExecutor
+
     try:
-        with progress_bar(cfg.progress) as prog:
+        with progress_bar(cfg.progress) as prog, ThreadPoolExecutor(max_workers=1) as pool:
             task = prog.add_task("curate", total=total, rate="")
             done = 0
-            for si, start, length in plan:
-                if si not in tables:
-                    tables = {si: pq.read_table(shards[si])}  # one shard in memory at a time
-                rows = tables[si].slice(start, length).to_pylist()
-                for o in _chunk(cfg, rows, prompts, asker):
+            nxt = pool.submit(load, plan[0]) if plan else None
+            for i in range(len(plan)):
+                prep = nxt.result()
+                nxt = pool.submit(load, plan[i + 1]) if i + 1 < len(plan) else None
+                for o in _finish(cfg, prep, prompts, asker):
                     outcomes[o.id] = o
-                done += length
+                done += len(prep.outs)
                 el = max(time.perf_counter() - t_start, 1e-9)
-                prog.update(task, advance=length, rate=f"{done / el:.2f} rows/s")
+                prog.update(task, advance=len(prep.outs), rate=f"{done / el:.2f} rows/s")
     finally:
         cache.close()
         j = asker.judge
@@ -408,13 +429,23 @@ def _curate_in(cfg: CurateConfig, shards: list[Path], prompts: dict[str, Prompt]
     return res
 
 
-def _chunk(cfg: CurateConfig, rows: list[dict], prompts: dict[str, Prompt], asker: _Asker) -> list[Outcome]:
-    """Curate one chunk of rows; returns an outcome per row, in order."""
+@dataclass
+class _Prepared:
+    """A chunk read and made ready for the judge: outcomes, extras and the question-filter requests."""
+
+    rows: list[dict]
+    outs: list[Outcome]
+    extras: dict[str, dict]
+    qf_asks: list[_Ask]
+
+
+def _prepare(cfg: CurateConfig, rows: list[dict], prompts: dict[str, Prompt]) -> _Prepared:
+    """Everything about a chunk that needs no model: checks, image decoding, question-filter prompts."""
     from vero_data.images import decode_rgb
 
     outs = [Outcome(r["id"], r["data_source"], r["category"], r["reward_type"], r["answer"] or "",
-                    answer_raw=r.get("answer_raw")) for r in rows]  # a curated input keeps its first original
-    by_id = {o.id: o for o in outs}
+                    answer_raw=r.get("answer_raw"),  # a curated input keeps its first original
+                    prior=_prior(r.get("curation"))) for r in rows]
     extras: dict[str, dict] = {}
     for r, o in zip(rows, outs, strict=True):
         try:
@@ -423,9 +454,8 @@ def _chunk(cfg: CurateConfig, rows: list[dict], prompts: dict[str, Prompt], aske
             _drop(o, "input", "bad_extra_info", f"extra_info is not JSON ({e})")
         if not (r.get("answer") or "").strip():
             _drop(o, "input", "missing_answer", "answer is empty")
-
+    asks = []
     if cfg.question_filter:
-        asks = []
         for r, o in zip(rows, outs, strict=True):
             if o.drop_reason or o.category in SKIP_CATEGORIES:
                 continue
@@ -442,7 +472,15 @@ def _chunk(cfg: CurateConfig, rows: list[dict], prompts: dict[str, Prompt], aske
                                  reward_type=o.reward_type, choices=_choices(extras.get(o.id, {})))
             content = json.dumps([user, _image_digest(r.get("images") or [])])
             asks.append(_Ask(o.id, prompt, _messages(prompt, user), images, content))
-        for rid, v in asker.ask("question_filter", asks, parse_question_filter, QF_SCHEMA).items():
+    return _Prepared(rows, outs, extras, asks)
+
+
+def _finish(cfg: CurateConfig, prep: _Prepared, prompts: dict[str, Prompt], asker: _Asker) -> list[Outcome]:
+    """Ask the judge about a prepared chunk; returns an outcome per row, in order."""
+    rows, outs, extras = prep.rows, prep.outs, prep.extras
+    by_id = {o.id: o for o in outs}
+    if cfg.question_filter:
+        for rid, v in asker.ask("question_filter", prep.qf_asks, parse_question_filter, QF_SCHEMA).items():
             o = by_id[rid]
             if isinstance(v, tuple):
                 _drop(o, "question_filter", "judge_unparseable", f"{v[0]}; reply: {v[1]}")
@@ -490,6 +528,17 @@ def _chunk(cfg: CurateConfig, rows: list[dict], prompts: dict[str, Prompt], aske
                 continue
             _set_answer(o, new)
     return outs
+
+
+def _prior(value: Any) -> dict | None:
+    """An input row's ``curation`` JSON (from an earlier ``vero data curate``), steps only."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        d = json.loads(value)
+    except ValueError:
+        return None
+    return {k: d[k] for k in ("question_filter", "canonicalise") if isinstance(d, dict) and isinstance(d.get(k), dict)}
 
 
 def _set_answer(o: Outcome, new: str) -> None:

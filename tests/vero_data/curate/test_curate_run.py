@@ -63,9 +63,11 @@ def test_filter_and_canonicalise(build_dir, tmp_path):
     assert ans["ok_number"] == "12" and raw["ok_number"] is None
     assert ans["mc"] == "B" and raw["mc"] == "(b) blue"  # the rules map an option text to its letter
     cur = {i: json.loads(c) for i, c in zip(kept["id"], kept["curation"], strict=True)}
-    assert cur["caption"]["flags"] is None and cur["caption"]["canonicalised_by"] == "skip"
-    assert cur["frac"]["canonicalised_by"] == "llm" and cur["ok_number"]["canonicalised_by"] == "rules"
-    assert cur["ok_number"]["flags"] == {f: False for f in cur["ok_number"]["flags"]}
+    assert cur["caption"]["question_filter"] is None and cur["caption"]["canonicalise"]["by"] == "skip"
+    assert cur["frac"]["canonicalise"] == {"model": "fake-judge", "by": "llm", "reason": "evaluated \\frac{3}{4} = 0.75"}
+    assert cur["ok_number"]["canonicalise"]["by"] == "rules" and cur["ok_number"]["canonicalise"]["model"] is None
+    flags = cur["ok_number"]["question_filter"]["flags"]
+    assert len(flags) == 5 and not any(flags.values())
     # the captioning row was never sent to the judge; garble was asked twice for the filter
     assert not any(c.startswith("caption:") for c in judge.calls)
     assert judge.calls.count("garble:question_filter:0") == 1 and "garble:question_filter:1" in judge.calls
@@ -136,6 +138,16 @@ def test_only_canonicalise_needs_no_images(build_dir, tmp_path):
     assert res.dropped == {"canonicalise_multi_value": 2}  # "3 or 4" and "red, blue"; no question filter
     q = pl.read_parquet(tmp_path / "out" / "quarantine.parquet")
     assert sorted(q["id"]) == ["amb", "multi"] and q["relevance_filter"].is_null().all()
+
+
+def test_filter_then_canonicalise_in_two_runs_keeps_both_verdicts(build_dir, tmp_path):
+    _run(build_dir, tmp_path / "qf", ArithmeticJudge(model="vlm"), canon=False)
+    _run(tmp_path / "qf", tmp_path / "both", ArithmeticJudge(model="text-llm"), qf=False)
+    kept = pl.read_parquet(tmp_path / "both" / "data" / "*.parquet")
+    cur = {i: json.loads(c) for i, c in zip(kept["id"], kept["curation"], strict=True)}
+    assert cur["frac"]["question_filter"]["model"] == "vlm" and cur["frac"]["canonicalise"]["model"] == "text-llm"
+    assert dict(zip(kept["id"], kept["answer_raw"], strict=True))["frac"] == "\\frac{3}{4}"
+    assert "amb" not in set(kept["id"])  # dropped by the first run's filter
 
 
 def test_config_errors(build_dir, tmp_path):
