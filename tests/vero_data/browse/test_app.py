@@ -175,3 +175,49 @@ def test_a_folder_that_is_not_an_output_is_refused(tmp_path):
 
     with pytest.raises(ConfigError, match="is not a vero output"):
         create_app(tmp_path)
+
+
+def test_concurrent_requests_on_a_real_server(tiny_build, tmp_path):
+    """uvicorn with 16 requests at once (pages, images, thumbnails): every answer complete and the same as alone."""
+    import threading
+    import time
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    import uvicorn
+
+    from vero_data.browse.app import LOOPBACK
+
+    app = create_app(tiny_build, cache_root=tmp_path, allowed_hosts=list(LOOPBACK))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        ids = _cards(urllib.request.urlopen(base + "/gallery").read().decode())
+        urls = [f"/gallery?per_page=24&page={p}" for p in (1, 2, 3)] + [f"/thumb/{i}/0?size=160" for i in ids[:6]] \
+            + [f"/image/{i}/0" for i in ids[6:10]] + ["/", "/duplicates", "/quarantine"]
+
+        def get(u):
+            with urllib.request.urlopen(base + u, timeout=30) as r:
+                return r.status, r.read()
+
+        alone = [get(u) for u in urls]
+        with ThreadPoolExecutor(16) as ex:
+            together = list(ex.map(get, urls))
+        assert together == alone and all(s == 200 for s, _ in together)
+        # a Host header other than the loopback names is refused (DNS rebinding)
+        req = urllib.request.Request(base + "/", headers={"Host": "evil.example"})
+        try:
+            code = urllib.request.urlopen(req).status
+        except urllib.error.HTTPError as e:
+            code = e.code
+        assert code == 400
+    finally:
+        srv.should_exit = True
+        t.join(10)
