@@ -190,11 +190,14 @@ def row_detail(v: FolderView, row_id: str) -> dict[str, Any] | None:
     dups = v.query("SELECT id, dup_of, rule, score FROM cat.dedup WHERE id = ? OR dup_of = ? ORDER BY score",
                    [row_id, row_id]) if "dedup" in v.tables else []
     diff = v.query("SELECT * FROM cat.difficulty WHERE id = ?", [row_id]) if "difficulty" in v.tables else []
+    # `vero data filter --save-completions`: the k sampled responses with their scores
+    comps = v.query("SELECT * FROM cat.completions WHERE id = ? ORDER BY ALL", [row_id]) \
+        if "completions" in v.tables else []
     n_images = len(row.get("images") or []) if row else 0
     if row:
         row.pop("images", None)
     return {"id": row_id, "row": row, "meta": meta[0] if meta else None, "quarantine": q, "dedup": dups,
-            "difficulty": diff[0] if diff else None, "n_images": n_images,
+            "difficulty": diff[0] if diff else None, "n_images": n_images, "completions": comps,
             "extra_pretty": pretty(row.get("extra") if row else None),
             "answer_pretty": pretty_answer(row.get("answer") if row else None)}
 

@@ -63,6 +63,11 @@ def filtered(tiny_build, tmp_path_factory):
     con = duckdb.connect(str(out / "catalog.duckdb"))
     con.register("d", pl.DataFrame(diff))
     con.execute("CREATE TABLE difficulty AS SELECT * FROM d")
+    comps = pl.DataFrame([{"id": d["id"], "idx": i, "text": f"<think>try {i}</think><answer>{i}</answer>",
+                           "n_tokens": 9, "finish_reason": "stop", "score": float(i < d["pass_count"]),
+                           "accuracy": float(i < d["pass_count"]), "format": 1.0} for d in diff for i in range(4)])
+    con.register("c", comps)
+    con.execute("CREATE TABLE completions AS SELECT * FROM c")
     con.close()
     (out / "passk_report.json").write_text(json.dumps({"k": 4, "kept": sum(d["kept"] for d in diff)}))
     return out, diff

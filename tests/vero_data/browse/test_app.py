@@ -154,6 +154,10 @@ def test_filter_output_has_pass_counts(filtered, tmp_path):
             want = sum(1 for d in diff if d["pass_count"] == pc)
             assert _count(c.get("/gallery", params={"pass_count": pc}).text) == want
         assert "all_fail" in p.text and "all_pass" in p.text
+        rid = _cards(c.get("/gallery", params={"pass_count": 2}).text)[0]
+        row = c.get(f"/row/{rid}").text
+        assert "pass count</th><td>2 of 4" in row and row.count("<article class=\"sample right\">") == 2
+        assert "&lt;think&gt;try 3&lt;/think&gt;" in row  # responses shown, escaped
         # the dedup copies are not stored in a filter output: the page says so instead of failing
         assert c.get("/duplicates").status_code == 200
 
