@@ -25,13 +25,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tiny_build, tmp_path_factory):
+def _serve(folder, cache):
     import uvicorn
 
     from vero_data.browse.app import LOOPBACK, create_app
 
-    app = create_app(tiny_build, cache_root=tmp_path_factory.mktemp("thumbs"), allowed_hosts=list(LOOPBACK))
+    app = create_app(folder, cache_root=cache, allowed_hosts=list(LOOPBACK))
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     t = threading.Thread(target=srv.run, daemon=True)
@@ -41,7 +40,13 @@ def server(tiny_build, tmp_path_factory):
             break
         time.sleep(0.05)
     assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
+    return srv, t, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def server(tiny_build, tmp_path_factory):
+    srv, t, url = _serve(tiny_build, tmp_path_factory.mktemp("thumbs"))
+    yield url
     srv.should_exit = True
     t.join(10)
 
@@ -112,3 +117,23 @@ def test_curator_walk_in_chromium(server, browser, tmp_path):
 
     assert b.errors == [], b.errors
     assert all((tmp_path / f"{n}.png").stat().st_size > 1000 for n in ("overview", "gallery", "duplicates"))
+
+
+def test_pass_counts_in_chromium(filtered, browser, tmp_path):
+    out, diff = filtered
+    srv, t, base = _serve(out, tmp_path / "thumbs")
+    try:
+        b = browser
+        b.goto(base + "/passk")
+        assert b.run("document.querySelector('h1').textContent").startswith("Pass counts")
+        want = sum(1 for d in diff if d["pass_count"] == 2 and d["category"] == "knowledge")
+        # the heat-map cell (knowledge, 2 passes) opens the gallery at that pass count
+        b.run("""[...document.querySelectorAll('table.heat a')].find(a => a.href.includes('pass_count=2') &&
+                 a.href.includes('category=knowledge')).click()""", navigates=True)
+        assert b.run("document.getElementById('match-count').textContent") == str(want)
+        assert len(_loaded(b)) == want
+        b.screenshot(tmp_path / "passk-gallery.png")
+        assert b.errors == [], b.errors
+    finally:
+        srv.should_exit = True
+        t.join(10)
