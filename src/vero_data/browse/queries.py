@@ -286,11 +286,13 @@ def quarantine_rows(v: FolderView, params: dict[str, Any]) -> tuple[Page, dict[s
     rows = v.query(f"SELECT {', '.join(cols)} FROM quarantine WHERE stage = ? AND reason = ? "  # cols: fixed list
                    "ORDER BY manifest, id LIMIT ? OFFSET ?", [stage, reason, per_page, (page - 1) * per_page])
     ids = [r["id"] for r in rows if r.get("id")]
-    full = v.rows(ids)
+    kept = [r["dup_of"] for r in rows if r.get("dup_of") and r.get("dup_of") != r.get("id")]
+    full = v.rows(ids + kept)
     for r in rows:
         r.setdefault("excerpt", None)
         r["excerpt_pretty"] = pretty_excerpt(r.get("excerpt"))
         r["has_image"] = r.get("id") in full
+        r["kept_has_image"] = bool(r.get("dup_of")) and r.get("dup_of") != r.get("id") and r["dup_of"] in full
     return Page(rows, total, page, per_page), {"stage": stage, "reason": reason}
 
 
