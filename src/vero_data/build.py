@@ -350,6 +350,10 @@ def build(cfg: BuildConfig) -> BuildResult:
                          resume=cfg.resume, legacy=is_build_output)
     with claim.guard():
         res = _build_in(replace(cfg, out=claim.work), recipe, manifests, fingerprint)
+        if recipe.curate is not None and "stopped_after" not in res.report:  # the LLM curation (docs/curation.md)
+            from vero_data.curate.stage import curate_build
+
+            res = curate_build(res, recipe, progress=cfg.progress)
         if "stopped_after" not in res.report:  # a debugging stop is not an output to swap in
             claim.commit()
     if claim.committed and res.out != cfg.out:  # name the output as the user did (it may have been staged)

@@ -295,6 +295,37 @@ class PassAtKStep(_Model):
     max_pass: int | None = None
 
 
+class CurateJudge(_Model):
+    """The model one LLM curation step asks (docs/curation.md)."""
+
+    model: str = Field(description="HF id or path, or the served model's name (with endpoint)")
+    backend: str = Field("vllm", description="vllm | openai | transformers, or pkg.module:Factory")
+    endpoint: str | None = Field(None, description="OpenAI-compatible server URL incl. /v1 (implies openai)")
+    prompts: str | None = Field(None, description="folder of prompt files replacing built-in ones")
+    guided: bool = True
+    options: dict[str, Any] = Field(default_factory=dict, description="backend options (concurrency, device…)")
+
+
+class CurateStep(_Model):
+    """The paper's LLM curation (vero600k_format.md §7.2-7.3), run on the exported rows: the question filter, then
+    the answer canonicaliser, each with its own model. Sampling defaults are the paper's (§7.2)."""
+
+    question_filter: CurateJudge | None = None
+    canonicalise: CurateJudge | None = None
+    batch_size: int = Field(32, gt=0)
+    temperature: float = Field(0.6, ge=0)
+    top_p: float = Field(0.8, gt=0, le=1)
+    top_k: int | None = 20
+    max_tokens: int | None = Field(None, gt=0, description="default: the model's generation_config, else 8096")
+    seed: int = 42
+
+    @model_validator(mode="after")
+    def _some_step(self):
+        if self.question_filter is None and self.canonicalise is None:
+            raise ValueError("curate: needs question_filter and/or canonicalise")
+        return self
+
+
 class Recipe(_Model):
     """A set of manifests + mixture + target size. See docs/manifests.md#recipes."""
 
@@ -307,6 +338,7 @@ class Recipe(_Model):
     dedup: DedupSettings = Field(default_factory=DedupSettings)
     rows_per_shard: int = Field(5000, gt=0)
     pass_at_k: PassAtKStep | None = None
+    curate: CurateStep | None = None
     path: str | None = Field(None, exclude=True)
 
 

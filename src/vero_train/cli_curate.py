@@ -16,8 +16,6 @@ from vero_data.cli_common import console as _console
 from vero_data.cli_common import fail as _fail
 from vero_data.cli_common import print_table
 
-BACKEND_CHOICES = ("transformers", "openai", "vllm")
-
 
 def data_curate(
     data: Annotated[Path, typer.Argument(help="a `vero data build` (or filter) output folder")],
@@ -29,7 +27,8 @@ def data_curate(
                             ] = False,
     model: Annotated[str, typer.Option(help="judge: HF id or path (transformers, vllm), the served model name "
                                        "(openai), or `tiny` (offline, random weights: verdicts are noise)")] = "",
-    backend: Annotated[str, typer.Option(help="vllm | openai | transformers")] = "vllm",
+    backend: Annotated[str, typer.Option(help="vllm | openai | transformers, or pkg.module:Factory (your own "
+                                         "judge)")] = "vllm",
     endpoint: Annotated[str | None, typer.Option(help="openai: server URL incl. /v1 ($OPENAI_BASE_URL); "
                                                  "implies --backend openai")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default: DIR-curated)")] = None,
@@ -56,31 +55,23 @@ def data_curate(
 ) -> None:
     """Curate a build with an LLM judge: the question filter and answer canonicaliser of Vero-600K (§7)."""
     from vero_data.curate import CurateConfig, CurateSampling, curate
-    from vero_data.errors import ConfigError, VeroError
+    from vero_data.errors import VeroError
     from vero_train.cli_filter import _kv
 
     try:
-        if endpoint is not None:
-            if backend not in ("openai", "vllm"):  # vllm is the default: --endpoint switches it
-                raise ConfigError(f"--endpoint is for --backend openai, not {backend}")
-            backend = "openai"
-        if backend not in BACKEND_CHOICES:
-            from vero_train.models.backends import get_backend
-
-            get_backend(backend, model)  # raises with a did-you-mean
         bk = _kv(backend_opt, "--backend-opt")
-        for name, v in (("base_url", endpoint), ("concurrency", concurrency), ("device", device)):
+        for name, v in (("concurrency", concurrency), ("device", device)):
             if v is not None:
                 bk[name] = v
-        from vero_train.curate_judge import BackendJudge, default_max_tokens
+        from vero_data.curate.judges import judge_factory
 
-        mt = max_tokens or (default_max_tokens(model, backend) if model else 1)
+        factory = judge_factory(backend, model, endpoint=endpoint, guided=guided, **bk)
         cfg = CurateConfig(data=data, out=out, question_filter=question_filter, canonicalise=canonicalise,
                            model=model, prompts=prompts, limit=limit, batch_size=batch_size,
                            sampling=CurateSampling(temperature=temperature, top_p=top_p, top_k=top_k,
-                                                   max_tokens=mt, seed=seed),
+                                                   max_tokens=max_tokens, seed=seed),
                            overwrite=overwrite)
-        res = curate(cfg, lambda: BackendJudge(backend, model, guided=guided, **bk))
+        res = curate(cfg, factory)
     except VeroError as e:
         _fail(e)
     if json_out:

@@ -38,9 +38,9 @@ def default_max_tokens(model: str, backend: str) -> int:
     return PAPER_MAX_TOKENS
 
 
-def _sampling(s: CurateSampling) -> SamplingConfig:
-    return SamplingConfig(temperature=s.temperature, top_p=s.top_p, top_k=s.top_k, max_tokens=s.max_tokens,
-                          seed=s.seed)
+def _sampling(s: CurateSampling, default_max: int) -> SamplingConfig:
+    return SamplingConfig(temperature=s.temperature, top_p=s.top_p, top_k=s.top_k,
+                          max_tokens=s.max_tokens or default_max, seed=s.seed)
 
 
 class BackendJudge:
@@ -57,7 +57,7 @@ class BackendJudge:
         self.kind = kind
         self.model = model
         if kind == "openai":
-            from vero_train.models.backends import _known_options
+            from vero_train.models.backends import _known_options  # unknown options: one line listing the known
 
             self.backend = GuidedOpenAIBackend(model, **_known_options(GuidedOpenAIBackend, kind, backend_kwargs))
         else:
@@ -65,11 +65,12 @@ class BackendJudge:
 
             self.backend = get_backend(kind, model, **backend_kwargs)
         self.guided = guided and kind in ("openai", "vllm")
+        self.default_max_tokens = default_max_tokens(model, kind)
 
     def complete(self, requests: list[JudgeRequest], sampling: CurateSampling) -> list[JudgeReply]:
         reqs = [ChatRequest(id=r.id, messages=r.messages, images=r.images) for r in requests]
         schema = requests[0].json_schema if requests and self.guided else None
-        s = _sampling(sampling)
+        s = _sampling(sampling, self.default_max_tokens)
         if self.kind == "vllm" and schema is not None:
             comps = _vllm_guided(self.backend, reqs, s, schema)
         elif self.kind == "openai":

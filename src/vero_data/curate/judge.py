@@ -26,7 +26,7 @@ class CurateSampling:
     temperature: float = PAPER_TEMPERATURE
     top_p: float = PAPER_TOP_P
     top_k: int | None = PAPER_TOP_K
-    max_tokens: int = PAPER_MAX_TOKENS
+    max_tokens: int | None = None  # None: the judge's default (the model's generation_config, else 8096)
     seed: int = PAPER_SEED
 
     def key(self) -> str:

@@ -84,7 +84,7 @@ class CurateConfig:
             raise ConfigError(f"--temperature must be >= 0, got {s.temperature}")
         if not 0 < s.top_p <= 1:
             raise ConfigError(f"--top-p must be in (0, 1], got {s.top_p}")
-        if s.max_tokens < 1:
+        if s.max_tokens is not None and s.max_tokens < 1:
             raise ConfigError(f"--max-tokens must be >= 1, got {s.max_tokens}")
 
 

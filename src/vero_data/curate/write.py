@@ -90,8 +90,16 @@ def curation_frame(outcomes: dict, model: str):
     """One row per curated row: flags, reasons, answers, who canonicalised, drop reason."""
     import polars as pl
 
+    def flags(o) -> dict:  # this run's verdict, else an earlier run's (the input's curation column)
+        if o.flags is not None:
+            return o.flags
+        return ((o.prior or {}).get("question_filter") or {}).get("flags") or {}
+
+    def qf_reason(o):
+        return o.qf_reason if o.flags is not None else ((o.prior or {}).get("question_filter") or {}).get("reason")
+
     rows = [{"id": o.id, "data_source": o.data_source, "category": o.category, "reward_type": o.reward_type,
-             **{f: (o.flags or {}).get(f) for f in QF_FLAGS}, "qf_reason": o.qf_reason,
+             **{f: flags(o).get(f) for f in QF_FLAGS}, "qf_reason": qf_reason(o),
              "canonicalised_by": o.canonicalised_by, "canonical_reason": o.canon_reason, "answer": o.answer,
              "answer_raw": o.answer_raw, "answer_changed": o.changed, "drop_reason": o.drop_reason,
              "stage": o.stage, "detail": o.detail, "kept": o.drop_reason is None, "model": model}
@@ -119,8 +127,12 @@ def _write_catalog(cfg, outcomes: dict, model: str) -> Path:
     con = duckdb.connect(str(tmp))
     try:
         con.register("curation_in", curation_frame(outcomes, model))
-        con.execute("CREATE OR REPLACE TABLE curation AS SELECT * FROM curation_in")
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "curation" in tables:  # an earlier curate run's rows (those this run did not see) stay
+            con.execute("CREATE OR REPLACE TABLE curation AS SELECT * FROM curation_in UNION ALL BY NAME "
+                        "SELECT * FROM curation WHERE id NOT IN (SELECT id FROM curation_in)")
+        else:
+            con.execute("CREATE TABLE curation AS SELECT * FROM curation_in")
         if "samples" in tables:
             cols = {r[0] for r in con.execute("DESCRIBE samples").fetchall()}
             if "status" in cols:
@@ -150,7 +162,7 @@ def _write_card(cfg, outcomes: dict, prompts: dict, shards: list[Path], model: s
              if on]
     lines = ["", "## LLM curation", "",
              f"{' and '.join(steps).capitalize()} with `{model}` (temperature {s.temperature}, top_p {s.top_p}, "
-             f"top_k {s.top_k}, max {s.max_tokens} tokens), as in the Vero-600K curation pipeline. "
+             f"top_k {s.top_k}, max {s.max_tokens or 'the model default'} tokens), as in the Vero-600K curation pipeline. "
              f"{kept:,} of {n:,} rows kept"
              + (f"; {changed:,} answers rewritten (the original is in `answer_raw`)" if cfg.canonicalise else "")
              + ". Each row's flags and the judge's reason are in the `curation` column.", ""]

@@ -71,8 +71,10 @@ def canonical(answer: str) -> tuple[str, bool, str]:
 class ArithmeticJudge:
     """Deterministic judge; counts requests per kind; ``fail_after`` requests raises (a killed run)."""
 
-    def __init__(self, model: str = "fake-judge", guided: bool = False, fail_after: int | None = None):
+    def __init__(self, model: str = "fake-judge", guided: bool = False, fail_after: int | None = None,
+                 ambiguous_word: str | None = None):
         self.model, self.guided, self.fail_after = model, guided, fail_after
+        self.ambiguous_word = ambiguous_word  # questions naming it are ambiguous too
         self.calls: list[str] = []
         self.schemas: list = []
 
@@ -88,7 +90,8 @@ class ArithmeticJudge:
         if "five checks" in system:
             flags = {
                 "relevance_filter": not _has_image(first_user["content"]),
-                "ambiguous_filter": bool(re.search(r"\sor\s", answer)),
+                "ambiguous_filter": bool(re.search(r"\sor\s", answer))
+                or bool(self.ambiguous_word and self.ambiguous_word in question),
                 "language_filter": any(ord(c) > 127 and c.isalpha() for c in question),
                 "verifiable_filter": len(answer) > 100,
                 "number_precision_filter": bool(re.search(r"\d\.\d{4,}", answer)),

@@ -123,6 +123,6 @@ def test_bad_flags_are_one_line(small_build, tmp_path):
     assert res.exit_code == 1 and "nothing to do" in res.output
     res = runner.invoke(app, ["data", "curate", str(small_build), "--canonicalise", "--model", "m", "--backend",
                               "transformer"])
-    assert res.exit_code == 1 and "did you mean 'transformers'" in res.output
+    assert res.exit_code == 1 and "did you mean 'transformers'" in res.output.lower()
     res = runner.invoke(app, ["data", "curate", str(tmp_path / "nope"), "--canonicalise", "--model", "m"])
     assert res.exit_code == 1 and "not a folder" in res.output
