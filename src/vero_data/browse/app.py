@@ -147,8 +147,19 @@ def create_app(folder: str | Path, *, cache_root: Path | None = None, allowed_ho
 
 def serve(folder: str | Path, *, host: str = "127.0.0.1", port: int = 8765, cache_root: Path | None = None) -> None:
     """Serve ``folder`` with uvicorn until interrupted (127.0.0.1 by default: nothing leaves the machine)."""
+    import socket
+
     import uvicorn
 
+    from vero_data.errors import VeroError
+
+    try:  # a port in use is one line naming it, before the folder is indexed
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host.strip("[]"), port))
+    except OSError as e:
+        raise VeroError(f"cannot listen on {host}:{port}: {e.strerror or e}; pass another --port or --host") from None
     allowed = list(LOOPBACK) if host in LOOPBACK else None
     if allowed is None:
         log.warning("serving %s on %s: anyone who can reach this address can read it (no login)", folder, host)

@@ -1,5 +1,5 @@
-"""`vero data browse DIR --static OUT`: a self-contained site (pages and image files, relative links only) and the
-output-folder rules (never inside DIR, never over a folder that is not a previous export)."""
+"""`vero data browse` from the command line: the static site (pages and image files, relative links only), the
+output-folder rules (never inside DIR, never over a folder that is not a previous export), one-line errors."""
 
 from __future__ import annotations
 
@@ -68,3 +68,14 @@ def test_static_site_of_filter_and_eval_outputs(fixture, request, tmp_path):
     assert res.exit_code == 0, res.output
     names = {p.name for p in Path(tmp_path / "s").glob("*.html")}
     assert ("passk.html" in names) if fixture == "filtered" else ("eval-synth_count.html" in names)
+
+
+def test_a_port_in_use_is_one_line(tiny_build):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        res = _run(tiny_build, "--port", port)
+    assert res.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in res.output
