@@ -1,7 +1,7 @@
 """Strict parsing of the judge's replies: one JSON object with exactly the expected keys and types.
 
 The reply is model output, so untrusted: it is never evaluated, only ``json.loads``-ed after a ``<think>`` block
-and one Markdown code fence are stripped, and only when it is at most :data:`MAX_REPLY_CHARS` long.
+and one Markdown code fence are stripped, and only when it is at most :data:`MAX_REPLY_CHARS` long (thoughts excluded).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import re
 # The five flags of the question filter, in the order a drop reason names the first true one (§7.2).
 QF_FLAGS = ("relevance_filter", "ambiguous_filter", "language_filter", "verifiable_filter",
             "number_precision_filter")
-MAX_REPLY_CHARS = 16_384
+MAX_REPLY_CHARS = 16_384  # the verdict after any <think> block
+MAX_RAW_CHARS = 1_048_576  # the whole reply, thoughts included (8096 tokens are ~32K chars)
 MAX_REASON_CHARS = 2_000
 MAX_ANSWER_CHARS = 2_000
 
@@ -38,11 +39,13 @@ class ReplyError(ValueError):
 
 
 def _json_object(text: str) -> dict:
-    if len(text) > MAX_REPLY_CHARS:
-        raise ReplyError(f"reply of {len(text):,} chars > {MAX_REPLY_CHARS:,}")
+    if len(text) > MAX_RAW_CHARS:
+        raise ReplyError(f"reply of {len(text):,} chars > {MAX_RAW_CHARS:,}")
     s = text.strip()
     if "</think>" in s:  # a reasoning model's thoughts come first; the verdict is what follows them
         s = s.rsplit("</think>", 1)[1].strip()
+    if len(s) > MAX_REPLY_CHARS:
+        raise ReplyError(f"reply of {len(s):,} chars > {MAX_REPLY_CHARS:,}")
     m = _FENCE.match(s)
     if m:
         s = m.group("body").strip()

@@ -1,8 +1,10 @@
 """Canonicalise answers with rules: trim, unify numbers/units/percent, MC → letter.
 
 The paper canonicalises with a text-only LLM (vero600k_format.md §7.3: numbers without units or currency in
-decimal form, MC as one letter, ambiguous answers dropped). Rules cover the mechanical part; an LLM
-canonicaliser plugs in as another registered `Canonicaliser` (same `canonicalise(answer, reward_type, extra)`).
+decimal form, MC as one letter, ambiguous answers dropped). Rules cover the mechanical part here, row by row; the
+LLM step is ``vero data curate --canonicalise`` (or a recipe's ``curate: canonicalise:``, see docs/curation.md),
+which runs these rules first and asks the model, in batches, only about the answers they leave unsettled
+(``vero_data.curate.rules``). Other row-by-row canonicalisers register in ``CANONICALISERS``.
 """
 
 from __future__ import annotations

@@ -148,6 +148,13 @@ def test_filter_then_canonicalise_in_two_runs_keeps_both_verdicts(build_dir, tmp
     assert cur["frac"]["question_filter"]["model"] == "vlm" and cur["frac"]["canonicalise"]["model"] == "text-llm"
     assert dict(zip(kept["id"], kept["answer_raw"], strict=True))["frac"] == "\\frac{3}{4}"
     assert "amb" not in set(kept["id"])  # dropped by the first run's filter
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "both" / "catalog.duckdb"), read_only=True)
+    rows = {r[0]: r[1:] for r in con.execute(
+        "SELECT id, ambiguous_filter, canonicalised_by, drop_reason FROM curation").fetchall()}
+    assert rows["amb"] == (True, None, "question_filter:ambiguous_filter")  # the first run's row stays
+    assert rows["frac"] == (False, "llm", None)  # the second run's row, with the first run's flags
 
 
 def test_config_errors(build_dir, tmp_path):

@@ -23,6 +23,7 @@ GOOD = {**{f: False for f in QF_FLAGS}, "reason": "fine"}
     "```json\n" + json.dumps(GOOD) + "\n```",
     "```\n" + json.dumps(GOOD) + "\n```",
     "<think>the chart is clear; {not json}</think>\n" + json.dumps(GOOD),
+    "<think>" + "long thoughts " * 2000 + "</think>" + json.dumps(GOOD),  # thoughts do not count to the cap
     "  \n" + json.dumps(GOOD, indent=2) + "\n",
 ])
 def test_question_filter_accepts(text):
@@ -41,6 +42,7 @@ def test_question_filter_accepts(text):
     (json.dumps({**GOOD, "reason": None}), "reason is NoneType"),
     ("[" * 5000 + "]" * 5000, "not JSON"),  # deeper than the parser's stack
     (json.dumps({**GOOD, "reason": "x" * MAX_REPLY_CHARS}), "chars >"),
+    ("<think>" + "hm " * 400_000 + "</think>" + json.dumps(GOOD), "chars >"),  # over the raw cap
     ("{'relevance_filter': False}", "not JSON"),  # a Python literal is not JSON and is never evaluated
 ])
 def test_question_filter_rejects(text, why):
