@@ -97,6 +97,12 @@ def _overview(v: FolderView) -> dict[str, Any]:
         sources = v.query("SELECT manifest, any_value(data_source) AS data_source, any_value(category) AS category, "
                           "any_value(license) AS license, NULL AS target, count(*) AS rows FROM shard_rows "
                           "GROUP BY manifest ORDER BY category, manifest")
+    rep = {s["manifest"]: s for s in v.report.get("sources", []) if isinstance(s, dict) and "manifest" in s}
+    for s in sources:  # read / not selected / dropped by reason, from the build report when there is one
+        r = rep.get(s["manifest"], {})
+        s["read"], s["not_selected"] = r.get("read"), r.get("not_selected")
+        s["dropped"] = r.get("dropped") or {}
+        s["unavailable"] = r.get("unavailable")
     cats = v.query("SELECT category, count(*) AS n FROM shard_rows WHERE split = 'train' GROUP BY ALL ORDER BY category")
     seen = {c["category"] for c in cats}
     cats += [{"category": c, "n": 0} for c in quotas if c not in seen]

@@ -26,7 +26,7 @@ def tiny_build(tmp_path_factory):
     from vero_data.api import build
 
     d = tmp_path_factory.mktemp("browse-build")
-    ms = [_manifest(d, "bars", category="chart_ocr", adapter="generated",
+    ms = [_manifest(d, "bars", category="chart_ocr", adapter="generated", target=24,  # a paper-style target
                     source={"generator": {"name": "bar_chart", "n": 24, "seed": 1}}),
           _manifest(d, "shapes", category="knowledge", adapter="generated",
                     source={"generator": {"name": "shape_colour", "n": 30, "seed": 1}}),

@@ -35,6 +35,14 @@ def test_every_page_answers_with_its_content(client, tiny_build):
     o = client.get("/")
     assert o.status_code == 200 and "54</b> rows in 3 shards" in o.text
     assert "chart_ocr" in o.text and "knowledge" in o.text and "Answer length" in o.text
+    # targets: the source's own, and its category's (the sum of its sources' targets)
+    bars = o.text.split(">bars</a>")[1].split("</tr>")[0]
+    assert re.findall(r'class="num">([\d–]+)<', bars)[:3] == ["24", "24", "24"]  # read, rows, paper target
+    chart = o.text.split(">chart_ocr</a>")[1].split("</tr>")[0]
+    assert re.findall(r'class="num">([^<]*)<', chart)[3] == "24"  # rows, quota, shortfall, paper target
+    # per source: read, exported, dropped by reason (the copies of `bars` lose all 6 rows to dedup)
+    again = o.text.split("bars_again")[1].split("</tr>")[0]
+    assert re.findall(r'class="num">(\d+)<', again)[:2] == ["6", "0"] and "dup_exact: 6" in again
     assert o.headers["content-security-policy"].startswith("default-src 'none'")
     for url in ("/gallery", "/duplicates", "/quarantine", "/quarantine?stage=dedup&reason=dup_exact",
                 "/static/browse.css", "/static/browse.js"):
