@@ -282,7 +282,7 @@ class _Asker:
             try:
                 out[a.row_id] = parser(r.text)
             except ReplyError as e:
-                bad.append((a, str(e), r.text))
+                bad.append((a, _why(e, r), r.text))
         if not bad:
             return out
         self.stats.retries += len(bad)
@@ -294,8 +294,13 @@ class _Asker:
             try:
                 out[a.row_id] = parser(r.text)
             except ReplyError as e:
-                out[a.row_id] = (f"{why0}; retry: {e}", excerpt(r.text))
+                out[a.row_id] = (f"{why0}; retry: {_why(e, r)}", excerpt(r.text))
         return out
+
+
+def _why(e: ReplyError, reply: JudgeReply) -> str:
+    """Why a reply was refused; a reply the token limit cut off says so (raise --max-tokens)."""
+    return f"{e} (cut at --max-tokens)" if reply.finish_reason == "length" else str(e)
 
 
 def _image_digest(images: list[Any]) -> list[str]:

@@ -170,3 +170,19 @@ def test_config_errors(build_dir, tmp_path):
         curate(CurateConfig(data=build_dir, out=tmp_path / "x", question_filter=True, model="m", overwrite=True),
                ArithmeticJudge())
     assert (tmp_path / "x" / "keep.txt").read_text() == "mine"
+
+
+class _CutJudge(ArithmeticJudge):
+    """Replies cut short by the token limit: the first 20 characters of the real verdict, finish_reason length."""
+
+    def complete(self, requests, sampling):
+        from vero_data.curate.judge import JudgeReply
+
+        return [JudgeReply(r.text[:20], 20, "length") for r in super().complete(requests, sampling)]
+
+
+def test_a_reply_cut_by_the_token_limit_says_so(build_dir, tmp_path):
+    res = _run(build_dir, tmp_path / "out", _CutJudge(), canon=False, limit=2)
+    q = pl.read_parquet(tmp_path / "out" / "quarantine.parquet")
+    assert res.dropped == {"judge_unparseable": 2} and res.retries == 2
+    assert all(d.count("cut at --max-tokens") == 2 for d in q["detail"])
