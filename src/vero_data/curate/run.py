@@ -69,7 +69,7 @@ class CurateConfig:
     def __post_init__(self):
         self.data = Path(self.data)
         if self.out is None:
-            self.out = self.data.parent / f"{self.data.resolve().name}-curated"
+            self.out = self.data.resolve().parent / f"{self.data.resolve().name}-curated"  # beside DIR, never in it
         self.out = Path(self.out)
         if not (self.question_filter or self.canonicalise):
             raise ConfigError("nothing to do: pass --question-filter and/or --canonicalise")
@@ -323,7 +323,7 @@ def curate(config: CurateConfig, judge: Judge | Callable[[], Judge]) -> CurateRe
 
     Args:
         config: the run's settings.
-        judge: the model to ask; ``judge.model`` (or ``config.model``) keys the cache.
+        judge: the model to ask; ``config.model`` names it in the cache keys.
     """
     from vero_data.outdir import claim_output
 

@@ -157,7 +157,9 @@ def test_filter_then_canonicalise_in_two_runs_keeps_both_verdicts(build_dir, tmp
     assert rows["frac"] == (False, "llm", None)  # the second run's row, with the first run's flags
 
 
-def test_config_errors(build_dir, tmp_path):
+def test_config_errors(build_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(build_dir)  # DIR given as "." still gets its output beside it, not inside it
+    assert CurateConfig(data=".", canonicalise=True, model="m").out == build_dir.parent / "build-curated"
     with pytest.raises(ConfigError, match="nothing to do"):
         CurateConfig(data=build_dir, model="m")
     with pytest.raises(ConfigError, match="--model"):
