@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from vero_data.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 # Shard columns copied into the index when present (older shards lack pass_count/k; a filter output has them).
 INDEX_COLUMNS = {
@@ -69,7 +72,10 @@ class FolderView:
             self.con.execute("ATTACH ? AS cat (READ_ONLY)", [str(cat)])
             self.tables = {r[0] for r in self.con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'cat'").fetchall()}
-        self.shards = sorted(p for p in (self.root / "data").glob("*.parquet") if self.inside(p))
+        found = sorted((self.root / "data").glob("*.parquet"))
+        self.shards = [p for p in found if self.inside(p)]
+        for p in sorted(set(found) - set(self.shards)):
+            log.warning("not browsing %s: it links outside %s", p, self.root)
         self._index_shards()
         q = self.root / "quarantine.parquet"
         self.quarantine_file = q if q.is_file() else None
@@ -98,7 +104,7 @@ class FolderView:
                              "reward_type VARCHAR, split VARCHAR, license VARCHAR, manifest VARCHAR, "
                              "pass_count INTEGER, k INTEGER, file INTEGER, rownum BIGINT, answer_len BIGINT)")
             return
-        names = set(pq.read_schema(self.shards[0]).names)
+        names = set().union(*(pq.read_schema(p).names for p in self.shards))  # older shards lack pass_count/k
         self.shard_columns = names
         cols = [f"r.{src} AS {name}" if src.split(".")[0] in names else f"CAST(NULL AS {typ}) AS {name}"
                 for name, (src, typ) in INDEX_COLUMNS.items()]

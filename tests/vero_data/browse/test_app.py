@@ -233,3 +233,21 @@ def test_concurrent_requests_on_a_real_server(tiny_build, tmp_path):
     finally:
         srv.should_exit = True
         t.join(10)
+
+
+def test_a_shard_linking_outside_the_folder_is_not_read(tiny_build, tmp_path):
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "build"
+    shutil.copytree(tiny_build, folder, ignore=shutil.ignore_patterns(".run"))
+    shard = sorted((folder / "data").glob("*.parquet"))[0]
+    outside = tmp_path / "elsewhere.parquet"
+    t = pq.read_table(shard).slice(0, 1)
+    pq.write_table(t.set_column(0, "id", [["from-outside"]]), outside)
+    (folder / "data" / "train-99999-of-99999.parquet").symlink_to(outside)
+    with TestClient(create_app(folder, cache_root=tmp_path / "c")) as c:
+        assert _count(c.get("/gallery").text) == 54
+        assert c.get("/row/from-outside").status_code == 404
+        assert c.get("/image/from-outside/0").status_code == 404
