@@ -68,18 +68,24 @@ class FolderView:
         self._memo: dict[str, Any] = {}
         self.con = duckdb.connect()  # in memory: the build folder is only ever read
         cat = self.root / "catalog.duckdb"
-        if cat.is_file():
-            self.con.execute("ATTACH ? AS cat (READ_ONLY)", [str(cat)])
+        if cat.is_file() and self.inside(cat):
+            try:
+                self.con.execute("ATTACH ? AS cat (READ_ONLY)", [str(cat)])
+            except duckdb.Error as e:
+                raise ConfigError(f"{cat}: cannot open the catalog read-only: {str(e).splitlines()[0]}") from None
             self.tables = {r[0] for r in self.con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'cat'").fetchall()}
         found = sorted((self.root / "data").glob("*.parquet"))
         self.shards = [p for p in found if self.inside(p)]
         for p in sorted(set(found) - set(self.shards)):
             log.warning("not browsing %s: it links outside %s", p, self.root)
-        self._index_shards()
         q = self.root / "quarantine.parquet"
-        self.quarantine_file = q if q.is_file() else None
-        self._load_quarantine()
+        self.quarantine_file = q if q.is_file() and self.inside(q) else None
+        try:
+            self._index_shards()
+            self._load_quarantine()
+        except (duckdb.Error, OSError, ValueError) as e:  # pyarrow's errors are ValueError/OSError subclasses
+            raise ConfigError(f"{self.root}: cannot read its shards or quarantine: {str(e).splitlines()[0]}") from None
         self.report = _read_json(self.root / "report.json")
         self.passk_report = _read_json(self.root / "passk_report.json")
         self.eval_results = _read_json(self.root / "results.json")
@@ -104,7 +110,12 @@ class FolderView:
                              "reward_type VARCHAR, split VARCHAR, license VARCHAR, manifest VARCHAR, "
                              "pass_count INTEGER, k INTEGER, file INTEGER, rownum BIGINT, answer_len BIGINT)")
             return
-        names = set().union(*(pq.read_schema(p).names for p in self.shards))  # older shards lack pass_count/k
+        names: set[str] = set()  # the union: older shards lack pass_count/k
+        for p in self.shards:
+            try:
+                names |= set(pq.read_schema(p).names)
+            except (OSError, ValueError) as e:
+                raise ConfigError(f"{p}: not a readable Parquet shard: {str(e).splitlines()[0]}") from None
         self.shard_columns = names
         cols = [f"r.{src} AS {name}" if src.split(".")[0] in names else f"CAST(NULL AS {typ}) AS {name}"
                 for name, (src, typ) in INDEX_COLUMNS.items()]

@@ -251,3 +251,16 @@ def test_a_shard_linking_outside_the_folder_is_not_read(tiny_build, tmp_path):
         assert _count(c.get("/gallery").text) == 54
         assert c.get("/row/from-outside").status_code == 404
         assert c.get("/image/from-outside/0").status_code == 404
+
+
+def test_a_truncated_shard_is_one_line(tiny_build, tmp_path):
+    import shutil
+
+    from vero_data.errors import ConfigError
+
+    folder = tmp_path / "build"
+    shutil.copytree(tiny_build, folder, ignore=shutil.ignore_patterns(".run"))
+    shard = sorted((folder / "data").glob("*.parquet"))[1]
+    shard.write_bytes(shard.read_bytes()[:200])
+    with pytest.raises(ConfigError, match=f"{shard.name}: not a readable Parquet shard"):
+        create_app(folder, cache_root=tmp_path / "c")
