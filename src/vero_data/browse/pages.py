@@ -15,7 +15,7 @@ PAGES = ("overview", "gallery", "duplicates", "quarantine", "passk", "eval")
 LABELS = {"overview": "Overview", "gallery": "Gallery", "duplicates": "Duplicates", "quarantine": "Quarantine",
           "passk": "Pass@k", "eval": "Eval"}
 GALLERY_LABELS = [("category", "category"), ("source", "source"), ("reward_type", "reward type"),
-                  ("split", "split"), ("license", "licence"), ("pass_count", "pass count")]
+                  ("split", "split"), ("license", "licence"), ("pass_count", "pass count"), ("status", "status")]
 ROW_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")  # what a row id in a URL may look like
 
 

@@ -145,7 +145,17 @@ def _gallery_options(v: FolderView) -> dict[str, list]:
             f"SELECT DISTINCT {col} AS v FROM shard_rows WHERE {col} IS NOT NULL ORDER BY v")]  # col: whitelist
     opts["pass_count"] = [r["v"] for r in v.query(
         "SELECT DISTINCT pass_count AS v FROM shard_rows WHERE pass_count IS NOT NULL ORDER BY v")]
+    opts["status"] = [r["v"] for r in v.query(
+        "SELECT DISTINCT status AS v FROM cat.samples WHERE status IS NOT NULL ORDER BY v")] \
+        if "samples" in v.tables else []
     return opts
+
+
+# Rows that never reached a shard (status not_selected, duplicate, source_filtered, passk_dropped), from the catalog:
+# same columns as shard_rows; their text comes from the catalog, their images from the build's ingest parts.
+_CATALOG_ROWS = ("(SELECT s.id, s.data_source, s.category, s.reward_type, s.split, s.license, s.manifest, "
+                 "{pass_count} AS pass_count, {k} AS k, s.id AS n, length(s.answer) AS answer_len, s.status, "
+                 "s.question, s.answer FROM cat.samples s {join}) AS rows")
 
 
 def gallery(v: FolderView, params: dict[str, Any]) -> tuple[Page, dict[str, Any]]:
@@ -174,15 +184,32 @@ def gallery(v: FolderView, params: dict[str, Any]) -> tuple[Page, dict[str, Any]
         raise BadParameter(f"order must be one of {', '.join(GALLERY_ORDERS)}")
     if order != "shard":
         applied["order"] = order
+    status = params.get("status") or "exported"
+    if status == "exported":
+        source = "shard_rows"
+    else:
+        if status not in gallery_options(v)["status"]:
+            raise BadParameter(f"status must be one of {', '.join(gallery_options(v)['status']) or 'exported'}")
+        applied["status"] = status
+        where.insert(0, "status = ?")
+        args.insert(0, status)
+        diff = "difficulty" in v.tables  # after a filter, dropped rows keep their pass counts
+        source = _CATALOG_ROWS.format(pass_count="d.pass_count" if diff else "NULL::INTEGER",
+                                      k="d.k" if diff else "NULL::INTEGER",
+                                      join="LEFT JOIN cat.difficulty d USING (id)" if diff else "")
     cond = (" WHERE " + " AND ".join(where)) if where else ""
-    total = v.scalar("SELECT count(*) FROM shard_rows" + cond, args) or 0
-    rows = v.query(f"SELECT id, category, data_source, reward_type, split, pass_count, k FROM shard_rows{cond} "
+    total = v.scalar(f"SELECT count(*) FROM {source}{cond}", args) or 0  # source: one of two fixed texts
+    extra = ", question, answer" if status != "exported" else ""
+    rows = v.query(f"SELECT id, category, data_source, reward_type, split, pass_count, k{extra} FROM {source}{cond} "
                    f"ORDER BY {GALLERY_ORDERS[order]} LIMIT ? OFFSET ?", [*args, per_page, (page - 1) * per_page])
-    full = v.rows([r["id"] for r in rows])
-    for r in rows:
-        f = full.get(r["id"], {})
-        r["question"] = f.get("question", "")
-        r["answer"] = f.get("answer", "")
+    if status == "exported":
+        full = v.rows([r["id"] for r in rows])
+        for r in rows:
+            f = full.get(r["id"], {})
+            r["question"], r["answer"], r["stored"] = f.get("question", ""), f.get("answer", ""), True
+    else:
+        for r in rows:
+            r["stored"] = v.locate(r["id"]) is not None
     return Page(rows, total, page, per_page), applied
 
 

@@ -264,3 +264,18 @@ def test_a_truncated_shard_is_one_line(tiny_build, tmp_path):
     shard.write_bytes(shard.read_bytes()[:200])
     with pytest.raises(ConfigError, match=f"{shard.name}: not a readable Parquet shard"):
         create_app(folder, cache_root=tmp_path / "c")
+
+
+def test_rows_that_never_reached_a_shard_are_browsable_by_status(client, tiny_build):
+    con = duckdb.connect(str(tiny_build / "catalog.duckdb"), read_only=True)
+    counts = dict(con.execute("SELECT status, count(*) FROM samples GROUP BY ALL").fetchall())
+    con.close()
+    assert _count(client.get("/gallery").text) == counts["exported"]
+    for status, n in counts.items():
+        if status != "exported":
+            r = client.get("/gallery", params={"status": status})
+            assert r.status_code == 200 and _count(r.text) == n, status
+    dup = _cards(client.get("/gallery", params={"status": "duplicate"}).text)
+    assert len(dup) == counts["duplicate"] == 6
+    assert client.get(f"/thumb/{dup[0]}/0").status_code == 200  # from the build's ingest parts
+    assert client.get("/gallery", params={"status": "exported' OR 1=1 --"}).status_code == 400
