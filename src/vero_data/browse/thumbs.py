@@ -67,12 +67,6 @@ class ThumbnailCache:
         if build_root is not None and self.dir.resolve().is_relative_to(Path(build_root).resolve()):
             log.warning("thumbnail cache %s lies inside the build folder; caching in memory instead", self.dir)
             self.dir = None
-        if self.dir is not None:
-            try:
-                self.dir.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                log.warning("cannot write thumbnails to %s (%s); caching in memory", self.dir, e)
-                self.dir = None
         self._mem: OrderedDict[str, bytes] = OrderedDict()
         self._items = memory_items
         self._lock = threading.Lock()
@@ -100,12 +94,15 @@ class ThumbnailCache:
         thumb = make_thumbnail(data, size)
         if self.dir is not None:
             tmp = self.dir / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
-            try:
+            try:  # the folder is made on the first thumbnail, so serving a folder never leaves an empty one
+                self.dir.mkdir(parents=True, exist_ok=True)
                 tmp.write_bytes(thumb)
                 os.replace(tmp, self.dir / f"{key}.jpg")
+                return thumb
             except OSError as e:
-                log.debug("thumbnail not cached: %s", e)
-        else:
+                log.warning("cannot write thumbnails to %s (%s); caching in memory", self.dir, e)
+                self.dir = None
+        if self.dir is None:
             with self._lock:
                 self._mem[key] = thumb
                 if len(self._mem) > self._items:

@@ -279,3 +279,18 @@ def test_rows_that_never_reached_a_shard_are_browsable_by_status(client, tiny_bu
     assert len(dup) == counts["duplicate"] == 6
     assert client.get(f"/thumb/{dup[0]}/0").status_code == 200  # from the build's ingest parts
     assert client.get("/gallery", params={"status": "exported' OR 1=1 --"}).status_code == 400
+
+
+@pytest.mark.parametrize("where", ["inside_build", "unwritable"])
+def test_thumbnails_fall_back_to_memory(tiny_build, tmp_path, where):
+    if where == "inside_build":
+        root = tiny_build / "thumbs"
+    else:
+        (tmp_path / "a-file").write_text("x")
+        root = tmp_path / "a-file"
+    before = sorted(p.name for p in tiny_build.iterdir())
+    with TestClient(create_app(tiny_build, cache_root=root)) as c:
+        rid = _cards(c.get("/gallery").text)[0]
+        first = c.get(f"/thumb/{rid}/0")
+        assert first.status_code == 200 and c.get(f"/thumb/{rid}/0").content == first.content
+    assert sorted(p.name for p in tiny_build.iterdir()) == before  # nothing written into the build
