@@ -8,6 +8,7 @@ by :func:`quiet_stdout` on every trainer we run (GSPO training, the tiny model's
 from __future__ import annotations
 
 import json
+import logging
 import resource
 import sys
 import time
@@ -75,6 +76,60 @@ class RichLogCallback(TrainerCallback):
         con.print(f"[bold]step {state.global_step}/{state.max_steps}[/] loss={logs.get('loss', 0):.4g} "
                   f"reward={reward if reward is None else f'{reward:.3f}'} "
                   f"grad_norm={logs.get('grad_norm', float('nan')):.3g} [dim]{cat_txt}[/]", highlight=False)
+
+
+HINTS = {
+    "all cut off": "raise max_completion_length (or overlong_buffer) so completions can end",
+    "all wrong": "train on rows the model solves sometimes (`vero data filter --pass-at-k 8`, 0 < passes < k)",
+    "all right": "the rows are too easy for this model (`vero data filter --pass-at-k 8`, 0 < passes < k)",
+    "same reward": "check the reward functions: they score every completion of a prompt alike",
+}
+
+
+class LearningSignalCallback(TrainerCallback):
+    """Warns once per run when every group in a logging window got equal rewards (GRPO's advantage is then 0 and so
+    are the loss and the gradient), saying why; counts such windows for the end-of-run summary.
+
+    Groups are those this process scored (each process sees its own share of the rollout batch)."""
+
+    def __init__(self, reward_log, logger=None):
+        self.reward_log = reward_log
+        self.log = logger or logging.getLogger("vero_train.train")
+        self.windows = 0
+        self.flat_windows = 0
+        self.warned = False
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        groups, flat = self.reward_log.take_window()
+        if not groups:  # no rollout in this window (the second update of a rollout batch, or an end-of-train log)
+            return
+        self.windows += 1
+        if sum(flat.values()) < groups:
+            return
+        self.flat_windows += 1
+        if self.warned or not state.is_world_process_zero:
+            return
+        self.warned = True
+        why = ", ".join(f"{n} {r}" for r, n in flat.most_common())
+        hints = "; ".join(HINTS[r] for r, _ in flat.most_common() if r in HINTS)
+        cut = f" (max_completion_length {self.reward_log.max_completion_length})" if "all cut off" in flat else ""
+        self.log.warning("no learning signal: all %d groups up to step %d got equal rewards within the group, so the "
+                         "advantage, loss and gradient are 0 — %s%s. %s (warned once; the end-of-run line counts "
+                         "such windows).", groups, state.global_step, why, cut, hints[:1].upper() + hints[1:])
+
+
+class PlotCallback(TrainerCallback):
+    """Redraws ``OUT/training.png`` from ``OUT/metrics.jsonl`` at every checkpoint (the end of the run is drawn by
+    :func:`vero_train.train.train` after the last log)."""
+
+    def __init__(self, metrics_path: str | Path, plot_path: str | Path):
+        self.metrics_path, self.plot_path = Path(metrics_path), Path(plot_path)
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            from vero_train.plots import plot_training
+
+            plot_training(self.metrics_path, self.plot_path)
 
 
 class RichProgressCallback(TrainerCallback):

@@ -90,7 +90,10 @@ def train_cmd(
                "resumed_from": res.resumed_from, "seconds": round(res.seconds, 1),
                "seconds_per_step": None if res.seconds_per_step is None else round(res.seconds_per_step, 3),
                "peak_rss_mb": round(res.peak_rss_mb, 1), "rows": res.data.get("rows"),
+               "reward_first": res.reward_first, "reward_last": res.reward_last, "checkpoint": res.checkpoint,
+               "plot": res.plot, "logging_windows_without_signal": res.signal.get("without_signal"),
                "last_log": res.last_log}
+    con.print(res.summary_line(), highlight=False, soft_wrap=True)
     if json_out:
         emit_json(summary)
     else:
@@ -98,19 +101,24 @@ def train_cmd(
 
 
 def bench_train(
-    steps: Annotated[int, typer.Option(help="optimizer updates to time")] = 3,
+    steps: Annotated[int, typer.Option(help="optimizer updates per run (the first rollout batch is not timed)")] = 6,
+    rounds: Annotated[int, typer.Option(min=1, help="runs of each side, alternating vero / bare TRL")] = 2,
     out: Annotated[Path | None, typer.Option(help="work directory (default: a temp dir)")] = None,
     model: Annotated[str, typer.Option(help="model to time (default: the tiny model)")] = "tiny",
     json_out: Annotated[bool, typer.Option("--json", help="one JSON document on stdout")] = False,
 ) -> None:
-    """Seconds per GSPO step and peak RSS for the tiny model on CPU (CPU smoke sizes, demo data)."""
-    from vero_train.train import run_train_bench
+    """Seconds per GSPO step of `vero train` vs a bare trl.GRPOTrainer (same model, data, config; a plain reward),
+    A/B/A/B on CPU with the smoke sizes: both s/step, the ratio, and Vero's time in reward functions."""
+    from vero_train.bench_train import run_train_bench
 
-    res = run_train_bench(steps=steps, work=out, model=model)
+    try:
+        res = run_train_bench(steps=steps, work=out, model=model, rounds=rounds)
+    except ValueError as e:
+        _fail(e)
     if json_out:
         emit_json(res)
     else:
-        print_key_values("vero bench train", res)
+        print_key_values("vero bench train: vero vs bare TRL", res)
 
 
 def register(app, data_app, bench_app) -> None:

@@ -451,8 +451,13 @@ CPU_SMOKE: dict[str, Any] = {
     "rollout_steps": 2,
     "rollout_warmup_steps": 0,
     "save_steps": 2,
-    "max_completion_length": 24,
-    "overlong_buffer": 16,
+    # An untrained tiny model ends a turn with p ≈ 1/860 per token (its two end ids among 1,600, measured): within
+    # 128 tokens ~15-25% of completions end (17% and 25% in two rollouts), so most groups of 4 get different
+    # overlong rewards (0 or a ramp vs -1 when cut off); at 96 tokens a whole rollout was cut off now and then. The
+    # penalty starts at 128 - 64 = 64 tokens, above tiny-warm's answers (``<think>I look.</think><answer>\boxed{…}
+    # </answer>``, mostly under 40 tokens), as the paper's last 2,048 of 16,384 sit above its policy's answers.
+    "max_completion_length": 128,
+    "overlong_buffer": 64,
     "max_prompt_length": 1024,
     "max_pixels": 50176,
     "min_pixels": 3136,

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,14 +30,22 @@ JUDGE_TYPES = ("llm_judge", "instruction_following_llm_judge")
 
 class CategoryRewardLog:
     """Collects the outputs of every reward function for one batch; when the last one has run, logs the weighted
-    total and each function's mean per category (through TRL's ``log_metric``) and keeps a running history."""
+    total and each function's mean per category (through TRL's ``log_metric``), and counts the groups whose
+    completions all got the same total (zero advantage: nothing to learn from them) with the reason
+    (:meth:`take_window`)."""
 
-    def __init__(self, names: Sequence[str], weights: Sequence[float] | None = None):
+    def __init__(self, names: Sequence[str], weights: Sequence[float] | None = None,
+                 max_completion_length: int | None = None):
         self.names = list(names)
         self.weights = list(weights) if weights is not None else [1.0] * len(self.names)
+        self.max_completion_length = max_completion_length
+        self.group_size: int | None = None  # the trainer's num_generations (set once the trainer exists)
         self._batch_key: Any = None
         self._outputs: dict[str, list] = {}
         self.last: dict[str, float] = {}
+        self._groups = 0
+        self._flat: Counter = Counter()
+        self.seconds = 0.0  # wall time inside the reward functions (scoring, routing, these logs)
 
     def record(self, name: str, values: list, completions: list, kwargs: dict) -> None:
         key = (id(completions), len(completions))
@@ -52,7 +61,50 @@ class CategoryRewardLog:
         if callable(log_metric):
             for k, v in metrics.items():
                 log_metric(k, v)
+        self._count_flat_groups(kwargs.get("completion_ids"))
         self._batch_key, self._outputs = None, {}
+
+    def _count_flat_groups(self, completion_ids: list | None) -> None:
+        """Count the batch's groups (``group_size`` consecutive completions of one prompt, TRL's layout) and, for
+        those whose totals are all equal, why: every completion cut off at ``max_completion_length``, all wrong,
+        all right, or otherwise the same reward."""
+        totals = [sum(w * (self._outputs[n][i] or 0.0) for n, w in zip(self.names, self.weights, strict=True))
+                  for i in range(len(self._outputs[self.names[0]]))]
+        acc = self._outputs.get("vero_accuracy")
+        size = self.group_size or len(totals)
+        for start in range(0, len(totals), size):
+            idx = range(start, min(start + size, len(totals)))
+            self._groups += 1
+            if max(totals[i] for i in idx) - min(totals[i] for i in idx) > 1e-6:
+                continue
+            self._flat[flat_reason(idx, completion_ids, self.max_completion_length, acc)] += 1
+
+    def take_window(self) -> tuple[int, Counter]:
+        """(groups seen, reasons of the groups with equal rewards) since the last call; resets both."""
+        out = (self._groups, self._flat)
+        self._groups, self._flat = 0, Counter()
+        return out
+
+
+CUT_OFF, ALL_WRONG, ALL_RIGHT, SAME = "all cut off", "all wrong", "all right", "same reward"
+
+
+def flat_reason(idx: Sequence[int], completion_ids: list | None, max_len: int | None, acc: list | None) -> str:
+    """Why a group's completions all got the same reward.
+
+    >>> flat_reason(range(2), [[1] * 8, [2] * 8], 8, [0.0, 0.0])
+    'all cut off'
+    >>> flat_reason(range(2), [[1], [2]], 8, [1.0, 1.0])
+    'all right'
+    """
+    if completion_ids is not None and max_len and all(len(completion_ids[i]) >= max_len for i in idx):
+        return CUT_OFF
+    vals = [acc[i] for i in idx] if acc is not None else []
+    if vals and all(v is not None and v <= 0 for v in vals):
+        return ALL_WRONG
+    if vals and all(v is not None and v >= 1 for v in vals):
+        return ALL_RIGHT
+    return SAME
 
 
 def category_means(categories: Sequence[str], outputs: dict[str, list], names: Sequence[str],
@@ -132,6 +184,7 @@ def resolve_reward(name: str, max_completion_length: int | None = None, overlong
 
 def _wrap(fn: RewardFunc, name: str, logger: CategoryRewardLog, judge=None) -> RewardFunc:
     def reward(prompts=None, completions=None, **kwargs):
+        t0 = time.perf_counter()
         values = fn(prompts=prompts, completions=completions, **kwargs)
         values = [None if v is None else float(v) for v in values]
         if judge is not None and name in ("vero_accuracy", "vero_reward"):
@@ -142,6 +195,7 @@ def _wrap(fn: RewardFunc, name: str, logger: CategoryRewardLog, judge=None) -> R
                        for a, f in zip(acc, fmts, strict=True)]
             values = acc
         logger.record(name, values, completions, kwargs)
+        logger.seconds += time.perf_counter() - t0
         return values
 
     reward.__name__ = name  # TRL logs rewards/<__name__>/mean
@@ -174,5 +228,5 @@ def build_reward_funcs(names: Sequence[str | RewardFunc], weights: Sequence[floa
     labels = [getattr(f, "__name__", f"reward_{i}") for i, f in enumerate(fns)]
     if len(set(labels)) != len(labels):
         raise ValueError(f"reward functions need distinct names for TRL's logs: {labels}")
-    logger = CategoryRewardLog(labels, weights)
+    logger = CategoryRewardLog(labels, weights, max_completion_length)
     return [_wrap(f, n, logger, judge) for f, n in zip(fns, labels, strict=True)], logger

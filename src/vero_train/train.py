@@ -27,7 +27,15 @@ from trl import GRPOTrainer
 
 from vero_data.errors import ConfigError, VeroError
 from vero_data.hub import require_hub
-from vero_train.callbacks import JsonlLogCallback, RichLogCallback, json_default, peak_rss_mb, quiet_stdout
+from vero_train.callbacks import (
+    JsonlLogCallback,
+    LearningSignalCallback,
+    PlotCallback,
+    RichLogCallback,
+    json_default,
+    peak_rss_mb,
+    quiet_stdout,
+)
 from vero_train.config import VeroGSPOConfig
 from vero_train.data import CategoryBalancedSampler, prepare_train_dataset
 from vero_train.rewards import build_reward_funcs
@@ -69,6 +77,48 @@ class TrainResult:
     data: dict = field(default_factory=dict)
     last_log: dict = field(default_factory=dict)
     resumed_from: str | None = None
+    reward_first: float | None = None
+    reward_last: float | None = None
+    checkpoint: str | None = None
+    plot: str | None = None
+    signal: dict = field(default_factory=dict)
+    reward_seconds: float = 0.0
+
+    def summary_line(self) -> str:
+        """One line for the end of a run: steps, reward first → last, time, where the model, checkpoint, plot are."""
+        r = ("reward n/a" if self.reward_first is None
+             else f"reward {self.reward_first:.3f} → {self.reward_last:.3f} (mean of the first → last 10% of rollouts)")
+        flat = self.signal.get("without_signal", 0)
+        sig = f", no learning signal in {flat} of {self.signal.get('windows', 0)} logging windows" if flat else ""
+        where = f"model {self.output_dir}"
+        if self.checkpoint:
+            where += f", checkpoint {self.checkpoint}"
+        if self.plot:
+            where += f", plot {self.plot}"
+        return f"vero train: {self.global_step} steps in {self.seconds:.0f} s, {r}{sig}; {where}"
+
+
+PLOT_FILE = "training.png"
+
+
+def read_metrics(path: str | Path) -> list[dict]:
+    """The training logs (records with a ``loss``) of an ``OUT/metrics.jsonl``."""
+    from vero_train.plots import read_metrics as _read
+
+    return _read(path)
+
+
+def reward_first_last(records: list[dict], frac: float = 0.1) -> tuple[float | None, float | None]:
+    """Mean logged reward over the first and the last ``frac`` of the rollouts (at least one each).
+
+    >>> reward_first_last([{"reward": -1.0}, {"loss": 0}, {"reward": 0.0}, {"reward": 0.5}])
+    (-1.0, 0.5)
+    """
+    rewards = [float(r["reward"]) for r in records if isinstance(r.get("reward"), int | float)]
+    if not rewards:
+        return None, None
+    k = max(1, int(len(rewards) * frac))
+    return sum(rewards[:k]) / k, sum(rewards[-k:]) / k
 
 
 def build_demo_data(out_dir: str | Path, recipe: str = "demo") -> Path:
@@ -236,9 +286,13 @@ def _train_in(config: VeroGSPOConfig, out: Path, final_out: Path, *, resume: boo
     if config.model_init_kwargs is None:
         config.model_init_kwargs = {"dtype": "bfloat16" if config.bf16 else "float32"}
     metrics_path = out / "metrics.jsonl"
-    cbs = [JsonlLogCallback(metrics_path), RichLogCallback(console), *(callbacks or [])]
+    signal = LearningSignalCallback(reward_log, log)
+    plot_path = out / PLOT_FILE
+    cbs = [JsonlLogCallback(metrics_path), RichLogCallback(console), signal, PlotCallback(metrics_path, plot_path),
+           *(callbacks or [])]
     trainer = VeroGRPOTrainer(model=model_path, reward_funcs=funcs, args=config, train_dataset=train_ds,
                               processing_class=processor, callbacks=cbs)
+    reward_log.group_size = trainer.num_generations
     quiet_stdout(trainer, "train", console)
 
     checkpoint = find_checkpoint(out) if resume else None
@@ -257,12 +311,23 @@ def _train_in(config: VeroGSPOConfig, out: Path, final_out: Path, *, resume: boo
         processor.save_pretrained(str(out))
     steps_done = trainer.state.global_step - start_step
     logs = [h for h in trainer.state.log_history if "loss" in h]
+    plotted = None
+    if trainer.accelerator.is_main_process:
+        from vero_train.plots import plot_training
+
+        plotted = plot_training(metrics_path, plot_path)
+    first, last = reward_first_last(read_metrics(metrics_path))
+    checkpoint_last = find_checkpoint(out)
     result = TrainResult(
         output_dir=str(final_out), global_step=trainer.state.global_step,
         metrics_path=str(final_out / metrics_path.relative_to(out)),
         seconds=time.perf_counter() - t0, seconds_per_step=train_seconds / steps_done if steps_done else None,
         peak_rss_mb=peak_rss_mb(), data={k: v for k, v in data_info.items() if k != "dropped_prompt_too_long"},
         last_log=logs[-1] if logs else {}, resumed_from=checkpoint,
+        reward_first=first, reward_last=last,
+        checkpoint=None if checkpoint_last is None else str(final_out / Path(checkpoint_last).relative_to(out)),
+        plot=None if plotted is None else str(final_out / PLOT_FILE),
+        signal={"windows": signal.windows, "without_signal": signal.flat_windows}, reward_seconds=reward_log.seconds,
     )
     result.data["dropped_prompt_too_long"] = len(data_info["dropped_prompt_too_long"])
     if trainer.accelerator.is_main_process:
@@ -303,39 +368,3 @@ def _write_run_json(out: Path, config: VeroGSPOConfig, data_info: dict, model_pa
     cfg = redact(cfg)  # a judge URL with a key or user:pass in it is not written out
     (out / "run.json").write_text(json.dumps({"model_path": model_path, "resumed_from": checkpoint,
                                               "data": data_info, "config": cfg}, indent=1, default=json_default))
-
-
-def run_train_bench(steps: int = 3, work: str | Path | None = None, model: str = "tiny") -> dict:
-    """Time ``steps`` optimizer updates of the CPU smoke run on the demo data: s/step and peak RSS.
-
-    The first update includes one-off costs (model load, first generation), so it is reported apart.
-    """
-    import platform
-    import tempfile
-
-    from vero_train.config import CPU_SMOKE, load_config
-
-    root = Path(work) if work else Path(tempfile.mkdtemp(prefix="vero-bench-train-"))
-    data = build_demo_data(root / "data-demo")
-    run = root / "run"
-    if run.exists():
-        import shutil
-
-        shutil.rmtree(run)
-    cfg = load_config(None, None, **{**CPU_SMOKE, "model_name_or_path": model, "data": str(data),
-                                     "output_dir": str(run), "max_steps": steps, "save_strategy": "no"})
-    res = train(cfg)
-    recs = [json.loads(line) for line in Path(res.metrics_path).read_text().splitlines() if line.strip()]
-    per_step = [r["seconds_per_step"] for r in recs if "loss" in r and "seconds_per_step" in r]
-    later = per_step[1:]
-    import torch
-
-    return {
-        "model": model, "steps": res.global_step, "device": "cpu", "torch_threads": torch.get_num_threads(),
-        "cpu": platform.processor() or platform.machine(),
-        "prompts_per_rollout": cfg.global_batch_prompts, "completions_per_rollout": cfg.generation_batch_size,
-        "max_completion_length": cfg.max_completion_length,
-        "first_step_s": round(per_step[0], 3) if per_step else None,
-        "seconds_per_step": round(sum(later) / len(later), 3) if later else None,
-        "train_seconds": round(res.seconds, 1), "peak_rss_mb": round(res.peak_rss_mb, 1),
-    }

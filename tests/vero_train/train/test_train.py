@@ -1,8 +1,9 @@
 """A few GSPO steps of the tiny model on CPU: gradients flow, weights move, per-category logs, resume.
 
-A random tiny model almost never ends a completion, so every completion would hit the length limit, earn the same
-reward and give an exactly zero loss. A logit bias on the end-of-turn token (generation only) makes lengths vary, so
-Vero's overlong reward (ramped over most of the 24-token budget) differs within each group.
+A random tiny model ends a completion with p ≈ 1/800 per token: within the CPU budget (96 tokens) only some groups
+get different rewards. A logit bias on the end-of-turn token (generation only) makes every group's lengths vary
+and keeps the completions short, so the test is fast; the overlong ramp is stretched over the whole budget here so
+those short lengths give different rewards.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def test_gspo_steps_train_log_and_resume(tiny_model_dir, vero_shards, tmp_path):
     out = tmp_path / "run"
     gen = _eos_bias(tiny_model_dir)
     cfg = load_config(None, None, **{**CPU_SMOKE, "model_name_or_path": str(tiny_model_dir), "data": str(vero_shards),
-                                     "output_dir": str(out), "max_steps": 2, "generation_kwargs": gen})
+                                     "output_dir": str(out), "max_steps": 2, "generation_kwargs": gen,
+                                     "overlong_buffer": CPU_SMOKE["max_completion_length"]})
     res = train(cfg)
     assert res.global_step == 2 and (out / "checkpoint-2").is_dir()
 
@@ -62,7 +64,8 @@ def test_gspo_steps_train_log_and_resume(tiny_model_dir, vero_shards, tmp_path):
     # Resume through the CLI: continues from checkpoint-2 up to step 3.
     r = CliRunner().invoke(app, ["train", "--model", str(tiny_model_dir), "--data", str(vero_shards), "--out",
                                  str(out), "--config", str(ROOT / "configs/train/tiny-cpu.yaml"), "--max-steps", "3",
-                                 "--resume", "--generation_kwargs", json.dumps(gen), "--json"])
+                                 "--resume", "--generation_kwargs", json.dumps(gen), "--json",
+                                 "--overlong_buffer", str(CPU_SMOKE["max_completion_length"])])
     assert r.exit_code == 0, r.output
     # stdout is the result alone (transformers' printers would put a log dict per step there)
     summary = json.loads(r.stdout)
