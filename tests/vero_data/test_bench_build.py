@@ -20,18 +20,18 @@ from vero_data.cli import app
 runner = CliRunner()
 
 
-def _ours() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob(f"{bench._TMP_PREFIX}*"))
+def _ours(pid: int | None = None) -> set[Path]:
+    """Temp folders of the bench run by process ``pid`` (default: this one); other processes' runs are not ours."""
+    return set(Path(tempfile.gettempdir()).glob(f"{bench._TMP_PREFIX}{pid or os.getpid()}-*"))
 
 
 def test_small_run_prints_json_and_removes_its_temp_folder():
-    before = _ours()
     r = runner.invoke(app, ["bench", "build", "--n", "12", "--hashes", "500"])
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout)
     assert res["images"] == 12 and res["end_to_end_build_rows_per_s"] > 0
     assert "needs ~0.0 GB of disk" in r.stderr
-    assert _ours() == before
+    assert not _ours()
 
 
 def test_not_enough_disk_is_refused_before_anything_is_written(tmp_path, monkeypatch):
@@ -55,16 +55,15 @@ def test_stale_folder_of_a_dead_run_is_swept():
 
 
 def test_sigterm_removes_the_temp_folder():
-    before = _ours()
     p = subprocess.Popen([sys.executable, "-m", "vero_data.cli", "bench", "build", "--n", "3000"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
-        while time.time() < deadline and not [d for d in _ours() - before if any(d.glob("src/*"))]:
+        while time.time() < deadline and not [d for d in _ours(p.pid) if any(d.glob("src/*"))]:
             time.sleep(0.2)
-        assert _ours() - before, "the run never created its temp folder"
+        assert _ours(p.pid), "the run never created its temp folder"
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=60)
     finally:
         p.kill()
-    assert _ours() == before
+    assert not _ours(p.pid)
