@@ -1,10 +1,10 @@
 """The recipe's ``curate:`` step: the LLM curation of :mod:`vero_data.curate.run` on a build's exported rows.
 
 Each step (the question filter, then the canonicaliser, each with its own model) curates the previous step's
-output into ``OUT/.run/curate-<step>/`` (so a rerun with ``--resume`` answers from its reply cache); the last
-step's shards then replace the build's, their quarantined rows join ``quarantine.parquet``, its catalog (the
-build's tables plus ``curation``) replaces the build's, and ``report.json`` gets a ``curate`` section. The HTML
-report keeps the counts before curation.
+output into ``OUT/.run/curate-<step>/`` (so a rerun with ``--resume`` answers from its reply cache). The last
+step's shards then move in place of the build's (the steps' own shards are removed, their caches stay), their
+quarantined rows join ``quarantine.parquet``, its catalog (the build's tables plus ``curation``) replaces the
+build's, and ``report.json`` gets a ``curate`` section. The HTML report keeps the counts before curation.
 """
 
 from __future__ import annotations
@@ -45,6 +45,10 @@ def curate_build(res, recipe: Recipe, progress: bool | None = None):
         summaries[name] = {k: v for k, v in r.as_dict().items() if k not in ("shards", "out")}
         src, last = dst, r
     shards = _swap_shards(work, src)
+    for name in summaries:  # an earlier step's shards are not needed any more (its reply cache stays)
+        d = work / ".run" / f"curate-{name}" / "data"
+        if d.is_dir():
+            shutil.rmtree(d)
     _merge_quarantine(work, [work / ".run" / f"curate-{n}" / "quarantine.parquet" for n in summaries])
     shutil.copyfile(src / "catalog.duckdb", work / "catalog.duckdb")
     if (work / "verl").is_dir():  # the veRL copy must hold the curated rows too
@@ -66,10 +70,9 @@ def _swap_shards(work: Path, src: Path) -> list[Path]:
     for old in data.glob("*.parquet"):
         old.unlink()
     out = []
-    for f in sorted((src / "data").glob("*.parquet")):
+    for f in sorted((src / "data").glob("*.parquet")):  # moved, not copied: shards hold the images
         dest = data / f.name
-        shutil.copyfile(f, dest.with_suffix(".tmp"))  # the step's folder keeps its copy for --resume
-        os.replace(dest.with_suffix(".tmp"), dest)
+        os.replace(f, dest)
         out.append(dest)
     return out
 
