@@ -88,10 +88,14 @@ _CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:1200px;co
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
 th{background:#f4f4f4}.bar{background:#4c78a8;height:12px;display:inline-block}.bad{color:#b00}
 .card{display:inline-block;vertical-align:top;width:230px;margin:6px;border:1px solid #ddd;padding:6px;font-size:12px}
-.card img{max-width:220px;max-height:160px}code{font-size:12px}"""
+.card img{max-width:220px;max-height:160px}code{font-size:12px}
+.card .q{max-height:8em;overflow:auto}.card pre.a{max-height:10em;overflow:auto;white-space:pre-wrap;
+word-break:break-word;background:#f6f6f6;margin:2px 0;padding:3px;font-size:11px}.none{color:#777}"""
 
 
-def _bars(rows: list[tuple[str, int]]) -> str:
+def _bars(rows: list[tuple[str, int]], empty: str = "none") -> str:
+    if not rows:  # a heading over nothing reads as a broken page: say so
+        return f"<p class='none'>{html.escape(empty)}</p>"
     mx = max([v for _, v in rows] or [1]) or 1
     body = "".join(
         f"<tr><td>{html.escape(str(k))}</td><td>{v:,}</td><td><span class='bar' style='width:{int(300 * v / mx)}px'>"
@@ -118,8 +122,19 @@ def _card(row: dict, caption: str) -> str:
     src = _thumb(img) if img else ""
     q = json.loads(row["extra_info"]).get("question", "") if row.get("extra_info") else ""
     return (f"<div class='card'>{f'<img src={src!r}>' if src else ''}<div><b>{html.escape(caption)}</b></div>"
-            f"<div>{html.escape(str(q)[:200])}</div><div>answer: <code>{html.escape(row['answer'][:120])}</code>"
-            f" ({html.escape(row['reward_type'])})</div></div>")
+            f"<div class='q'>{html.escape(str(q))}</div><div>answer ({html.escape(row['reward_type'])}):</div>"
+            f"<pre class='a'>{html.escape(_pretty_answer(row['answer']))}</pre></div>")
+
+
+def _pretty_answer(answer: str) -> str:
+    """The whole answer (a card scrolls; an instruction-following answer is never cut mid-JSON), JSON indented."""
+    text = answer.strip()
+    if text[:1] in "[{" and len(text) < 100_000:
+        try:
+            return json.dumps(json.loads(text), indent=1, ensure_ascii=False)
+        except ValueError:
+            pass
+    return answer
 
 
 def write_report(out: Path, report: dict[str, Any], *, run, manifests: list[Manifest], store) -> Path:
@@ -147,14 +162,17 @@ def write_report(out: Path, report: dict[str, Any], *, run, manifests: list[Mani
                      f"<td>{html.escape(dr)}</td><td>{html.escape(s['source_filter'] or '')}</td></tr>")
     parts.append("</table><h2>Rows per source</h2>")
     parts.append(_bars([(s["manifest"], s["exported"]) for s in report["sources"]]))
-    parts.append("<h2>Dropped by reason</h2>" + _bars(list(report["dropped_by_reason"].items())))
+    parts.append("<h2>Dropped by reason</h2>" + _bars(list(report["dropped_by_reason"].items()),
+                                                       "none: every row read was exported or not selected"))
     h = report["image_pixels_histogram"]
     labels = [f"{lo:,}–{hi:,}" if hi < 10**12 else f"≥ {lo:,}" for lo, hi in zip(h["bins"][:-1], h["bins"][1:],
                                                                                   strict=True)]
     parts.append("<h2>Image size (pixels per row, exported)</h2>" + _bars(list(zip(labels, h["counts"],
                                                                                     strict=True))))
     ex = report["dedup"]["examples"]
-    parts.append(f"<h2>Deduplication</h2><p>{report['dedup']['removed']:,} rows removed as duplicates.</p>")
+    n_dup = report["dedup"]["removed"]
+    parts.append("<h2>Deduplication</h2><p>" + (f"{n_dup:,} rows removed as duplicates, by rule:" if n_dup else
+                 "No duplicates found (exact copies, near-identical images, paraphrased questions).") + "</p>")
     if report["dedup"]["by_rule"]:
         parts.append(_bars(list(report["dedup"]["by_rule"].items())))
     rows = store.rows({e["id"] for e in ex} | {e["dup_of"] for e in ex})
@@ -167,7 +185,8 @@ def write_report(out: Path, report: dict[str, Any], *, run, manifests: list[Mani
                 score = "" if e.get("score") is None else f", {e['score']:.3f}"
                 parts.append("<div>" + _card(rows[e["dup_of"]], "kept " + e["dup_of"][:10]) +
                              _card(rows[e["id"]], f"removed ({rule}{score})") + "</div>")
-    parts.append("<h2>Examples per source</h2><p>See <a href='gallery.html'>gallery.html</a>.</p>")
+    parts.append("<h2>Examples per source</h2><p>See <a href='gallery.html'>gallery.html</a>; browse every row, "
+                 "duplicate group and quarantined row with <code>vero data browse DIR</code>.</p>")
     page = out / "report.html"
     page.write_text("\n".join(parts))
     write_gallery(out, run, manifests)

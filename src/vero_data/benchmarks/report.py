@@ -68,29 +68,50 @@ def markdown_report(res: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _nice_max(v: float) -> float:
+    """The axis end: the smallest of 10, 20, 25, 50, 75, 100 at or above ``v`` (scores are percentages)."""
+    return next((m for m in (10, 20, 25, 50, 75, 100) if v <= m), 100)
+
+
 def _bar_chart(cats: dict[str, float | None], pub: dict[str, float]) -> str:
-    """Inline SVG: one group per category, ours vs published."""
+    """Inline SVG: one row per category (its full name on the left), this run's bar over the published one, on a
+    labelled score axis scaled to the largest value (a 3-point run stays readable), with tick lines."""
     items = list(cats.items())
-    w, h, pad, bw = max(120 * len(items), 360), 260, 30, 36
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h + 60}" role="img">',
-           f'<line x1="{pad}" y1="{h}" x2="{w}" y2="{h}" stroke="#444"/>']
+    label_w, plot_w, row_h, bar_h, top = 230, 520, 44, 16, 10
+    vals = [v for c, s in items for v in (s, pub.get(c)) if v is not None]
+    mx = _nice_max(max(vals, default=0.0))
+    h = top + row_h * len(items)
+    x0 = label_w
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 60}" height="{h + 70}" role="img" '
+           f'font-family="system-ui,sans-serif"><title>Score per category (0–{mx:g})</title>']
+    for t in range(6):  # ticks and grid lines
+        v = mx * t / 5
+        x = x0 + plot_w * t / 5
+        out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{h}" stroke="#e3e3e3"/>'
+                   f'<text x="{x:.1f}" y="{h + 16}" font-size="11" text-anchor="middle">{v:g}</text>')
+    out.append(f'<line x1="{x0}" y1="{h}" x2="{x0 + plot_w}" y2="{h}" stroke="#444"/>'
+               f'<text x="{x0 + plot_w / 2}" y="{h + 34}" font-size="12" text-anchor="middle">score (%)</text>')
     for i, (c, s) in enumerate(items):
-        x = pad + i * 120 + 10
-        for j, (val, col) in enumerate(((s, "#3b6ea8"), (pub.get(c), "#c9a227"))):
+        y = top + i * row_h + (row_h - 2 * bar_h - 2) / 2
+        out.append(f'<text x="{label_w - 8}" y="{y + bar_h + 4:.1f}" font-size="12" text-anchor="end">'
+                   f'{html.escape(CATEGORY_TITLES.get(c, c))}</text>')
+        for j, (val, col, who) in enumerate(((s, "#3b6ea8", "this run"), (pub.get(c), "#c9a227", "published"))):
+            yy = y + j * (bar_h + 2)
             if val is None:
+                if j == 0:
+                    out.append(f'<text x="{x0 + 4}" y="{yy + bar_h - 4:.1f}" font-size="11" fill="#888">'
+                               'not scored</text>')
                 continue
-            bh = max(0.0, min(100.0, val)) / 100 * (h - 20)
-            out.append(f'<rect x="{x + j * (bw + 4)}" y="{h - bh:.1f}" width="{bw}" height="{bh:.1f}" fill="{col}">'
-                       f'<title>{html.escape(c)}: {val:.1f}</title></rect>')
-            out.append(f'<text x="{x + j * (bw + 4) + bw / 2}" y="{h - bh - 4:.1f}" font-size="11" '
-                       f'text-anchor="middle">{val:.1f}</text>')
-        out.append(f'<text x="{x + bw}" y="{h + 16}" font-size="11" text-anchor="middle">'
-                   f'{html.escape(CATEGORY_TITLES.get(c, c)[:18])}</text>')
-    out.append(f'<rect x="{pad}" y="{h + 30}" width="12" height="12" fill="#3b6ea8"/>'
-               f'<text x="{pad + 16}" y="{h + 41}" font-size="12">this run</text>')
+            bw = max(0.0, min(val, mx)) / mx * plot_w
+            out.append(f'<rect x="{x0}" y="{yy:.1f}" width="{bw:.1f}" height="{bar_h}" fill="{col}">'
+                       f'<title>{html.escape(CATEGORY_TITLES.get(c, c))}, {who}: {val:.1f}</title></rect>'
+                       f'<text x="{x0 + bw + 4:.1f}" y="{yy + bar_h - 4:.1f}" font-size="11">{val:.1f}</text>')
+    ly = h + 48
+    out.append(f'<rect x="{x0}" y="{ly}" width="12" height="12" fill="#3b6ea8"/>'
+               f'<text x="{x0 + 16}" y="{ly + 11}" font-size="12">this run</text>')
     if pub:
-        out.append(f'<rect x="{pad + 90}" y="{h + 30}" width="12" height="12" fill="#c9a227"/>'
-                   f'<text x="{pad + 106}" y="{h + 41}" font-size="12">published</text>')
+        out.append(f'<rect x="{x0 + 90}" y="{ly}" width="12" height="12" fill="#c9a227"/>'
+                   f'<text x="{x0 + 106}" y="{ly + 11}" font-size="12">published</text>')
     out.append("</svg>")
     return "".join(out)
 
