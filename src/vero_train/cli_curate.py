@@ -97,7 +97,7 @@ def _print_result(res) -> None:
     con.print(f"{res.rows_per_s:.2f} rows/s, {res.share_outside_generation:.0%} of wall time outside generation "
               f"(model load {res.load_seconds:.1f}s not counted); {res.requests} requests ({res.cached_replies} "
               f"replies from the cache, {res.retries} retried), {res.tokens:,} tokens generated; "
-              f"guided decoding: {'yes' if res.guided else 'no'}", soft_wrap=True)
+              f"guided decoding: {_guided(res.guided)}", soft_wrap=True)
     con.print(f"shards: {res.out / 'data'}  quarantine: {res.out / 'quarantine.parquet'}  report: "
               f"{res.out / 'curate_report.json'}", soft_wrap=True)
     unparseable = res.dropped.get("judge_unparseable", 0)
@@ -105,6 +105,10 @@ def _print_result(res) -> None:
         con.print(f"[yellow]every row's verdict was unparseable[/]: {res.model} does not answer with the JSON "
                   "object the prompts ask for (the random `tiny` model never does); rows are quarantined as "
                   "judge_unparseable, never kept unjudged.", soft_wrap=True)
+
+
+def _guided(g: bool | None) -> str:
+    return "n/a (every reply from the cache)" if g is None else "yes" if g else "no"
 
 
 def register(app, data_app, bench_app) -> None:

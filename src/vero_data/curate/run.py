@@ -105,7 +105,7 @@ class CurateResult:
     wall_seconds: float
     gen_seconds: float
     load_seconds: float
-    guided: bool
+    guided: bool | None  # None when every reply came from the cache (no model was loaded)
     model: str
     prompt_versions: dict[str, str]
     shards: list[Path]
@@ -411,13 +411,13 @@ def _curate_in(cfg: CurateConfig, shards: list[Path], prompts: dict[str, Prompt]
     tables.clear()
     from vero_data.curate.write import write_outputs
 
-    model = asker.judge.model if asker.judge is not None else cfg.model
+    model = cfg.model  # as the cache keys name it, so a rerun from the cache writes the same output
     written = write_outputs(cfg, shards, plan, outcomes, prompts, final_out, model)
     wall = time.perf_counter() - t_start
     dropped = Counter(o.drop_reason for o in outcomes.values() if o.drop_reason)
     flags = Counter(f for o in outcomes.values() if o.flags for f in QF_FLAGS if o.flags[f])
     by = Counter(o.canonicalised_by for o in outcomes.values() if o.canonicalised_by)
-    guided = bool(asker.judge is not None and asker.judge.guided)
+    guided = None if asker.judge is None else bool(asker.judge.guided)  # None: no model loaded, all cached
     res = CurateResult(
         out=cfg.out, rows_in=len(outcomes), rows_kept=sum(1 for o in outcomes.values() if not o.drop_reason),
         dropped=dict(sorted(dropped.items())), flags=dict(sorted(flags.items())), canonicalised_by=dict(by),

@@ -54,6 +54,7 @@ def test_tiny_model_transformers_end_to_end(small_build, tiny_model_dir, tmp_pat
         assert cur["question_filter"] is not None or cat == "captioning_if"
     again = json.loads(_curate(*args).stdout.strip().splitlines()[-1])  # a rerun answers from the cache
     assert again["requests"] == 0 and again["cached_replies"] == rep["requests"] and again["load_seconds"] == 0
+    assert again["guided"] is None  # no model was loaded to ask
 
 
 class _JudgeServer(http.server.BaseHTTPRequestHandler):
