@@ -99,6 +99,10 @@ def load_prompts(override: str | Path | None = None) -> dict[str, Prompt]:
             if kind == "question_filter":
                 system = system.rstrip() + "\n\n" + rules
             user = _field(doc, "user", where)
+            need = ("{images}", "{question}", "{answer}") if kind == "question_filter" else ("{answer}",)
+            missing = [f for f in need if f not in user]
+            if missing:  # a question-filter prompt without {images} would send images with no place for them
+                raise ConfigError(f"{where}: the user template lacks {', '.join(missing)}")
             declared = doc.get("version", common.get("version") if kind == "question_filter" else None)
             if declared is None:
                 raise ConfigError(f"{where}: field 'version' missing")

@@ -71,3 +71,9 @@ def test_render_is_one_pass():
     assert "What is {answer}?" in text and "42" in text
     assert split_images(text)[0] == {"type": "image"}
     assert split_images("no image here") == "no image here"
+
+
+def test_an_override_must_place_the_images_and_the_answer(tmp_path):
+    (tmp_path / "question_filter_stem.yaml").write_text("version: 1\nsystem: judge\nuser: '{question} {answer}'\n")
+    with pytest.raises(ConfigError, match=r"question_filter_stem.yaml: the user template lacks \{images\}"):
+        load_prompts(tmp_path)
