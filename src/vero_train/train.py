@@ -332,8 +332,19 @@ def _train_in(config: VeroGSPOConfig, out: Path, final_out: Path, *, resume: boo
     result.data["dropped_prompt_too_long"] = len(data_info["dropped_prompt_too_long"])
     if trainer.accelerator.is_main_process:
         (out / "train_result.json").write_text(json.dumps(result.__dict__, indent=1, default=json_default))
+        _link_plot_in_card(out / "README.md", plotted, result.summary_line())
     trainer.accelerator.wait_for_everyone()  # every rank's files are written before rank 0 swaps OUT in
     return result
+
+
+def _link_plot_in_card(card: Path, plot: Path | None, summary: str) -> None:
+    """Add the curves and the run's summary line to the model card TRL wrote (OUT/README.md), the run's report."""
+    if plot is None or not card.is_file():
+        return
+    text = card.read_text()
+    marker = "## Training curves (vero train)"
+    text = text.split(marker)[0].rstrip() + f"\n\n{marker}\n\n{summary}\n\n![training curves]({plot.name})\n"
+    card.write_text(text)
 
 
 def _write_quarantine(out: Path, records: list[dict]) -> None:

@@ -39,7 +39,7 @@ def test_gspo_raises_a_reward_the_model_can_reach(tiny_model_dir, vero_shards, t
     cfg = load_config(None, None, **{
         **CPU_SMOKE, "model_name_or_path": str(tiny_model_dir), "data": str(vero_shards), "output_dir": str(out),
         "max_steps": STEPS, "max_completion_length": 16, "overlong_buffer": 16, "reward_funcs": [],
-        "reward_weights": None, "learning_rate": LR, "seed": 0, "sampler_seed": 0, "save_strategy": "no",
+        "reward_weights": None, "learning_rate": LR, "seed": 0, "sampler_seed": 0, "save_steps": STEPS,
     })
     res = train(cfg, reward_funcs=[even_token_share])
     recs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if line.strip()]
@@ -51,4 +51,5 @@ def test_gspo_raises_a_reward_the_model_can_reach(tiny_model_dir, vero_shards, t
     assert last - first > MARGIN, rewards
     assert res.signal == {"windows": STEPS // 2, "without_signal": 0}
     assert res.reward_first is not None and res.plot and (out / "training.png").is_file()
+    assert "![training curves](training.png)" in (out / "README.md").read_text()  # linked from the model card
 
