@@ -96,7 +96,9 @@ def _print_result(res) -> None:
     print_table(t)
     con.print(f"{res.rows_per_s:.2f} rows/s, {res.share_outside_generation:.0%} of wall time outside generation "
               f"(model load {res.load_seconds:.1f}s not counted); {res.requests} requests ({res.cached_replies} "
-              f"replies from the cache, {res.retries} retried), {res.tokens:,} tokens generated; "
+              f"replies from the cache, {res.retries} retried), {res.tokens:,} tokens generated"
+              + (f", {res.prompt_tokens:,} prompt tokens ({res.prompt_tokens_requests} requests reporting them)"
+                 if res.prompt_tokens_requests else "") + "; "
               f"guided decoding: {_guided(res.guided)}", soft_wrap=True)
     con.print(f"shards: {res.out / 'data'}  quarantine: {res.out / 'quarantine.parquet'}  report: "
               f"{res.out / 'curate_report.json'}", soft_wrap=True)

@@ -84,7 +84,8 @@ class BackendJudge:
                 from vero_data.errors import VeroError
 
                 raise VeroError(f"the {self.kind} backend returned no completion for {r.id}")
-            out.append(JudgeReply(cs[0].text, cs[0].n_tokens, cs[0].finish_reason))
+            out.append(JudgeReply(cs[0].text, cs[0].n_tokens, cs[0].finish_reason,
+                                  getattr(cs[0], "prompt_tokens", None)))
         return out
 
     def close(self) -> None:
@@ -96,6 +97,15 @@ class GuidedOpenAIBackend(OpenAIBackend):
     """The OpenAI-compatible backend, adding ``response_format`` with a JSON schema when one is set."""
 
     json_schema: dict | None = None
+
+    def _parse(self, body: dict, n: int):
+        """The completions, each carrying the request's ``usage.prompt_tokens`` when the server reports it."""
+        comps = OpenAIBackend._parse(body, n)
+        pt = (body.get("usage") or {}).get("prompt_tokens") if isinstance(body, dict) else None
+        if isinstance(pt, int) and not isinstance(pt, bool):
+            for c in comps:
+                c.prompt_tokens = pt
+        return comps
 
     def _payload(self, req, n, s):
         body = super()._payload(req, n, s)
@@ -125,5 +135,12 @@ def _vllm_guided(backend, reqs: list[ChatRequest], s: SamplingConfig, schema: di
                             **guided)
     outputs = backend.llm.chat([vllm_messages(r, backend.specials) for r in reqs], sampling_params=params,
                                use_tqdm=False)
-    return [[Completion(text=o.text, n_tokens=len(o.token_ids), finish_reason=o.finish_reason or "stop")
-             for o in out.outputs] for out in outputs]
+    result = []
+    for out in outputs:
+        comps = [Completion(text=o.text, n_tokens=len(o.token_ids), finish_reason=o.finish_reason or "stop")
+                 for o in out.outputs]
+        pids = getattr(out, "prompt_token_ids", None)
+        for c in comps:
+            c.prompt_tokens = len(pids) if pids is not None else None
+        result.append(comps)
+    return result

@@ -50,6 +50,7 @@ class JudgeReply:
     text: str
     n_tokens: int
     finish_reason: str = "stop"
+    prompt_tokens: int | None = None  # when the backend reports them (vLLM, an OpenAI-compatible server's usage)
 
 
 class Judge(Protocol):

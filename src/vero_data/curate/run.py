@@ -100,7 +100,9 @@ class CurateResult:
     requests: int
     cached_replies: int
     retries: int
-    tokens: int
+    tokens: int  # generated (completion) tokens of this run's requests
+    prompt_tokens: int  # prompt tokens, of the requests whose backend reports them (prompt_tokens_requests)
+    prompt_tokens_requests: int
     prompt_chars: int
     wall_seconds: float
     gen_seconds: float
@@ -167,6 +169,8 @@ class _Stats:
     cached: int = 0
     retries: int = 0
     tokens: int = 0
+    prompt_tokens: int = 0
+    prompt_tokens_requests: int = 0  # requests whose prompt tokens the backend reported
     prompt_chars: int = 0
     gen_s: float = 0.0
     load_s: float = 0.0
@@ -266,6 +270,9 @@ class _Asker:
                 raise VeroError(f"the judge returned {len(got)} replies for {len(reqs)} requests")
             self.stats.requests += len(reqs)
             self.stats.tokens += sum(r.n_tokens for r in got)
+            counted = [r.prompt_tokens for r in got if r.prompt_tokens is not None]
+            self.stats.prompt_tokens += sum(counted)
+            self.stats.prompt_tokens_requests += len(counted)
             self.stats.prompt_chars += sum(len(json.dumps(r.messages)) for r in reqs)
             self.cache.put_many([(keys[i], kind, asks[i].row_id, r.text, int(r.n_tokens), r.finish_reason)
                                  for i, r in zip(todo, got, strict=True)])
@@ -423,6 +430,7 @@ def _curate_in(cfg: CurateConfig, shards: list[Path], prompts: dict[str, Prompt]
         dropped=dict(sorted(dropped.items())), flags=dict(sorted(flags.items())), canonicalised_by=dict(by),
         answers_changed=sum(1 for o in outcomes.values() if o.changed and not o.drop_reason),
         requests=stats.requests, cached_replies=stats.cached, retries=stats.retries, tokens=stats.tokens,
+        prompt_tokens=stats.prompt_tokens, prompt_tokens_requests=stats.prompt_tokens_requests,
         prompt_chars=stats.prompt_chars, wall_seconds=wall, gen_seconds=stats.gen_s, load_seconds=stats.load_s,
         guided=guided, model=model, prompt_versions={k: p.version for k, p in prompts.items()}, shards=written,
     )

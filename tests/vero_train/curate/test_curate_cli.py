@@ -62,14 +62,18 @@ class _JudgeServer(http.server.BaseHTTPRequestHandler):
 
     judge = ArithmeticJudge()
     bodies: list[dict] = []
+    prompt_tokens: list[int] = []
 
     def do_POST(self):  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).bodies.append(body)
         text = self.judge.reply_for(body["messages"])
+        prompt_tokens = len(json.dumps(body["messages"])) // 4  # the body's size stands in for a tokenizer
+        type(self).prompt_tokens.append(prompt_tokens)
         data = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                         "finish_reason": "stop"}],
-                           "usage": {"completion_tokens": len(text.split())}}).encode()
+                           "usage": {"completion_tokens": len(text.split()), "prompt_tokens": prompt_tokens}}
+                          ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -87,10 +91,13 @@ def test_openai_endpoint_gets_the_schema_and_sampling(small_build, tmp_path):
         url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
         res = _curate(str(small_build), "--question-filter", "--canonicalise", "--model", "judge-x", "--endpoint",
                       url, "--concurrency", "3", "--out", str(tmp_path / "out"))
+        rep = json.loads((tmp_path / "out" / "curate_report.json").read_text())
     finally:
         srv.shutdown()
         srv.server_close()
     assert "guided decoding: yes" in res.output
+    assert rep["prompt_tokens"] == sum(_JudgeServer.prompt_tokens) > 0  # the server's usage, summed
+    assert rep["prompt_tokens_requests"] == rep["requests"] == len(_JudgeServer.bodies)
     bodies = _JudgeServer.bodies
     assert bodies and all(b["response_format"]["type"] == "json_schema" for b in bodies)
     assert {(b["temperature"], b["top_p"], b["top_k"], b["seed"]) for b in bodies} == {(0.6, 0.8, 20, 42)}

@@ -38,7 +38,7 @@ class _LLM:
     def chat(self, messages, sampling_params, use_tqdm):
         self.params = sampling_params
         out = types.SimpleNamespace(text='{"x": 1}', token_ids=[1, 2, 3], finish_reason="stop")
-        return [types.SimpleNamespace(outputs=[out]) for _ in messages]
+        return [types.SimpleNamespace(outputs=[out], prompt_token_ids=list(range(17))) for _ in messages]
 
 
 @pytest.mark.parametrize("new_api, key, tag", [(True, "structured_outputs", "structured"),
@@ -52,7 +52,7 @@ def test_vllm_judge_passes_the_schema(monkeypatch, new_api, key, tag):
     reqs = [ChatRequest("a", [{"role": "user", "content": "judge"}])]
     out = _vllm_guided(backend, reqs, SamplingConfig(temperature=0.6, top_p=0.8, top_k=20, max_tokens=64, seed=42),
                        QF_SCHEMA)
-    assert out[0][0].text == '{"x": 1}' and out[0][0].n_tokens == 3
+    assert out[0][0].text == '{"x": 1}' and out[0][0].n_tokens == 3 and out[0][0].prompt_tokens == 17
     kw = backend.llm.params.kw
     assert kw[key] == (tag, QF_SCHEMA)
     assert (kw["temperature"], kw["top_p"], kw["top_k"], kw["seed"], kw["max_tokens"]) == (0.6, 0.8, 20, 42, 64)
