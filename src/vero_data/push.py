@@ -6,7 +6,8 @@ What a dataset repo holds, and why:
 - ``data/*.parquet``: the shards.
 - ``quarantine.parquet``: every dropped row's id, stage and reason (no images) — the published data keeps the
   "no silent drops" audit; the card's ``configs`` keep it out of the splits.
-- ``report.json``/``report.html`` (build) and ``passk_report.json`` (filter): counts and settings that made the rows.
+- ``report.json``/``report.html`` (build), ``passk_report.json`` (filter) and ``curate_report.json`` (curate):
+  counts and settings that made the rows.
 
 Left out: working files, which are per machine and partly huge — ``.run/`` (ingest parts, markers: 90 of the 100
 files of the demo build), the pass@k cache ``.passk-cache/`` (and the legacy ``.cache/``, which the Hub client
@@ -27,12 +28,14 @@ from vero_data.errors import ConfigError, SourceUnavailableError, VeroError
 
 log = logging.getLogger(__name__)
 
-PUSH_ALLOW = ("README.md", "data/*.parquet", "quarantine.parquet", "report.json", "report.html", "passk_report.json")
+PUSH_ALLOW = ("README.md", "data/*.parquet", "quarantine.parquet", "report.json", "report.html", "passk_report.json",
+              "curate_report.json")
 # fnmatch's * also matches "/": ".*" is every hidden file or folder at the top, "*/.*" any deeper one
 PUSH_IGNORE = (".*", "*/.*", "*.tmp", "*.lock", "*-lock", "*.sqlite*", "*.duckdb*", "*partial*")
 # remote files of an earlier push that this one no longer has are deleted (a 4-shard repo pushed again with one
 # shard would otherwise serve both through the card's data/<split>-*.parquet glob); other remote files stay
-PUSH_DELETE = ("data/*.parquet", "quarantine.parquet", "report.json", "report.html", "passk_report.json")
+PUSH_DELETE = ("data/*.parquet", "quarantine.parquet", "report.json", "report.html", "passk_report.json",
+               "curate_report.json")
 _SHARD = re.compile(r"^data/[a-z]+-\d{5}-of-\d{5}\.parquet$")
 
 

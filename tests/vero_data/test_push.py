@@ -14,7 +14,7 @@ from vero_data.push import PUSH_ALLOW, PUSH_IGNORE, plan_push
 hf = pytest.importorskip("huggingface_hub")
 runner = CliRunner()
 CARD = "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/train-*.parquet\n---\n# x\n"
-DATASET = ["README.md", "data/train-00000-of-00002.parquet", "data/train-00001-of-00002.parquet",
+DATASET = ["README.md", "curate_report.json", "data/train-00000-of-00002.parquet", "data/train-00001-of-00002.parquet",
            "passk_report.json", "quarantine.parquet", "report.html", "report.json"]
 WORKING = [".vero-output.json", ".run/export/index.json", ".run/ingest/gen_counting/rows-00000.parquet",
            ".run/markers/export_pass1.json", ".passk-cache/passk-rank000.sqlite", ".cache/passk-rank000.sqlite",
@@ -72,7 +72,7 @@ def test_dry_run_lists_files_and_total_without_network(folder):
     lines = res.stdout.splitlines()
     assert [ln.split()[-1] for ln in lines[:-1]] == sorted(DATASET)
     total = sum((folder / f).stat().st_size for f in DATASET)
-    assert lines[-1].split()[0] == f"{total:,}" and "7 files" in lines[-1] and "dry run" in lines[-1]
+    assert lines[-1].split()[0] == f"{total:,}" and f"{len(DATASET)} files" in lines[-1] and "dry run" in lines[-1]
     assert ".run" not in res.stdout and "catalog" not in res.stdout
 
 
