@@ -48,6 +48,10 @@ def series(records: list[dict]) -> list[tuple[str, list[tuple[str, list[tuple[fl
                        if isinstance(r.get(k), int | float) and r[k] == r[k]]
                 if pts:
                     drawn.append((lab, pts))
+                if pts and key == "reward" and len(pts) >= 20:  # per-rollout rewards are noisy: add a running mean
+                    w = max(2, len(pts) // 10)
+                    drawn.append((f"mean of {w} rollouts", [(pts[i][0], sum(v for _, v in pts[i - w + 1:i + 1]) / w)
+                                                             for i in range(w - 1, len(pts))]))
         out.append((title, drawn))
     return out
 
@@ -81,7 +85,7 @@ def plot_training(metrics_path: str | Path, out_path: str | Path, title: str = "
 
 def _panel(d, font, box, title, lines, xr) -> None:
     ox, oy, pw, ph = box
-    left, top, right, bottom = ox + 52, oy + 22, ox + pw - 12, oy + ph - 52
+    left, top, right, bottom = ox + 56, oy + 22, ox + pw - 40, oy + ph - 52
     d.text((ox + 52, oy + 4), title, fill="black", font=font)
     d.rectangle((left, top, right, bottom), outline="#888888")
     vals = [v for _, pts in lines for _, v in pts]
@@ -97,7 +101,9 @@ def _panel(d, font, box, title, lines, xr) -> None:
         return (left + (s - x0) / (x1 - x0) * (right - left), bottom - (v - lo) / (hi - lo) * (bottom - top))
 
     for v in (lo, hi):
-        d.text((ox + 2, xy(x0, v)[1] - 6), f"{v:.3g}", fill="#444444", font=font)
+        label = f"{v:.3g}"
+        w = d.textlength(label, font=font)
+        d.text((left - 4 - w, xy(x0, v)[1] - 6), label, fill="#444444", font=font)
     d.text((left, bottom + 3), f"{x0:g}", fill="#444444", font=font)
     d.text((right - 30, bottom + 3), f"step {x1:g}", fill="#444444", font=font)
     for i, (label, pts) in enumerate(lines):
@@ -107,6 +113,7 @@ def _panel(d, font, box, title, lines, xr) -> None:
             d.line(xys, fill=color, width=2)
         for x, y in xys if len(xys) <= 40 else []:
             d.ellipse((x - 2, y - 2, x + 2, y + 2), fill=color)
-        lx, ly = left + (i % 3) * ((right - left) // 3), bottom + 16 + (i // 3) * 12
+        ncol = 2 if max(len(lab) for lab, _ in lines) > 14 else 3
+        lx, ly = left + (i % ncol) * ((right - left) // ncol), bottom + 16 + (i // ncol) * 12
         d.rectangle((lx, ly + 3, lx + 8, ly + 9), fill=color)
-        d.text((lx + 11, ly), label[:22], fill="black", font=font)
+        d.text((lx + 11, ly), label[:26], fill="black", font=font)

@@ -8,7 +8,9 @@
 The steps: resolve the model (``tiny`` → a cached local build), build the demo data if asked, load + validate +
 convert the shards (vero_train.data), build the reward functions (vero_train.rewards), then run
 ``VeroGRPOTrainer`` — TRL's trainer with the category-balanced rollout sampler — and save the final model.
-Logs go to the console (rich), to ``OUT/metrics.jsonl`` and to whatever ``report_to`` names.
+Logs go to the console (rich), to ``OUT/metrics.jsonl`` and to whatever ``report_to`` names; ``OUT/training.png``
+draws them (:mod:`vero_train.plots`), and a window where no group had a learning signal is warned about once
+(:class:`vero_train.callbacks.LearningSignalCallback`).
 """
 
 from __future__ import annotations
