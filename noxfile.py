@@ -8,7 +8,7 @@ nox.options.default_venv_backend = "venv"  # plain pip: it takes torch from the 
 
 @nox.session
 def tests(session):
-    session.install("-e", ".[dev,embed,train,browse]")  # the README's test command
+    session.install("-e", ".[dev,embed,train,browse,ray]")  # the README's test command
     session.run("pytest", "-q", *session.posargs)
 
 

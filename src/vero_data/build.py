@@ -252,15 +252,13 @@ def run_ingest(cfg: BuildConfig, run: Run, manifests: list[Manifest], settings: 
             rate = rows_done / max(time.perf_counter() - t0, 1e-9)
             prog.update(t_ing, advance=1, rate=f"{rate:,.0f} rows/s")
 
-        if cfg.workers > 1 and len(tasks) > 1:
-            import multiprocessing as mp
+        from vero_data.executors import run_tasks
 
-            with mp.get_context("spawn").Pool(cfg.workers) as pool:
-                for r in pool.imap_unordered(_ingest_task, tasks):
-                    _done(r)
-        else:
-            for t in tasks:
-                _done(_ingest_task(t))
+        # a local Ray cluster gets every core unless --workers says otherwise; `local` keeps --workers as given
+        ray_cpus = cfg.workers if cfg.workers > 1 else (os.cpu_count() or 1)
+        for r in run_tasks(tasks, _ingest_task, executor=cfg.executor,
+                           workers=ray_cpus if cfg.executor == "ray" else cfg.workers, ray_address=cfg.ray_address):
+            _done(r)
         for m in streams:  # streamed sources: parts in sequence until the stream ends
             part = 0
             while True:

@@ -61,6 +61,10 @@ def data_build(
     resume: Annotated[bool, typer.Option(help="continue an interrupted build")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace OUT, a previous build, when this build succeeds")] = False,
     workers: Annotated[int, typer.Option(help="ingest processes", min=1)] = 1,
+    executor: Annotated[str, typer.Option(help="where ingest parts run: local, or ray (Ray Data on a cluster or a "
+                                          "local one; the same shards)")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (auto, ray://HOST:10001; default "
+                                                    "RAY_ADDRESS, else a local cluster)")] = None,
     part_rows: Annotated[int, typer.Option(help="upstream rows per ingest part", min=1)] = 1000,
     rows_per_shard: Annotated[int | None, typer.Option(help="rows per Parquet shard", min=1)] = None,
     total: Annotated[int | None, typer.Option(help="target rows (overrides the recipe)", min=1)] = None,
@@ -94,7 +98,8 @@ def data_build(
         _fail(VeroError("--out DIR is required (except with --dry-run)"))
     try:
         cfg = BuildConfig(out=out or Path("."), recipe=recipe, manifests=manifest or [], seed=seed, resume=resume,
-                          overwrite=overwrite, workers=workers, part_rows=part_rows, rows_per_shard=rows_per_shard,
+                          overwrite=overwrite, workers=workers, executor=executor, ray_address=ray_address,
+                          part_rows=part_rows, rows_per_shard=rows_per_shard,
                           total=total, limit=limit, dry_run=dry_run, skip_unavailable=skip_unavailable,
                           formats=sorted({"parquet", *(format or [])}), dedup_config=dedup_config,
                           no_dedup=no_dedup, phash_threshold=phash_threshold, content_threshold=content_threshold,

@@ -21,6 +21,10 @@ class BuildConfig:
     resume: bool = field(default=False, metadata={"help": "continue a killed build from its markers"})
     overwrite: bool = field(default=False, metadata={"help": "delete an existing output directory first"})
     workers: int = field(default=1, metadata={"help": "processes for ingest (decode, hash, validate)"})
+    executor: str = field(default="local", metadata={
+        "help": "where ingest parts run: local (this machine) or ray (a Ray cluster; same shards)"})
+    ray_address: str | None = field(default=None, metadata={
+        "help": "Ray cluster to join (auto, ray://host:10001; default RAY_ADDRESS, else a local cluster)"})
     part_rows: int = field(default=1000, metadata={"help": "upstream rows per ingest part (unit of resume)"})
     rows_per_shard: int | None = field(default=None, metadata={"help": "rows per Parquet shard (recipe default)"})
     total: int | None = field(default=None, metadata={"help": "override the recipe's target size"})
@@ -47,6 +51,11 @@ class BuildConfig:
             raise ConfigError("give either --recipe NAME or --manifest FILE (one or more), not both/neither")
         if self.workers < 1:
             raise ConfigError(f"--workers must be >= 1, got {self.workers}")
+        from vero_data.executors import check_executor
+
+        check_executor(self.executor)
+        if self.ray_address and self.executor != "ray":
+            raise ConfigError("--ray-address is for --executor ray")
         # the same bounds a recipe has (mixture.total > 0, rows_per_shard > 0, max_samples > 0)
         for flag, v in (("--part-rows", self.part_rows), ("--total", self.total), ("--limit", self.limit),
                         ("--rows-per-shard", self.rows_per_shard), ("--max-pixels", self.max_pixels),
