@@ -187,6 +187,9 @@ def _unreadable(label: str, e: Exception) -> VeroError:
     return VeroError(f"{label}: not a readable Parquet file ({first})")
 
 
+_NOT_SHARDS = {"quarantine.parquet", "completions.parquet"}  # written beside shards, never rows to sample
+
+
 def input_shards(data: str, split: str = "train") -> tuple[list[InputShard], Path | None]:
     """Input shards and the source directory (for its card and catalog), from a path or a hub id."""
     p = Path(data)
@@ -194,7 +197,8 @@ def input_shards(data: str, split: str = "train") -> tuple[list[InputShard], Pat
         if p.is_file():
             shards, src = [InputShard(p.name, None, p)], None
         else:
-            files = sorted((p / "data").glob("*.parquet")) or sorted(p.glob("*.parquet"))
+            files = sorted((p / "data").glob("*.parquet")) or [  # a `vero data generate` folder: shards at the top
+                f for f in sorted(p.glob("*.parquet")) if f.name not in _NOT_SHARDS]
             if not files:
                 raise ConfigError(f"no Parquet shards in {p}/data or {p}")
             shards, src = [InputShard(f.name, None, f) for f in files], p

@@ -236,3 +236,19 @@ def test_input_without_pass_count_columns_is_annotated(tiny_model_dir, filter_in
     assert res.exit_code == 0, res.output + repr(res.exception)
     rows = pq.read_table(out / "data" / src.name).to_pylist()
     assert len(rows) == 2 and all(r["k"] == 2 and r["pass_count"] is not None for r in rows)
+
+
+def test_generate_folder_with_a_quarantine_file_is_read_through_its_shards(tmp_path):
+    """`vero data generate` writes its shards and, when a row is dropped, quarantine.parquet at the top of OUT:
+    the filter samples the shards and leaves the quarantine file alone."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from vero_data.api import generate_to_dir
+    from vero_train.passk import input_shards
+
+    generate_to_dir("counting", 4, 1, tmp_path / "gen")
+    pq.write_table(pa.table({"id": ["x"], "reason": ["bad_image"]}), tmp_path / "gen" / "quarantine.parquet")
+    shards, src = input_shards(str(tmp_path / "gen"))
+    assert [s.path for s in shards] == sorted((tmp_path / "gen").glob("train-*.parquet"))
+    assert src == tmp_path / "gen"
