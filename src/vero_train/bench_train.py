@@ -146,6 +146,7 @@ def run_train_bench(steps: int = 6, work: str | Path | None = None, model: str =
         "bare_s_per_step_each_round": [_r(x["s_per_step"]) for x in bare],
         "vero_reward_ms_per_step": _r(None if reward_per_step is None else reward_per_step * 1000),
         "vero_run_s": _r(mean(vero, "total_s")), "bare_run_s": _r(mean(bare, "total_s")),
+        "vero_run_s_each_round": [_r(x["total_s"]) for x in vero], "bare_run_s_each_round": [_r(x["total_s"]) for x in bare],
         "vero_outside_steps_s": _r(mean(vero, "total_s") - mean(vero, "train_s")),
         "bare_outside_steps_s": _r(mean(bare, "total_s") - mean(bare, "train_s")),
     }
