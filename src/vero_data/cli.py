@@ -44,10 +44,28 @@ def _print_version(value: bool) -> None:
 def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
           _version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
                                                  help="print the version and exit")] = False) -> None:
-    from rich.logging import RichHandler
+    level = logging.DEBUG if verbose else logging.WARNING
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s",
-                        handlers=[RichHandler(console=_console(stderr=True), show_path=False)])
+        logging.basicConfig(level=level, format="%(message)s",
+                            handlers=[RichHandler(console=_console(stderr=True), show_path=False)])
+    else:  # a log file or a pipe: whole lines (rich would wrap them at 80 columns), one record per line
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                            datefmt="%H:%M:%S", handlers=[_StderrHandler()])
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of the record (as rich's stderr console does), not the
+    stream of the moment it was made: a caller that swaps stderr (a test runner, a notebook) gets the logs."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler.__init__ assigns it; the property decides
+        pass
 
 
 # ------------------------------------------------------------------------------------------------ data build

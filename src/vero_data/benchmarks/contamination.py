@@ -143,7 +143,10 @@ def iter_training_rows(paths: Iterable[str | Path]) -> Iterator[dict]:
     """Rows of Parquet shards (files or folders) or JSONL files."""
     import json
 
+    import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from vero_data.errors import ConfigError
 
     for p in paths:
         p = Path(p)
@@ -153,17 +156,33 @@ def iter_training_rows(paths: Iterable[str | Path]) -> Iterator[dict]:
             files = [f for f in sorted(p.rglob("*.parquet")) + sorted(p.rglob("*.jsonl"))
                      if not any(part.startswith(".") for part in f.relative_to(p).parts)
                      and "quarantine" not in f.name and f.name != "completions.parquet"]
-        else:
+        elif p.is_file():
             files = [p]
+        else:
+            raise ConfigError(f"--data {p}: no such file or folder")
         for f in files:
             if f.suffix == ".jsonl":
-                for line in f.read_text().splitlines():
+                try:
+                    lines = f.read_text(encoding="utf-8").splitlines()
+                except (OSError, UnicodeDecodeError) as e:
+                    raise ConfigError(f"{f}: not a readable UTF-8 JSONL file ({e})") from None
+                for i, line in enumerate(lines, 1):
                     if line.strip():
-                        yield json.loads(line)
+                        try:
+                            row = json.loads(line)
+                        except ValueError as e:
+                            raise ConfigError(f"{f}:{i}: not JSON ({e})") from None
+                        if not isinstance(row, dict):
+                            raise ConfigError(f"{f}:{i}: not a JSON object")
+                        yield row
             else:
-                pf = pq.ParquetFile(f)
-                for batch in pf.iter_batches(batch_size=256):
-                    yield from batch.to_pylist()
+                try:
+                    pf = pq.ParquetFile(f)
+                    batches = pf.iter_batches(batch_size=256)
+                    for batch in batches:
+                        yield from batch.to_pylist()
+                except (OSError, ValueError, pa.ArrowException) as e:  # ArrowInvalid is a ValueError
+                    raise ConfigError(f"{f}: not a readable Parquet file ({' '.join(str(e).split())[:200]})") from None
 
 
 def find_contamination(rows: Iterable[dict], benchmark_docs: dict[str, Iterable[dict]], n: int = 8,
