@@ -232,7 +232,17 @@ def row_detail(v: FolderView, row_id: str) -> dict[str, Any] | None:
     return {"id": row_id, "row": row, "meta": meta[0] if meta else None, "quarantine": q, "dedup": dups,
             "difficulty": diff[0] if diff else None, "n_images": n_images, "completions": comps,
             "extra_pretty": pretty(row.get("extra") if row else None),
+            "curation_pretty": pretty(_json_or_text(row.get("curation")) if row else None),
             "answer_pretty": pretty_answer(row.get("answer") if row else None)}
+
+
+def _json_or_text(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def pretty(value: Any) -> str:

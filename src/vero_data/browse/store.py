@@ -33,7 +33,8 @@ INDEX_COLUMNS = {
 }
 # Columns of a full row, read from a shard's row group (never the whole shard).
 ROW_COLUMNS = ["id", "data_source", "category", "prompt", "images", "answer", "reward_type", "extra_info", "split",
-               "license", "lineage", "pass_count", "k"]
+               "license", "lineage", "pass_count", "k",
+               "answer_raw", "curation"]  # the last two: a `vero data curate` output (the answer before, verdicts)
 
 
 @dataclass

@@ -294,3 +294,30 @@ def test_thumbnails_fall_back_to_memory(tiny_build, tmp_path, where):
         first = c.get(f"/thumb/{rid}/0")
         assert first.status_code == 200 and c.get(f"/thumb/{rid}/0").content == first.content
     assert sorted(p.name for p in tiny_build.iterdir()) == before  # nothing written into the build
+
+
+def test_curated_row_shows_the_answer_before_and_the_verdicts(tiny_build, tmp_path):
+    """A `vero data curate` output's extra columns: `answer_raw` beside the canonical answer and the `curation`
+    verdicts (JSON) on the row page."""
+    import json
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "curated"
+    (out / "data").mkdir(parents=True)
+    shutil.copyfile(tiny_build / "catalog.duckdb", out / "catalog.duckdb")
+    shard = sorted((tiny_build / "data").glob("*.parquet"))[0]
+    t = pq.read_table(shard)
+    verdict = json.dumps({"canonicalise": {"model": "judge-m", "verdict": "changed", "reason": "units dropped"}})
+    t = t.append_column("answer_raw", pa.array(["12 cm"] + [None] * (t.num_rows - 1), pa.string()))
+    t = t.append_column("curation", pa.array([verdict] * t.num_rows, pa.string()))
+    pq.write_table(t, out / "data" / shard.name)
+    rid = t.column("id")[0].as_py()
+    with TestClient(create_app(out, cache_root=tmp_path / "thumbs")) as c:
+        page = c.get(f"/row/{rid}").text
+        other = c.get(f"/row/{t.column('id')[1].as_py()}").text
+    assert "answer before curation" in page and "12 cm" in page
+    assert "Curation (vero data curate)" in page and "units dropped" in page
+    assert "answer before curation" not in other  # no answer_raw: nothing was changed
