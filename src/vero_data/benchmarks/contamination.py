@@ -122,21 +122,13 @@ class BenchmarkIndex:
 
     def question_hit(self, shared: list[tuple[str, ...]], n_grams: int, min_overlap: float,
                      boilerplate=lambda g: False) -> dict[str, Any] | None:
+        """The question reason for a row whose question shares ``shared`` of its ``n_grams`` n-grams, counting
+        only those that are not ``boilerplate``, or None below ``min_overlap``."""
         distinct = [g for g in shared if not boilerplate(g)]
         frac = len(distinct) / n_grams if n_grams else 0.0
         if distinct and frac >= min_overlap:
             return {"overlap": round(frac, 3), "item": self.grams[distinct[0]]}
         return None
-
-    def match(self, row: dict, min_overlap: float = 0.5) -> dict[str, Any] | None:
-        """The reasons a training row is flagged, or None (template n-grams judged on the benchmark side only)."""
-        hits: dict[str, Any] = {}
-        if img := self.image_hits(row):
-            hits["image"] = img
-        shared, n_grams = self.shared_grams(row)
-        if q := self.question_hit(shared, n_grams, min_overlap, lambda g: self.gram_items[g] >= TEMPLATE_ITEMS):
-            hits["question"] = q
-        return hits or None
 
 
 def iter_training_rows(paths: Iterable[str | Path]) -> Iterator[dict]:
