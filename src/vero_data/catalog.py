@@ -10,6 +10,9 @@ Tables: ``samples`` (one row per validated sample, with its category sub-tag and
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
@@ -68,3 +71,25 @@ def write_catalog(path: Path, *, meta: pl.DataFrame, quarantine: pl.DataFrame, d
     if wal.exists():
         wal.unlink()
     return path
+
+
+@contextmanager
+def derived_catalog(path: Path, source: Path | None) -> Iterator:
+    """An output's catalog made from its input's: ``source`` (when it is a file) is copied to a temp file beside
+    ``path``, the caller adds or changes tables on the yielded DuckDB connection, and the result replaces ``path``
+    only when the block finishes (a failed run leaves no half-written catalog). Used by `vero data filter` and
+    `vero data curate`."""
+    import duckdb
+
+    tmp = path.with_suffix(".tmp")
+    for p in (tmp, tmp.with_suffix(".tmp.wal")):
+        if p.exists():
+            p.unlink()
+    if source is not None and source.is_file():
+        shutil.copyfile(source, tmp)
+    con = duckdb.connect(str(tmp))
+    try:
+        yield con
+    finally:
+        con.close()
+    os.replace(tmp, path)

@@ -663,18 +663,10 @@ def _write_outputs(cfg: PassAtKConfig, shards: list[InputShard], plan, per_row: 
 
 
 def _write_catalog(cfg: PassAtKConfig, diff, comps, src_dir: Path | None) -> Path:
-    import duckdb
+    from vero_data.catalog import derived_catalog
 
     path = cfg.out / "catalog.duckdb"
-    tmp = path.with_suffix(".tmp")
-    for p in (tmp, tmp.with_suffix(".tmp.wal")):
-        if p.exists():
-            p.unlink()
-    src = src_dir / "catalog.duckdb" if src_dir else None
-    if src is not None and src.is_file():
-        shutil.copyfile(src, tmp)
-    con = duckdb.connect(str(tmp))
-    try:
+    with derived_catalog(path, src_dir / "catalog.duckdb" if src_dir else None) as con:
         con.register("diff_in", diff)
         con.execute("CREATE OR REPLACE TABLE difficulty AS SELECT * FROM diff_in")
         if comps is not None:
@@ -685,9 +677,6 @@ def _write_catalog(cfg: PassAtKConfig, diff, comps, src_dir: Path | None) -> Pat
             # exported rows the filter dropped get their own status
             con.execute("UPDATE samples SET status = 'passk_dropped' FROM difficulty "
                         "WHERE samples.id = difficulty.id AND NOT difficulty.kept")
-    finally:
-        con.close()
-    os.replace(tmp, path)
     return path
 
 

@@ -9,7 +9,6 @@ columns (``vero data filter``, ``vero train``) ignore them.
 from __future__ import annotations
 
 import os
-import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -114,18 +113,10 @@ def curation_frame(outcomes: dict, model: str):
 
 def _write_catalog(cfg, outcomes: dict, model: str) -> Path:
     """The input's catalog with a ``curation`` table; dropped rows get ``status = 'curate_dropped'``."""
-    import duckdb
+    from vero_data.catalog import derived_catalog
 
     path = cfg.out / "catalog.duckdb"
-    tmp = path.with_suffix(".tmp")
-    for p in (tmp, tmp.with_suffix(".tmp.wal")):
-        if p.exists():
-            p.unlink()
-    src = Path(cfg.data) / "catalog.duckdb"
-    if src.is_file():
-        shutil.copyfile(src, tmp)
-    con = duckdb.connect(str(tmp))
-    try:
+    with derived_catalog(path, Path(cfg.data) / "catalog.duckdb") as con:
         con.register("curation_in", curation_frame(outcomes, model))
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if "curation" in tables:  # an earlier curate run's rows (those this run did not see) stay
@@ -141,9 +132,6 @@ def _write_catalog(cfg, outcomes: dict, model: str) -> Path:
             if "answer" in cols:
                 con.execute("UPDATE samples SET answer = curation.answer FROM curation "
                             "WHERE samples.id = curation.id AND curation.answer_changed")
-    finally:
-        con.close()
-    os.replace(tmp, path)
     return path
 
 
