@@ -8,9 +8,7 @@ transformers backend samples unconstrained: its replies are parsed strictly and 
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 from typing import Any
 
 from vero_data.curate.judge import PAPER_MAX_TOKENS, CurateSampling, JudgeReply, JudgeRequest
@@ -24,17 +22,9 @@ def default_max_tokens(model: str, backend: str) -> int:
     """The model's ``generation_config.max_new_tokens`` when it sets one (the tiny model: 256), else the paper's
     8096 (vero600k_format.md §7.2). A served model (openai) gets 8096."""
     if backend != "openai":
-        from vero_train.models.tiny import TINY_ALIASES, resolve_model
+        from vero_train.models.tiny import generation_max_new_tokens
 
-        path = Path(resolve_model(model)) if model in TINY_ALIASES else Path(model)
-        gc = path / "generation_config.json"
-        if gc.is_file():
-            try:
-                n = json.loads(gc.read_text()).get("max_new_tokens")
-                if isinstance(n, int) and n > 0:
-                    return n
-            except (OSError, ValueError):
-                pass
+        return generation_max_new_tokens(model) or PAPER_MAX_TOKENS
     return PAPER_MAX_TOKENS
 
 

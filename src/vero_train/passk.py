@@ -349,20 +349,9 @@ DEFAULT_MAX_TOKENS = 2048
 def default_max_tokens(model: str) -> int:
     """The model's own ``generation_config.max_new_tokens`` when it sets one (the tiny model does: a random
     policy never stops, so 2048 tokens per sample would only burn CPU), else 2048."""
-    import json as _json
+    from vero_train.models.tiny import generation_max_new_tokens
 
-    from vero_train.models.tiny import TINY_ALIASES, resolve_model
-
-    path = Path(resolve_model(model)) if model in TINY_ALIASES or model.startswith("tiny") else Path(model)
-    gc = path / "generation_config.json"
-    if gc.is_file():
-        try:
-            n = _json.loads(gc.read_text()).get("max_new_tokens")
-            if isinstance(n, int) and n > 0:
-                return n
-        except (OSError, ValueError):
-            pass
-    return DEFAULT_MAX_TOKENS
+    return generation_max_new_tokens(model) or DEFAULT_MAX_TOKENS
 
 
 # ----------------------------------------------------------------------------------------------------- main

@@ -70,6 +70,20 @@ def resolve_model(name_or_path: str, seed: int = 0) -> str:
     return name_or_path
 
 
+def generation_max_new_tokens(model: str) -> int | None:
+    """``generation_config.max_new_tokens`` of a local model or a tiny alias, when it sets a positive one (the tiny
+    model does: a random policy never stops), else None; a hub id has no local file and gives None."""
+    gc = Path(resolve_model(model)) / "generation_config.json"
+    if gc.is_file():
+        try:
+            n = json.loads(gc.read_text()).get("max_new_tokens")
+        except (OSError, ValueError):
+            return None
+        if isinstance(n, int) and n > 0:
+            return n
+    return None
+
+
 def _cached_build(path: Path, seed: int, warmup_steps: int) -> Path:
     marker = path / "vero_tiny.json"
     if marker.is_file():
