@@ -33,6 +33,9 @@ def eval_run(
                                             "when this run succeeds")] = False,
     backend: Annotated[str, typer.Option(help="vllm | openai | transformers")] = "transformers",
     limit: Annotated[int | None, typer.Option(help="at most N docs per benchmark (per subtask)")] = None,
+    synthetic_n: Annotated[int | None, typer.Option(help="held-out rows each generated benchmark makes (suite "
+                                                    "synthetic; default its YAML's n, 8): more rows, less noise",
+                                                    min=1)] = None,
     benchmark: Annotated[list[str] | None, typer.Option("--benchmark", "--tasks", help="only these benchmarks of the "
                                                         "suite: ours or lmms-eval task/group names, repeated or "
                                                         "comma-separated (--tasks a,b)")] = None,
@@ -67,8 +70,8 @@ def eval_run(
         from vero_train.evaluate import EvalConfig, run_eval
 
         cfg = EvalConfig(suite=suite, model=model, out=out or Path("eval_runs") / Path(model).name, backend=backend,
-                         limit=limit, benchmarks=benchmark, judge_url=judge_url, judge_model=judge_model,
-                         judge_api_key_env=judge_api_key_env,
+                         limit=limit, synthetic_n=synthetic_n, benchmarks=benchmark, judge_url=judge_url,
+                         judge_model=judge_model, judge_api_key_env=judge_api_key_env,
                          judge_concurrency=judge_concurrency, max_new_tokens=max_new_tokens, temperature=temperature,
                          top_p=top_p, seed=seed, batch_size=batch_size, base_url=base_url, published=published,
                          overwrite=overwrite)

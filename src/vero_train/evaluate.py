@@ -34,6 +34,8 @@ class EvalConfig:
     out: Path = field(metadata={"help": "run directory"})
     backend: str = field(default="transformers", metadata={"help": "vllm | openai | transformers"})
     limit: int | None = field(default=None, metadata={"help": "at most N docs per benchmark (per subtask)"})
+    synthetic_n: int | None = field(default=None, metadata={
+        "help": "held-out rows per generated benchmark (default: its YAML's synthetic.n, 8)"})
     benchmarks: list[str] | None = field(default=None, metadata={"help": "run only these benchmarks of the suite"})
     judge_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible judge root (…/v1)"})
     judge_model: str = field(default="Qwen3-32B", metadata={"help": "judge model (paper: Qwen3-32B, vLLM)"})
@@ -58,6 +60,8 @@ class EvalConfig:
             raise ConfigError(f"--backend must be vllm, openai or transformers, got {self.backend!r}")
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"--limit must be ≥ 1, got {self.limit}")
+        if self.synthetic_n is not None and self.synthetic_n < 1:
+            raise ConfigError(f"--synthetic-n must be ≥ 1, got {self.synthetic_n}")
 
 
 class ModelLoadError(VeroError):
@@ -208,7 +212,7 @@ def evaluate_benchmark(spec: BenchmarkSpec, cfg: EvalConfig, gen: _Generator, ju
     path.parent.mkdir(parents=True, exist_ok=True)
     check_samples(spec, cfg)
     done = _read_jsonl(path)
-    docs = list(load_docs(spec, cfg.limit, rows))
+    docs = list(load_docs(spec, cfg.limit, rows, cfg.synthetic_n))
     todo = [d for d in docs if d["_id"] not in done]
     if todo:
         from vero_data.progress import progress_bar
@@ -320,6 +324,9 @@ def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict
             raise ConfigError(f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in suite "
                               f"'{cfg.suite}' (its benchmarks: {', '.join(names)}); --benchmark picks from the suite")
         names = [n for n in names if any(n in ns for ns in wanted.values())]
+    if cfg.synthetic_n and not any(get_benchmark(n).synthetic for n in names):
+        raise ConfigError(f"--synthetic-n sizes generated benchmarks (suite 'synthetic'); suite '{cfg.suite}' "
+                          f"runs none ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})")
     # A plain rerun resumes (also a killed --overwrite run's samples, kept beside OUT); see vero_data.outdir.
     claim = claim_output(cfg.out, "eval", inputs=[cfg.model], overwrite=cfg.overwrite, resume=not cfg.overwrite,
                          legacy=is_eval_output)

@@ -31,19 +31,23 @@ def _hub_rows(hub_id: str, config: str | None, split: str, revision: str | None,
         raise SourceUnavailableError(f"cannot load {hub_id} ({config or 'default'}, {split}): {e}") from e
 
 
-def load_docs(spec: BenchmarkSpec, limit: int | None = None, rows: Iterable[dict] | None = None) -> Iterator[dict]:
+def load_docs(spec: BenchmarkSpec, limit: int | None = None, rows: Iterable[dict] | None = None,
+              synthetic_n: int | None = None) -> Iterator[dict]:
     """Yield benchmark docs (after ``process_docs``), each with ``_id`` (stable across runs) and ``sub_task``.
 
     Args:
         spec: the benchmark.
         limit: at most this many docs (per subtask for grouped benchmarks).
         rows: rows to use instead of the Hub (tests pass hub-layout rows here).
+        synthetic_n: a generated benchmark makes this many held-out rows instead of its YAML's ``synthetic.n``
+            (rows are deterministic per index, so the first ``n`` are the same either way); ignored for others.
     """
     if spec.synthetic is not None and rows is None:
         from vero_data.benchmarks.synthetic import synthetic_docs
 
         s = spec.synthetic
-        n = min(s.n, limit) if limit else s.n
+        n = synthetic_n or s.n
+        n = min(n, limit) if limit else n
         parts = [(spec.name, synthetic_docs(s.generator, n, s.seed, s.params))]
     elif rows is not None:
         parts = [(spec.name, rows)]
