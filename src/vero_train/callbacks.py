@@ -111,7 +111,10 @@ class LearningSignalCallback(TrainerCallback):
             return
         self.warned = True
         why = ", ".join(f"{n} {r}" for r, n in flat.most_common())
-        hints = "; ".join(HINTS[r] for r, _ in flat.most_common() if r in HINTS)
+        reasons = [r for r, _ in flat.most_common() if r in HINTS]
+        if "all wrong" in reasons and "all right" in reasons:  # one hint: rows it solves sometimes
+            reasons.remove("all right")
+        hints = "; ".join(HINTS[r] for r in reasons)
         cut = f" (max_completion_length {self.reward_log.max_completion_length})" if "all cut off" in flat else ""
         self.log.warning("no learning signal: all %d groups up to step %d got equal rewards within the group, so the "
                          "advantage, loss and gradient are 0 — %s%s. %s (warned once; the end-of-run line counts "

@@ -76,6 +76,19 @@ def test_warns_once_when_a_window_has_no_signal(caplog):
     assert (cb.windows, cb.flat_windows) == (4, 3)
 
 
+def test_mixed_wrong_and_right_groups_give_one_hint(caplog):
+    from vero_train.callbacks import HINTS, LearningSignalCallback
+
+    log = _log()
+    cb = LearningSignalCallback(log, logging.getLogger("vero_train.test_signal"))
+    with caplog.at_level(logging.WARNING, logger="vero_train.test_signal"):
+        _batch(log, [0.0, 0.0, 1.0, 1.0], [1.0] * 4, [0.0] * 4, [3, 5, 3, 5])  # one group all wrong, one all right
+        cb.on_log(None, _state(1), None, logs={"loss": 0.0})
+    (msg,) = [r.getMessage() for r in caplog.records if "no learning signal" in r.getMessage()]
+    assert "1 all wrong" in msg and "1 all right" in msg
+    assert msg.count("vero data filter") == 1 and HINTS["all right"] not in msg
+
+
 def test_summary_line_and_reward_first_last():
     from vero_train import train as train_mod
     from vero_train.train import TrainResult, reward_first_last
