@@ -71,3 +71,24 @@ def test_synthetic_n_through_the_cli_and_refused_without_generated_benchmarks(tm
         EvalConfig(suite="synthetic", model="m", out=tmp_path / "o", synthetic_n=0)
     r = CliRunner().invoke(app, ["eval", "--suite", "synthetic", "--model", "m", "--synthetic-n", "0"])
     assert r.exit_code != 0
+
+
+def test_synthetic_items_are_asked_and_scored_as_training_rows():
+    """A multiple-choice item shows its lettered options (without them 'D' cannot be answered) and list answers are
+    JSON, as `vero data build` writes them; the right letter / list scores 1, another 0."""
+    from vero_data.benchmarks.scoring import ScoreContext
+    from vero_data.benchmarks.synthetic import score_synthetic
+
+    mc = [d for d in load_docs(get_benchmark("synthetic_spatial"), synthetic_n=12) if d["reward_type"] ==
+          "multiple_choice"]
+    assert mc and get_benchmark("synthetic_spatial").version == 2
+    for d in mc:
+        assert "\nOptions:\nA. " in d["question"] and len(d["extra_info"]["choices"]) >= 2
+        wrong = "A" if d["answer"] != "A" else "B"
+        right = score_synthetic(d, f"<think></think><answer>\\boxed{{{d['answer']}}}</answer>", ScoreContext())
+        assert right["accuracy"] == 1.0
+        assert score_synthetic(d, f"<think></think><answer>\\boxed{{{wrong}}}</answer>", ScoreContext())[
+            "accuracy"] == 0.0
+    lists = [d for d in load_docs(get_benchmark("synthetic_knowledge"), synthetic_n=24)
+             if d["reward_type"] == "list_string_match"]
+    assert lists and all(json.loads(d["answer"]) for d in lists)
