@@ -92,7 +92,7 @@ def _apply_dedup_flags(cfg: BuildConfig, recipe: Recipe) -> None:
     if cfg.dedup_config:
         recipe.dedup = load_dedup_settings(cfg.dedup_config)
     over = {k: getattr(cfg, k) for k in ("phash_threshold", "content_threshold", "match_threshold",
-                                         "question_threshold") if getattr(cfg, k) is not None}
+                                         "detail_threshold", "question_threshold") if getattr(cfg, k) is not None}
     if cfg.no_dedup:
         over.update(exact=False, phash=False, questions=False)
     if over:

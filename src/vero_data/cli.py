@@ -100,8 +100,10 @@ def data_build(
                                                         min=0, max=32)] = None,
     content_threshold: Annotated[int | None, typer.Option(help="content-box/centre pHash bits of a candidate "
                                                           "pair (10)", min=0, max=32)] = None,
-    match_threshold: Annotated[float | None, typer.Option(help="pixel-check distance of a confirmed copy (0.45)",
+    match_threshold: Annotated[float | None, typer.Option(help="pixel-check distance of a confirmed copy (0.55)",
                                                           min=0.0)] = None,
+    detail_threshold: Annotated[float | None, typer.Option(help="full-resolution distance of a confirmed copy "
+                                                           "(0.25)", min=0.0)] = None,
     question_threshold: Annotated[float | None, typer.Option(help="MiniLM cosine that alone makes two questions "
                                                              "paraphrases (0.95)", min=0.0, max=1.0)] = None,
     allow_empty: Annotated[bool, typer.Option("--allow-empty", help="exit 0 even when no row is exported")] = False,
@@ -121,7 +123,8 @@ def data_build(
                           total=total, limit=limit, dry_run=dry_run, skip_unavailable=skip_unavailable,
                           formats=sorted({"parquet", *(format or [])}), dedup_config=dedup_config,
                           no_dedup=no_dedup, phash_threshold=phash_threshold, content_threshold=content_threshold,
-                          match_threshold=match_threshold, question_threshold=question_threshold,
+                          match_threshold=match_threshold, detail_threshold=detail_threshold,
+                          question_threshold=question_threshold,
                           **({"max_pixels": max_pixels} if max_pixels is not None else {}),
                           **({"max_image_bytes": max_image_bytes} if max_image_bytes is not None else {}))
         res = build(cfg)

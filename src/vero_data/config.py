@@ -43,6 +43,7 @@ class BuildConfig:
     phash_threshold: int | None = field(default=None, metadata={"help": "whole-image pHash bits of a candidate"})
     content_threshold: int | None = field(default=None, metadata={"help": "content/centre pHash bits of a candidate"})
     match_threshold: float | None = field(default=None, metadata={"help": "pixel-check distance of a copy"})
+    detail_threshold: float | None = field(default=None, metadata={"help": "full-resolution distance of a copy"})
     question_threshold: float | None = field(default=None, metadata={"help": "MiniLM cosine of paraphrases"})
 
     def __post_init__(self):

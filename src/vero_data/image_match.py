@@ -15,6 +15,12 @@ The build works in three steps, each in this module:
    (per-axis crop search on their row/column profiles, for copies cut into their content) and compared block by
    block, each pixel against its best neighbour within one pixel (resampling moves edges by less; a new bar, a
    moved object or a changed value moves far more). The distance is the worst 16² block's mean difference.
+4. **Detail check** (:func:`detail_image`, :func:`detail_distance`): a pair the thumbnails confirm is compared again
+   at the resolution of the smaller image (up to :data:`DETAIL_SIDE`), where 14-px labels are legible: a screenshot
+   of one template with other labels, or a small object moved, passes the 128² check but not this one. The two
+   content boxes are aligned per axis on banded profiles (coarse on 128 samples, then to half a pixel), each side
+   cut from whichever image holds more there, and resampled onto one grid; the distance is again the worst 16²
+   block's shift-tolerant difference, the lower of "as they are" and "aligned".
 
 Thresholds are calibrated on ``vero bench dedup`` (planted copies and hard negatives; docs/pipeline.md).
 """
@@ -200,3 +206,129 @@ def match_distance(fa: np.ndarray, fb: np.ndarray) -> float:
             B = _cut(B, u, v, axis)
             CB = np.stack([_cut(ch, u, v, axis) for ch in CB])
     return min(d0, max(_block_difference(_z(A), _z(B)), _chroma_difference(CA, CB)))
+
+
+# ------------------------------------------------------------------------------------------------- detail check
+DETAIL_SIDE = 1024  # longest side of the detail comparison: the smaller image's own pixels up to this
+DETAIL_BLUR = 0.7  # pixels: JPEG ringing and resampling noise below it
+_BANDS_COARSE, _BANDS_FINE = 4, 8  # profiles per axis: one per band of the other axis (a UI has flat stretches)
+_COARSE_STEPS = np.arange(-16, 17) * 0.005  # signed cut per side searched first: ±8% in 0.5% steps
+
+
+class DetailImage:
+    """A decoded image ready for :func:`detail_distance`: grey, with its content box in its own pixels."""
+
+    __slots__ = ("gray", "box")
+
+    def __init__(self, gray: Image.Image, box: tuple[float, float, float, float]):
+        self.gray, self.box = gray, box
+
+
+def detail_image(rgb: Image.Image) -> DetailImage:
+    """The grey image (at most twice :data:`DETAIL_SIDE` on its longer side) and its content box (found as
+    :func:`content_box` does, scaled back to that size)."""
+    gray = rgb.convert("L")
+    if max(gray.size) > 2 * DETAIL_SIDE:  # the comparison never uses more: bound the memory a decoded image holds
+        s = 2 * DETAIL_SIDE / max(gray.size)
+        gray = gray.resize((max(1, round(gray.width * s)), max(1, round(gray.height * s))), Image.Resampling.BOX)
+    work = work_image(gray)
+    left, top, right, bottom = content_box(np.asarray(work))
+    k = max(gray.size) / max(work.size)
+    w, h = gray.size
+    return DetailImage(gray, (min(left * k, w), min(top * k, h), min(right * k, w), min(bottom * k, h)))
+
+
+def _grid(box_a, box_b) -> tuple[int, int]:
+    w = min(box_a[2] - box_a[0], box_b[2] - box_b[0])
+    h = min(box_a[3] - box_a[1], box_b[3] - box_b[1])
+    s = min(1.0, DETAIL_SIDE / max(w, h, 1))
+    return max(BLOCK, round(w * s)), max(BLOCK, round(h * s))
+
+
+def _sample(gray: Image.Image, box, size: tuple[int, int], resample=Image.Resampling.LANCZOS) -> np.ndarray:
+    return np.asarray(gray.resize(size, resample, box=tuple(box)), dtype=np.float32)
+
+
+def _detail_difference(a: DetailImage, b: DetailImage, box_a, box_b) -> float:
+    from scipy.ndimage import gaussian_filter
+
+    size = _grid(box_a, box_b)
+    from scipy.ndimage import maximum_filter, minimum_filter
+
+    A = _z(gaussian_filter(_sample(a.gray, box_a, size), DETAIL_BLUR))
+    B = _z(gaussian_filter(_sample(b.gray, box_b, size), DETAIL_BLUR))
+    h, w = A.shape
+    # each pixel against the range of the other image's 3×3 neighbourhood, both ways (the shift tolerance of
+    # _block_difference, as four C filters instead of eighteen array passes)
+    d = np.maximum(np.maximum(A - maximum_filter(B, 3, mode="nearest"), minimum_filter(B, 3, mode="nearest") - A),
+                   np.maximum(B - maximum_filter(A, 3, mode="nearest"), minimum_filter(A, 3, mode="nearest") - B))
+    np.maximum(d, 0, out=d)
+    ky, kx = h // BLOCK, w // BLOCK
+    return float(d[:ky * BLOCK, :kx * BLOCK].reshape(ky, BLOCK, kx, BLOCK).mean(axis=(1, 3)).max())
+
+
+def _bands(a: np.ndarray, axis: int, k: int) -> list[np.ndarray]:
+    """Profiles along the other axis of ``a``: the mean of each of ``k`` bands (axis 0: column profiles)."""
+    return [p.mean(axis=axis) for p in np.array_split(a, k, axis=axis)]
+
+
+def _signed_cut_search(pa: list[np.ndarray], pb: list[np.ndarray], us: np.ndarray, vs: np.ndarray
+                       ) -> tuple[float, float]:
+    """The side cuts that best match two sets of profiles. ``u > 0`` cuts the start of A, ``u < 0`` that of B;
+    ``v`` the same at the end. Each candidate's sampled profiles are z-normalised, so a cut does not pay for the
+    brightness of what it removes."""
+    n = len(pa[0])
+    x = (np.arange(n) + 0.5) / n
+    U, V = (m.ravel() for m in np.meshgrid(us, vs, indexing="ij"))
+    a0, a1 = np.maximum(U, 0), 1 - np.maximum(V, 0)
+    b0, b1 = np.maximum(-U, 0), 1 - np.maximum(-V, 0)
+    xa = (a0[:, None] + x[None, :] * (a1 - a0)[:, None]).ravel()
+    xb = (b0[:, None] + x[None, :] * (b1 - b0)[:, None]).ravel()
+    err = np.zeros(len(U))
+    for qa, qb in zip(pa, pb, strict=True):
+        ea = np.interp(xa, x, qa).reshape(len(U), n)
+        eb = np.interp(xb, x, qb).reshape(len(U), n)
+        ea = (ea - ea.mean(1, keepdims=True)) / (ea.std(1, keepdims=True) + 1e-3)
+        eb = (eb - eb.mean(1, keepdims=True)) / (eb.std(1, keepdims=True) + 1e-3)
+        err += np.abs(ea - eb).mean(1)
+    k = int(err.argmin())
+    return float(U[k]), float(V[k])
+
+
+def _aligned_boxes(a: DetailImage, b: DetailImage) -> tuple[list[float], list[float]]:
+    """Content boxes cut so that they show the same part of the picture (per axis: coarse, then fine)."""
+    from scipy.ndimage import gaussian_filter
+
+    size = _grid(a.box, b.box)
+    fa = gaussian_filter(_sample(a.gray, a.box, size, Image.Resampling.BOX), 1.5)
+    fb = gaussian_filter(_sample(b.gray, b.box, size, Image.Resampling.BOX), 1.5)
+    ca = gaussian_filter(_sample(a.gray, a.box, (THUMB, THUMB), Image.Resampling.BOX), 1.0)
+    cb = gaussian_filter(_sample(b.gray, b.box, (THUMB, THUMB), Image.Resampling.BOX), 1.0)
+    box_a, box_b = list(a.box), list(b.box)
+    for axis, (i0, i1) in ((0, (0, 2)), (1, (1, 3))):  # axis 0: column profiles, the x cuts; 1: rows, y
+        u, v = _signed_cut_search(_bands(ca, axis, _BANDS_COARSE), _bands(cb, axis, _BANDS_COARSE),
+                                  _COARSE_STEPS, _COARSE_STEPS)
+        n = size[0] if axis == 0 else size[1]
+        fine = np.arange(-8, 9) * (0.5 / n)  # ± one coarse step, in half pixels of the grid
+        pa, pb = _bands(fa, axis, _BANDS_FINE), _bands(fb, axis, _BANDS_FINE)
+        for _ in range(2):  # the two ends one at a time (17 + 17 candidates a round, not 17 × 17)
+            u, v = _signed_cut_search(pa, pb, u + fine, np.array([v]))
+            u, v = _signed_cut_search(pa, pb, np.array([u]), v + fine)
+        span_a, span_b = a.box[i1] - a.box[i0], b.box[i1] - b.box[i0]
+        box_a[i0] += max(u, 0) * span_a
+        box_a[i1] -= max(v, 0) * span_a
+        box_b[i0] += max(-u, 0) * span_b
+        box_b[i1] -= max(-v, 0) * span_b
+    return box_a, box_b
+
+
+def detail_distance(a: DetailImage, b: DetailImage, accept_below: float | None = None) -> float:
+    """Full-resolution distance of two images that passed :func:`match_distance`: copies (re-encodes, resizes,
+    brightness, letterboxes, border crops) stay low, a changed label or a moved object stays high. The lower of the
+    comparison as the content boxes stand and after aligning them; ``accept_below`` skips the alignment when the
+    first is already under it."""
+    d0 = _detail_difference(a, b, a.box, b.box)
+    if accept_below is not None and d0 <= accept_below:
+        return d0
+    box_a, box_b = _aligned_boxes(a, b)
+    return min(d0, _detail_difference(a, b, box_a, box_b))

@@ -278,10 +278,12 @@ class DedupSettings(_Model):
     phash_threshold: int = Field(8, ge=0, le=32, description="whole-image pHash bits for a candidate pair")
     content_threshold: int = Field(10, ge=0, le=32, description="content-box / centre pHash bits for a candidate")
     dhash_threshold: int | None = Field(None, ge=0, le=64, description="extra dHash gate on candidates (off)")
-    match_threshold: float = Field(0.45, gt=0, description="pixel-check distance of a confirmed copy")
+    match_threshold: float = Field(0.55, gt=0, description="pixel-check distance of a confirmed copy")
+    detail_threshold: float | None = Field(0.25, gt=0, description="full-resolution distance of a confirmed copy "
+                                           "(null: no detail check)")
     questions: bool = True
     question_threshold: float = Field(0.95, gt=0, le=1, description="MiniLM cosine: paraphrases on its own")
-    keyterm_question_threshold: float = Field(0.5, gt=0, le=1, description="MiniLM cosine for paraphrases "
+    keyterm_question_threshold: float = Field(0.35, gt=0, le=1, description="MiniLM cosine for paraphrases "
                                               "naming the same numbers, names, colours and positions")
     plain_question_threshold: float = Field(0.6, gt=0, le=1, description="MiniLM cosine for paraphrases naming "
                                             "none of them")

@@ -10,10 +10,19 @@ import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
 from tests.helpers import chart_image
-from vero_data.image_match import content_box, match_distance, match_features, work_image
+from vero_data.dedup_bench import FAMILY
+from vero_data.image_match import (
+    content_box,
+    detail_distance,
+    detail_image,
+    match_distance,
+    match_features,
+    work_image,
+)
 from vero_data.stages.dedup import DedupConfig
 
 THRESHOLD = DedupConfig().match_threshold
+DETAIL = DedupConfig().detail_threshold
 
 
 def _jpeg(im: Image.Image, q: int) -> Image.Image:
@@ -67,3 +76,50 @@ def test_content_box_trims_bars_then_margins_but_keeps_a_flat_block():
     square.paste(20, (80, 80, 120, 120))
     g = np.asarray(work_image(square))
     assert content_box(g) == (0, 0, g.shape[1], g.shape[0])  # one flat block is content: keep its surroundings
+
+
+@pytest.mark.parametrize("kind", sorted(COPIES))
+def test_copies_pass_the_detail_check(kind):
+    assert detail_distance(detail_image(A), detail_image(COPIES[kind])) <= DETAIL
+
+
+def _screenshot_and_lookalike(seed: int) -> tuple[Image.Image, Image.Image]:
+    import random
+
+    ui = FAMILY["ui"]
+    rng = random.Random(seed)
+    spec = ui.spec(rng)
+    key, params, _ = ui.questions(spec)[0]
+    return ui.render(spec), ui.render(ui.lookalike(spec, key, params, rng))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_relabelled_screenshots_fail_the_detail_check_while_their_copies_pass(seed):
+    """One UI template with its labels swapped: 14-px words are mush in the 128² thumbnails (the first check
+    passes most of them), legible at full resolution (issue 12)."""
+    shot, look = _screenshot_and_lookalike(seed)
+    w, h = shot.size
+    assert detail_distance(detail_image(shot), detail_image(look)) > DETAIL
+    copies = [_jpeg(shot, 50), shot.resize((int(w * 0.5), int(h * 0.5)), Image.Resampling.BILINEAR),
+              shot.crop((int(w * 0.03), int(h * 0.02), w - int(w * 0.01), h - int(h * 0.04)))]
+    for c in copies:
+        assert detail_distance(detail_image(shot), detail_image(c)) <= DETAIL
+
+
+def test_a_moved_object_fails_the_detail_check():
+    import random
+
+    from vero_data.dedup_bench import _scene_moved
+
+    scene = FAMILY["scene"]
+    rng = random.Random(3)
+    spec = scene.spec(rng)
+    a, b = scene.render(spec), scene.render(_scene_moved(spec, rng))
+    assert detail_distance(detail_image(a), detail_image(b)) > DETAIL
+    assert detail_distance(detail_image(a), detail_image(_jpeg(a, 60))) <= DETAIL
+
+
+def test_detail_image_bounds_the_pixels_it_holds():
+    big = A.resize((5000, 3750))
+    d = detail_image(big)
+    assert max(d.gray.size) == 2048 and d.box[2] <= d.gray.width and d.box[3] <= d.gray.height

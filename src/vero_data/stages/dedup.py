@@ -5,7 +5,8 @@
    changes, letterboxes and border crops of one sample. Candidate pairs are every pair within ``phash_threshold``
    bits of the whole-image pHash or ``content_threshold`` bits of the content-box / centre pHashes (exactly the
    pairs brute force finds, flat images excluded); each is confirmed by the aligned pixel check of
-   :mod:`vero_data.image_match` (``match_threshold``), on thumbnails computed once per candidate image.
+   :mod:`vero_data.image_match` (``match_threshold``), on thumbnails computed once per candidate image, then
+   at full resolution (``detail_threshold``), each image of a confirmed pair decoded once.
 3. ``near_question``: inside a group of near-identical images, two rows with the same canonical answer whose
    questions are paraphrases (:func:`is_paraphrase`: the same numbers, names, colours and positions, and a MiniLM
    cosine of 0.5, or 0.95 alone); a different answer is never a duplicate, so "same chart, another question"
@@ -14,7 +15,8 @@
 Which copy is kept: the best of its group — most content pixels (letterbox bars and margins not counted), then
 lossless over lossy, then recipe manifest order,
 upstream index and id — so a JPEG q60 or half-size copy never wins over its original; a removed row points at
-the kept one (``dup_of``).
+the kept one (``dup_of``) and is confirmed directly against it: a group joined through a chain of near pairs is
+split, not merged.
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ class DedupConfig:
     phash_threshold: int = 8  # whole-image pHash bits for a candidate pair
     content_threshold: int = 10  # content-box / centre pHash bits for a candidate pair
     dhash_threshold: int | None = None  # an extra dHash gate on candidates (off: the pixel check decides)
-    match_threshold: float = 0.45  # image_match.match_distance of a confirmed copy
+    match_threshold: float = 0.55  # image_match.match_distance of a confirmed copy
+    detail_threshold: float | None = 0.25  # image_match.detail_distance of a confirmed copy (None: no detail check)
     questions: bool = True
     question_threshold: float = 0.95  # MiniLM cosine that makes two questions paraphrases on its own
-    keyterm_question_threshold: float = 0.5  # … and the lower one when they name the same specifics
+    keyterm_question_threshold: float = 0.35  # … and the lower one when they name the same specifics
     plain_question_threshold: float = 0.6  # … when neither names any (how many triangles / how many stars)
     require_same_answer: bool = True
     workers: int = 1  # processes for the confirmation thumbnails
@@ -96,20 +99,59 @@ def _features_or_none(data: bytes) -> np.ndarray | None:
         return None
 
 
+ImageKey = tuple[str, int]  # (row id, image index)
+
+
+class PairJudge:
+    """Is image B a copy of image A: the thumbnail check (``match_threshold``), then, for pairs it passes, the
+    full-resolution detail check (``detail_threshold``). Each pair is judged once per build and remembered, so the
+    keep step can ask again about the pairs that made a group."""
+
+    def __init__(self, load_images: ImageLoader, cfg: DedupConfig):
+        self.load_images = load_images
+        self.cfg = cfg
+        self.features = FeatureCache(load_images, cfg.workers)
+        self.verdicts: dict[tuple[ImageKey, ImageKey], bool] = {}
+
+    @staticmethod
+    def _pair(a: ImageKey, b: ImageKey) -> tuple[ImageKey, ImageKey]:
+        return (a, b) if a <= b else (b, a)
+
+    def judge(self, left: list[ImageKey], right: list[ImageKey]) -> np.ndarray:
+        """One verdict per pair ``(left[i], right[i])``."""
+        self.features.ensure(left + right)
+        ok = np.array([self.features.distance(a, b) <= self.cfg.match_threshold
+                       for a, b in zip(left, right, strict=True)], dtype=bool)
+        log.info("pixel check confirmed %d of %d candidate pairs (%d images)", int(ok.sum()), len(ok),
+                 len(self.features.features))
+        if self.cfg.detail_threshold is not None and ok.any():
+            idx = np.nonzero(ok)[0]
+            ok[idx] = _detail_confirmed([left[i] for i in idx], [right[i] for i in idx], self.load_images,
+                                        self.cfg.detail_threshold, self.cfg.workers)
+        for a, b, v in zip(left, right, ok, strict=True):
+            self.verdicts[self._pair(a, b)] = bool(v)
+        return ok
+
+    def same(self, a: ImageKey, b: ImageKey) -> bool:
+        v = self.verdicts.get(self._pair(a, b))
+        return bool(self.judge([a], [b])[0]) if v is None else v
+
+
 def image_clusters(meta: pl.DataFrame, cfg: DedupConfig, load_images: ImageLoader | None = None,
-                   cache: FeatureCache | None = None) -> np.ndarray:
+                   judge: PairJudge | None = None) -> np.ndarray:
     """Cluster every image of every row; return, per row, a key of its images' cluster ids.
 
-    Edges: identical decoded pixels; or a candidate pair (see the module docstring) confirmed by the pixel check
-    when ``load_images`` (or ``cache``) is given — without it, candidates within the whole-image threshold are
+    Edges: identical decoded pixels; or a candidate pair (see the module docstring) confirmed by the pixel checks
+    when ``load_images`` (or ``judge``) is given — without it, candidates within the whole-image threshold are
     taken as they are (tests, and a build without image access).
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     cols = ["img_sha", "phash", "dhash", "lowvar"] + [c for c in ("cphash", "xphash") if c in meta.columns]
+    answer = [pl.col("answer_norm")] if cfg.require_same_answer and "answer_norm" in meta.columns else []
     img = meta.select(
-        pl.int_range(pl.len()).alias("row"), "id", *cols, pl.col("img_sha").list.len().alias("_n"),
+        pl.int_range(pl.len()).alias("row"), "id", *cols, *answer, pl.col("img_sha").list.len().alias("_n"),
     ).with_columns(pl.int_ranges(0, pl.col("_n")).alias("pos")).explode([*cols, "pos"])
     n = img.height
     if n == 0:
@@ -121,10 +163,16 @@ def image_clusters(meta: pl.DataFrame, cfg: DedupConfig, load_images: ImageLoade
         if len(a):
             same = sha_codes[a] == sha_codes[b]  # already linked as identical: no pixel check needed
             a, b = a[~same], b[~same]
-        if cache is None and load_images is not None:
-            cache = FeatureCache(load_images, cfg.workers)
-        if cache is not None and len(a):
-            a, b = _pixel_confirmed(img, a, b, cache, cfg.match_threshold)
+        if len(a) and answer:  # rows with other answers are never duplicates: their images need no check
+            ans = img["answer_norm"].to_numpy()
+            keep = ans[a] == ans[b]
+            a, b = a[keep], b[keep]
+        if judge is None and load_images is not None:
+            judge = PairJudge(load_images, cfg)
+        if judge is not None and len(a):
+            ids, pos = img["id"].to_list(), img["pos"].to_numpy()
+            ok = judge.judge([(ids[i], int(pos[i])) for i in a], [(ids[j], int(pos[j])) for j in b])
+            a, b = a[ok], b[ok]
         elif len(a):  # no pixels to look at: only the whole-image hash within its threshold counts
             ph = img["phash"].to_numpy().astype(np.uint64)
             ok = np.bitwise_count(ph[a] ^ ph[b]) <= cfg.phash_threshold
@@ -163,15 +211,74 @@ def candidate_pairs(img: pl.DataFrame, cfg: DedupConfig) -> tuple[np.ndarray, np
     return a, b
 
 
-def _pixel_confirmed(img: pl.DataFrame, a: np.ndarray, b: np.ndarray, cache: FeatureCache, threshold: float
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    ids, pos = img["id"].to_list(), img["pos"].to_numpy()
-    key = [(ids[i], int(pos[i])) for i in range(len(ids))]
-    cache.ensure([key[i] for i in np.concatenate([a, b])])
-    ok = np.array([cache.distance(key[i], key[j]) <= threshold for i, j in zip(a, b, strict=True)], dtype=bool)
-    log.info("pixel check confirmed %d of %d candidate pairs (%d images)", int(ok.sum()), len(ok),
-             len(cache.features))
-    return a[ok], b[ok]
+def _detail_confirmed(left: list[ImageKey], right: list[ImageKey], load_images: ImageLoader, threshold: float,
+                      workers: int = 1, batch_images: int = 256) -> np.ndarray:
+    """Which pairs also pass :func:`vero_data.image_match.detail_distance` (full resolution). Pairs are grouped by
+    connected component, so each image is decoded once however many pairs it is in, and a component is the unit
+    of work of a worker process."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    nodes = sorted(set(left) | set(right))
+    where = {k: i for i, k in enumerate(nodes)}
+    la = np.array([where[k] for k in left], dtype=np.int64)
+    lb = np.array([where[k] for k in right], dtype=np.int64)
+    g = coo_matrix((np.ones(len(la)), (la, lb)), shape=(len(nodes), len(nodes)))
+    _, comp = connected_components(g, directed=False)
+    members: dict[int, list[int]] = {}
+    for local, c in enumerate(comp):
+        members.setdefault(int(c), []).append(local)
+    pairs_of: dict[int, list[int]] = {}
+    for p, c in enumerate(comp[la]):
+        pairs_of.setdefault(int(c), []).append(p)
+    ok = np.zeros(len(la), dtype=bool)
+    comps = sorted(members)
+    pool = None
+    if workers > 1 and len(la) > 32:
+        import multiprocessing as mp
+
+        pool = mp.get_context("spawn").Pool(workers)
+    try:
+        start = 0
+        while start < len(comps):  # batches of about batch_images images: bytes are loaded, then dropped
+            stop, n = start, 0
+            while stop < len(comps) and (n == 0 or n + len(members[comps[stop]]) <= batch_images):
+                n += len(members[comps[stop]])
+                stop += 1
+            batch = comps[start:stop]
+            data = iter(load_images([nodes[m] for c in batch for m in members[c]]))
+            jobs = []
+            for c in batch:
+                index = {m: k for k, m in enumerate(members[c])}
+                jobs.append(([next(data) for _ in members[c]],
+                             [(index[la[p]], index[lb[p]]) for p in pairs_of[c]], threshold))
+            results = pool.map(_component_detail, jobs, chunksize=8) if pool else map(_component_detail, jobs)
+            for c, res in zip(batch, results, strict=True):
+                ok[pairs_of[c]] = res
+            start = stop
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    log.info("detail check confirmed %d of %d pairs (%d images)", int(ok.sum()), len(ok), len(nodes))
+    return ok
+
+
+def _component_detail(job: tuple[list[bytes], list[tuple[int, int]], float]) -> list[bool]:
+    """Decode a component's images once and check each of its pairs at full resolution."""
+    from vero_data.errors import RowError
+    from vero_data.image_match import detail_distance, detail_image
+    from vero_data.images import decode_rgb
+
+    data, pairs, threshold = job
+    images = []
+    for d in data:
+        try:
+            images.append(detail_image(decode_rgb(d)))
+        except RowError:  # validated at ingest; a file that changed since is simply not confirmed
+            images.append(None)
+    return [images[i] is not None and images[j] is not None
+            and detail_distance(images[i], images[j], accept_below=threshold) <= threshold for i, j in pairs]
 
 
 def _same_value_edges(codes: np.ndarray) -> np.ndarray:
@@ -186,7 +293,9 @@ _TOKEN = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)?")
 _QUOTED = re.compile(r'"([^"]+)"|\u201c([^\u201d]+)\u201d')
 _ORDINALS = {w: str(i) for i, w in enumerate(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(), 1)}
-_ORDINALS.update(last="last", final="last")
+_ORDINALS.update(last="last", final="last",  # and the verbs that say the same position: "which word ends line 2"
+                 **dict.fromkeys("end ends ending finish finishes closing".split(), "last"),
+                 **dict.fromkeys("begin begins beginning start starts opening".split(), "1"))
 _COLOURS = frozenset("red green blue yellow orange purple violet pink brown black white gray grey cyan magenta "
                      "gold silver".split())
 
@@ -216,17 +325,17 @@ def specifics(question: str) -> frozenset[str]:
 def is_paraphrase(q1: str, q2: str, cosine: float, cfg: DedupConfig) -> bool:
     """Two questions on one picture with one answer ask the same thing.
 
-    A MiniLM cosine of at least ``question_threshold`` (0.95) alone; or the same :func:`specifics` and a cosine of
-    at least ``keyterm_question_threshold`` (0.5), or ``plain_question_threshold`` (0.6) when neither names any.
-    Calibrated on the labelled paraphrases of ``vero bench dedup`` (seed 0, 1,000 originals): paraphrases sit at
-    cosine 0.36–0.96 (the old fixed 0.95 caught 1 in 40); different questions with one answer on one picture never
-    named the same non-empty specifics there, and those naming none ("How many triangles…" / "How many star
-    shapes…") reached 0.57. Questions that differ in a number, a name, a colour or a position are never merged below
-    0.95.
+    Both name the same :func:`specifics` and have a MiniLM cosine of at least ``keyterm_question_threshold``
+    (0.35), or ``plain_question_threshold`` (0.6) when neither names any; or a cosine of ``question_threshold``
+    (0.95) alone, unless both name specifics and they differ ("which word starts line 1" / "… line 2": 0.953).
+    Calibrated on the labelled paraphrases of ``vero bench dedup`` (seed 0, 1,000 originals), checked on seed 1:
+    paraphrases sit at cosine 0.35–0.96; different questions with one answer on one picture never named the same
+    non-empty specifics there, and those naming none ("How many triangles…" / "How many star shapes…") reached
+    0.57, so paraphrases naming none are only caught from 0.6 (docs/pipeline.md has precision and recall).
     """
-    if cosine >= cfg.question_threshold:
-        return True
     s1, s2 = specifics(q1), specifics(q2)
+    if cosine >= cfg.question_threshold:
+        return s1 == s2 or not (s1 and s2)
     if s1 != s2:
         return False
     return cosine >= (cfg.keyterm_question_threshold if s1 else cfg.plain_question_threshold)
@@ -254,27 +363,34 @@ def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]
     best = _best_copy_picker(meta)
     removed: dict[int, tuple[int, str, float | None]] = {}
 
-    def keep_first(group_cols: list[str], rule: str, frame: pl.DataFrame) -> None:
+    def keep_best(group_cols: list[str], rule: str, frame: pl.DataFrame,
+                  related: Callable[[int, int], bool] | None = None) -> None:
+        """Per group, the best copy stays and the members ``related`` to it go; the rest form the next round (a
+        group joined through a chain — a look-alike near a resized copy near the original — is not one copy)."""
         alive = frame.filter(~pl.col("_i").is_in(list(removed)))
         groups = alive.group_by(group_cols, maintain_order=True).agg(pl.col("_i").alias("_all"))
         for members in groups["_all"].to_list():
-            if len(members) < 2:
-                continue
-            k = best(members)
-            for m in members:
-                if m != k:
+            rest = list(members)
+            while len(rest) > 1:
+                k = best(rest)
+                others = [m for m in rest if m != k]
+                gone = {m for m in others if related is None or related(m, k)}
+                for m in gone:
                     removed[m] = (k, rule, 1.0 if rule == "exact" else None)
+                rest = [m for m in others if m not in gone]
 
     frame = meta.with_columns(pl.int_range(pl.len()).alias("_i"),
                               pl.col("img_sha").list.join(",").alias("_sha_key"))
     if cfg.exact:
-        keep_first(["_sha_key", "question_norm", "answer_norm"], "exact", frame)
-    cache = FeatureCache(load_images, cfg.workers) if load_images is not None and cfg.phash else None
+        keep_best(["_sha_key", "question_norm", "answer_norm"], "exact", frame)
+    judge = PairJudge(load_images, cfg) if load_images is not None and cfg.phash else None
+    related = _images_related(meta, judge) if judge is not None else None
     if cfg.phash or cfg.questions:
-        frame = frame.with_columns(pl.Series("_img_key", image_clusters(meta, cfg, load_images, cache)))
+        frame = frame.with_columns(pl.Series("_img_key", image_clusters(meta, cfg, load_images, judge)))
     if cfg.phash:
-        keep_first(["_img_key", "question_norm", "answer_norm"], "phash", frame)
-        if cache is not None:  # the distance of each removed copy to the kept one, for the report
+        keep_best(["_img_key", "question_norm", "answer_norm"], "phash", frame, related)
+        if judge is not None:  # the distance of each removed copy to the kept one, for the report
+            cache = judge.features
             pairs = [(ids[m], ids[k]) for m, (k, rule, _) in removed.items() if rule == "phash"]
             cache.ensure([(i, 0) for p in pairs for i in p])
             for m, (k, rule, _) in list(removed.items()):
@@ -284,12 +400,27 @@ def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]
     if cfg.questions:
         if embed is None:
             raise ValueError("question dedup needs an embedder")
-        _near_questions(frame, cfg, embed, removed)
+        _near_questions(frame, cfg, embed, removed, related)
     rows = [
         {"id": ids[i], "dup_of": ids[_root(k, removed)], "rule": rule, "score": score}
         for i, (k, rule, score) in sorted(removed.items())
     ]
     return pl.DataFrame(rows, schema=DEDUP_SCHEMA)
+
+
+def _images_related(meta: pl.DataFrame, judge: PairJudge) -> Callable[[int, int], bool]:
+    """Rows ``m`` and ``k`` (indices into ``meta``) show the same pictures: image by image, the same pixels or a
+    pair the judge confirms directly."""
+    ids = meta["id"].to_list()
+    shas = meta["img_sha"].to_list()
+
+    def related(m: int, k: int) -> bool:
+        if len(shas[m]) != len(shas[k]):
+            return False
+        return all(sa == sb or judge.same((ids[m], p), (ids[k], p))
+                   for p, (sa, sb) in enumerate(zip(shas[m], shas[k], strict=True)))
+
+    return related
 
 
 SIZE_TIE = 0.98  # copies within 2% of the largest count as the same size (a re-encode moves the content box)
@@ -311,7 +442,8 @@ def _best_copy_picker(meta: pl.DataFrame) -> Callable[[list[int]], int]:
     return pick
 
 
-def _near_questions(frame: pl.DataFrame, cfg: DedupConfig, embed, removed: dict) -> None:
+def _near_questions(frame: pl.DataFrame, cfg: DedupConfig, embed, removed: dict,
+                    related: Callable[[int, int], bool] | None = None) -> None:
     alive = frame.filter(~pl.col("_i").is_in(list(removed)))
     groups = alive.group_by("_img_key", maintain_order=True).agg("_i", "question", "answer_norm")
     groups = groups.filter(pl.col("_i").list.len() > 1)
@@ -332,7 +464,8 @@ def _near_questions(frame: pl.DataFrame, cfg: DedupConfig, embed, removed: dict)
             for b in range(a + 1, len(members)):
                 if dead[b] or (cfg.require_same_answer and answers[a] != answers[b]):
                     continue
-                if is_paraphrase(by_i[members[a]], by_i[members[b]], float(sim[a, b]), cfg):
+                if is_paraphrase(by_i[members[a]], by_i[members[b]], float(sim[a, b]), cfg) and (
+                        related is None or related(members[a], members[b])):
                     dead[b] = True
                     removed[members[b]] = (members[a], "near_question", float(sim[a, b]))
 
