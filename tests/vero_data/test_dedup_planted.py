@@ -176,3 +176,26 @@ def test_manifest_builds_take_dedup_settings_and_flags(planted, tmp_path):
     res = CliRunner().invoke(app, ["data", "build", "--manifest", str(planted), "--out", str(tmp_path / "x"),
                                    "--dedup-config", str(bad)])
     assert res.exit_code == 1 and "dedup.match_threshold" in " ".join(res.output.split())
+
+
+def test_detail_pieces_cover_every_pair_once_and_bound_their_images():
+    """A component larger than the limit (a template shared by thousands of rows) is cut so that no worker holds
+    more than `limit` decoded images; every pair is checked exactly once (issue 12)."""
+    import numpy as np
+
+    from vero_data.stages.dedup import _pieces
+
+    rng = np.random.default_rng(0)
+    la = rng.integers(0, 40, 300)
+    lb = (la + rng.integers(1, 40, 300)) % 40  # one big component of 40 images
+    la = np.concatenate([la, [50, 51]])
+    lb = np.concatenate([lb, [51, 52]])  # and a small one
+    comp = np.zeros(60, dtype=np.int64)
+    comp[50:53] = 1
+    pieces = _pieces(la, lb, comp, limit=8)
+    seen = sorted(p for _, ids in pieces for p in ids)
+    assert seen == list(range(len(la)))
+    for images, ids in pieces:
+        assert len(images) <= 8 and len(set(images)) == len(images)
+        assert all(int(la[p]) in images and int(lb[p]) in images for p in ids)
+    assert ([50, 51, 52], [300, 301]) in [(sorted(i), sorted(p)) for i, p in pieces]

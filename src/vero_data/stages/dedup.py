@@ -212,10 +212,11 @@ def candidate_pairs(img: pl.DataFrame, cfg: DedupConfig) -> tuple[np.ndarray, np
 
 
 def _detail_confirmed(left: list[ImageKey], right: list[ImageKey], load_images: ImageLoader, threshold: float,
-                      workers: int = 1, batch_images: int = 256) -> np.ndarray:
+                      workers: int = 1, batch_images: int = 64) -> np.ndarray:
     """Which pairs also pass :func:`vero_data.image_match.detail_distance` (full resolution). Pairs are grouped by
-    connected component, so each image is decoded once however many pairs it is in, and a component is the unit
-    of work of a worker process."""
+    connected component, so each image is decoded once however many pairs it is in (a component of more than
+    ``batch_images`` images is cut into pieces of at most that many, which bounds memory), and a piece is the unit of
+    work of a worker process."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -225,14 +226,8 @@ def _detail_confirmed(left: list[ImageKey], right: list[ImageKey], load_images: 
     lb = np.array([where[k] for k in right], dtype=np.int64)
     g = coo_matrix((np.ones(len(la)), (la, lb)), shape=(len(nodes), len(nodes)))
     _, comp = connected_components(g, directed=False)
-    members: dict[int, list[int]] = {}
-    for local, c in enumerate(comp):
-        members.setdefault(int(c), []).append(local)
-    pairs_of: dict[int, list[int]] = {}
-    for p, c in enumerate(comp[la]):
-        pairs_of.setdefault(int(c), []).append(p)
+    pieces = _pieces(la, lb, comp, batch_images)
     ok = np.zeros(len(la), dtype=bool)
-    comps = sorted(members)
     pool = None
     if workers > 1 and len(la) > 32:
         import multiprocessing as mp
@@ -240,21 +235,21 @@ def _detail_confirmed(left: list[ImageKey], right: list[ImageKey], load_images: 
         pool = mp.get_context("spawn").Pool(workers)
     try:
         start = 0
-        while start < len(comps):  # batches of about batch_images images: bytes are loaded, then dropped
+        while start < len(pieces):  # load about batch_images × workers images at a time, then drop them
             stop, n = start, 0
-            while stop < len(comps) and (n == 0 or n + len(members[comps[stop]]) <= batch_images):
-                n += len(members[comps[stop]])
+            while stop < len(pieces) and (n == 0 or n + len(pieces[stop][0]) <= batch_images * max(1, workers)):
+                n += len(pieces[stop][0])
                 stop += 1
-            batch = comps[start:stop]
-            data = iter(load_images([nodes[m] for c in batch for m in members[c]]))
+            batch = pieces[start:stop]
+            data = iter(load_images([nodes[m] for images, _ in batch for m in images]))
             jobs = []
-            for c in batch:
-                index = {m: k for k, m in enumerate(members[c])}
-                jobs.append(([next(data) for _ in members[c]],
-                             [(index[la[p]], index[lb[p]]) for p in pairs_of[c]], threshold))
-            results = pool.map(_component_detail, jobs, chunksize=8) if pool else map(_component_detail, jobs)
-            for c, res in zip(batch, results, strict=True):
-                ok[pairs_of[c]] = res
+            for images, pair_ids in batch:
+                index = {m: k for k, m in enumerate(images)}
+                jobs.append(([next(data) for _ in images], [(index[la[p]], index[lb[p]]) for p in pair_ids],
+                             threshold))
+            results = pool.map(_component_detail, jobs, chunksize=4) if pool else map(_component_detail, jobs)
+            for (_, pair_ids), res in zip(batch, results, strict=True):
+                ok[pair_ids] = res
             start = stop
     finally:
         if pool is not None:
@@ -262,6 +257,28 @@ def _detail_confirmed(left: list[ImageKey], right: list[ImageKey], load_images: 
             pool.join()
     log.info("detail check confirmed %d of %d pairs (%d images)", int(ok.sum()), len(ok), len(nodes))
     return ok
+
+
+def _pieces(la: np.ndarray, lb: np.ndarray, comp: np.ndarray, limit: int) -> list[tuple[list[int], list[int]]]:
+    """Pairs grouped by component, as ``(images, pair indices)``; a component of more than ``limit`` images is cut
+    into pieces of at most ``limit`` images (an image at a cut is decoded once per piece)."""
+    by_comp: dict[int, list[int]] = {}
+    for p, c in enumerate(comp[la]):
+        by_comp.setdefault(int(c), []).append(p)
+    out: list[tuple[list[int], list[int]]] = []
+    for c in sorted(by_comp):
+        images: dict[int, None] = {}
+        pair_ids: list[int] = []
+        for p in sorted(by_comp[c], key=lambda q: (la[q], lb[q])):
+            new = [m for m in (int(la[p]), int(lb[p])) if m not in images]
+            if pair_ids and len(images) + len(new) > limit:
+                out.append((list(images), pair_ids))
+                images, pair_ids = {}, []
+                new = [int(la[p]), int(lb[p])]
+            images.update(dict.fromkeys(new))
+            pair_ids.append(p)
+        out.append((list(images), pair_ids))
+    return out
 
 
 def _component_detail(job: tuple[list[bytes], list[tuple[int, int]], float]) -> list[bool]:
