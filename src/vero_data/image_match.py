@@ -144,9 +144,13 @@ def _block_difference(a: np.ndarray, b: np.ndarray) -> float:
         for dx in (-1, 0, 1):
             d1 = np.minimum(d1, np.abs(a - pb[1 + dy:1 + dy + n, 1 + dx:1 + dx + n]))
             d2 = np.minimum(d2, np.abs(b - pa[1 + dy:1 + dy + n, 1 + dx:1 + dx + n]))
-    d = np.maximum(d1, d2)
-    k = n // BLOCK
-    return float(d.reshape(k, BLOCK, k, BLOCK).mean(axis=(1, 3)).max())
+    return _worst_block(np.maximum(d1, d2))
+
+
+def _worst_block(d: np.ndarray) -> float:
+    """The largest mean of ``d`` over :data:`BLOCK`² blocks (a remainder narrower than a block is left out)."""
+    ky, kx = d.shape[0] // BLOCK, d.shape[1] // BLOCK
+    return float(d[:ky * BLOCK, :kx * BLOCK].reshape(ky, BLOCK, kx, BLOCK).mean(axis=(1, 3)).max())
 
 
 def _best_interval(pa: np.ndarray, pb: np.ndarray) -> tuple[int, float, float]:
@@ -250,21 +254,16 @@ def _sample(gray: Image.Image, box, size: tuple[int, int], resample=Image.Resamp
 
 
 def _detail_difference(a: DetailImage, b: DetailImage, box_a, box_b) -> float:
-    from scipy.ndimage import gaussian_filter
+    from scipy.ndimage import gaussian_filter, maximum_filter, minimum_filter
 
     size = _grid(box_a, box_b)
-    from scipy.ndimage import maximum_filter, minimum_filter
-
     A = _z(gaussian_filter(_sample(a.gray, box_a, size), DETAIL_BLUR))
     B = _z(gaussian_filter(_sample(b.gray, box_b, size), DETAIL_BLUR))
-    h, w = A.shape
     # each pixel against the range of the other image's 3×3 neighbourhood, both ways (the shift tolerance of
     # _block_difference, as four C filters instead of eighteen array passes)
     d = np.maximum(np.maximum(A - maximum_filter(B, 3, mode="nearest"), minimum_filter(B, 3, mode="nearest") - A),
                    np.maximum(B - maximum_filter(A, 3, mode="nearest"), minimum_filter(A, 3, mode="nearest") - B))
-    np.maximum(d, 0, out=d)
-    ky, kx = h // BLOCK, w // BLOCK
-    return float(d[:ky * BLOCK, :kx * BLOCK].reshape(ky, BLOCK, kx, BLOCK).mean(axis=(1, 3)).max())
+    return _worst_block(np.maximum(d, 0))
 
 
 def _bands(a: np.ndarray, axis: int, k: int) -> list[np.ndarray]:

@@ -9,7 +9,7 @@
    at full resolution (``detail_threshold``), each image of a confirmed pair decoded once.
 3. ``near_question``: inside a group of near-identical images, two rows with the same canonical answer whose
    questions are paraphrases (:func:`is_paraphrase`: the same numbers, names, colours and positions, and a MiniLM
-   cosine of 0.5, or 0.95 alone); a different answer is never a duplicate, so "same chart, another question"
+   cosine of 0.35, or 0.95 alone); a different answer is never a duplicate, so "same chart, another question"
    survives.
 
 Which copy is kept: the best of its group — most content pixels (letterbox bars and margins not counted), then
@@ -117,24 +117,28 @@ class PairJudge:
     def _pair(a: ImageKey, b: ImageKey) -> tuple[ImageKey, ImageKey]:
         return (a, b) if a <= b else (b, a)
 
-    def judge(self, left: list[ImageKey], right: list[ImageKey]) -> np.ndarray:
-        """One verdict per pair ``(left[i], right[i])``."""
+    def judge(self, left: list[ImageKey], right: list[ImageKey], quiet: bool = False) -> np.ndarray:
+        """One verdict per pair ``(left[i], right[i])``; logs how many each check kept unless ``quiet``."""
         self.features.ensure(left + right)
         ok = np.array([self.features.distance(a, b) <= self.cfg.match_threshold
                        for a, b in zip(left, right, strict=True)], dtype=bool)
-        log.info("pixel check confirmed %d of %d candidate pairs (%d images)", int(ok.sum()), len(ok),
-                 len(self.features.features))
+        if not quiet:
+            log.info("pixel check confirmed %d of %d candidate pairs (%d images)", int(ok.sum()), len(ok),
+                     len(self.features.features))
         if self.cfg.detail_threshold is not None and ok.any():
             idx = np.nonzero(ok)[0]
             ok[idx] = _detail_confirmed([left[i] for i in idx], [right[i] for i in idx], self.load_images,
                                         self.cfg.detail_threshold, self.cfg.workers)
+            if not quiet:
+                log.info("detail check confirmed %d of %d pairs", int(ok.sum()), len(idx))
         for a, b, v in zip(left, right, ok, strict=True):
             self.verdicts[self._pair(a, b)] = bool(v)
         return ok
 
     def same(self, a: ImageKey, b: ImageKey) -> bool:
+        """The remembered verdict, or a new one (a pair the candidates did not hold: members joined by a chain)."""
         v = self.verdicts.get(self._pair(a, b))
-        return bool(self.judge([a], [b])[0]) if v is None else v
+        return bool(self.judge([a], [b], quiet=True)[0]) if v is None else v
 
 
 def image_clusters(meta: pl.DataFrame, cfg: DedupConfig, load_images: ImageLoader | None = None,
@@ -255,7 +259,6 @@ def _detail_confirmed(left: list[ImageKey], right: list[ImageKey], load_images: 
         if pool is not None:
             pool.close()
             pool.join()
-    log.info("detail check confirmed %d of %d pairs (%d images)", int(ok.sum()), len(ok), len(nodes))
     return ok
 
 
