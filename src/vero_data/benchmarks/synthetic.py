@@ -17,19 +17,15 @@ def synthetic_docs(generator: str, n: int, seed: int = 0, params: dict | None = 
     (``vero_data.stages.normalise``): lettered options after the question, ``choices`` in extra_info, the answer
     serialised with ``answer_to_string`` (JSON for lists and dicts)."""
     import vero_data.sources.generators  # noqa: F401  (registers the generators)
-    from vero_data.schema import answer_to_string, build_user_content
     from vero_data.sources import generate
+    from vero_data.stages.normalise import choices_and_answer, question_turn
 
     for i, s in generate(generator, n, seed, params, split="test"):
-        question = str(s.question or "").strip()
         extra = dict(s.extra_info or {})
-        extra.setdefault("question", question)
-        if s.choices:
-            extra.setdefault("choices", [str(c) for c in s.choices])
         yield {
             "id": s.upstream_id or f"{generator}-test-{seed}-{i}",
-            "question": build_user_content(question, 0, s.choices),  # images go first, as the loader's turn puts them
-            "answer": answer_to_string(s.answer).strip(),
+            "question": question_turn(s, 0, extra),  # no placeholders: images go first, as the loader's turn puts them
+            "answer": choices_and_answer(s, extra),
             "reward_type": s.reward_type,
             "extra_info": extra,
             "images": list(s.images or []),

@@ -36,12 +36,8 @@ def normalise_sample(sample: RawSample, *, data_source: str, category: str, lice
     else:
         if sample.question is None or not str(sample.question).strip():
             raise RowError("missing_question", "empty question", "question")
-        question = str(sample.question).strip()
-        prompt = [{"role": "user", "content": build_user_content(question, len(images), sample.choices)}]
-        extra.setdefault("question", question)
-    if sample.choices:
-        extra.setdefault("choices", [str(c) for c in sample.choices])
-    answer = answer_to_string(sample.answer).strip()
+        prompt = [{"role": "user", "content": question_turn(sample, len(images), extra)}]
+    answer = choices_and_answer(sample, extra)
     return {
         "id": None,  # set by validate, after canonicalisation (the id hashes the final answer)
         "data_source": data_source,
@@ -62,6 +58,21 @@ def normalise_sample(sample: RawSample, *, data_source: str, category: str, lice
         "pass_count": None,
         "k": None,
     }
+
+
+def question_turn(sample: RawSample, n_images: int, extra: dict[str, Any]) -> str:
+    """The user turn of a question sample (image placeholders, the question, its lettered options); records the
+    bare question in ``extra``. The synthetic benchmarks ask their held-out rows through it too."""
+    question = str(sample.question or "").strip()
+    extra.setdefault("question", question)
+    return build_user_content(question, n_images, sample.choices)
+
+
+def choices_and_answer(sample: RawSample, extra: dict[str, Any]) -> str:
+    """The answer as a row stores it (JSON for lists and dicts); records the options in ``extra``."""
+    if sample.choices:
+        extra.setdefault("choices", [str(c) for c in sample.choices])
+    return answer_to_string(sample.answer).strip()
 
 
 def _bad_text(value: Any, where: str, depth: int = 0) -> tuple[str, int, str] | None:
