@@ -426,15 +426,13 @@ def data_export(
 def _export_shards(data: Path) -> list[Path]:
     """The shards of a build (``data/<split>-NNNNN-of-MMMMM.parquet``) or of `vero data generate` (the same names at
     the top level). Only shard names count: ``quarantine.parquet`` holds rejected rows, never training rows."""
-    import re
+    from vero_data.layout import SHARD_TEMPLATE, find_shards, shard_folder
 
     if not data.is_dir():
         raise VeroError(f"--data {data}: not a directory (expected a built dataset with data/*.parquet)")
-    shard = re.compile(r"^[a-z]+-\d{5}-of-\d{5}\.parquet$")
-    where = data / "data" if (data / "data").is_dir() else data
-    shards = sorted(p for p in where.glob("*.parquet") if shard.match(p.name))
+    shards = find_shards(data)
     if not shards:
-        raise VeroError(f"--data {data}: no shards ({where}/<split>-NNNNN-of-MMMMM.parquet); not a vero build, or "
+        raise VeroError(f"--data {data}: no shards ({shard_folder(data)}/{SHARD_TEMPLATE}); not a vero build, or "
                         "a build that exported 0 rows")
     return shards
 

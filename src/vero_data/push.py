@@ -20,11 +20,11 @@ data).
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vero_data.errors import ConfigError, SourceUnavailableError, VeroError
+from vero_data.layout import SHARD_TEMPLATE, parse_shard_name
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ PUSH_IGNORE = (".*", "*/.*", "*.tmp", "*.lock", "*-lock", "*.sqlite*", "*.duckdb
 # shard would otherwise serve both through the card's data/<split>-*.parquet glob); other remote files stay
 PUSH_DELETE = ("data/*.parquet", "quarantine.parquet", "report.json", "report.html", "passk_report.json",
                "curate_report.json")
-_SHARD = re.compile(r"^data/[a-z]+-\d{5}-of-\d{5}\.parquet$")
 
 
 @dataclass
@@ -54,6 +53,12 @@ class PushPlan:
     @property
     def total_bytes(self) -> int:
         return sum(n for _, n in self.files)
+
+
+def _is_shard(path: str) -> bool:
+    """``data/<split>-NNNNN-of-MMMMM.parquet`` (a repo path)."""
+    folder, _, name = path.rpartition("/")
+    return folder == "data" and parse_shard_name(name) is not None
 
 
 def folder_files(folder: Path) -> list[str]:
@@ -77,14 +82,14 @@ def plan_push(folder: str | Path, repo_id: str) -> PushPlan:
     rel = folder_files(folder)
     files = list(filter_repo_objects(rel, allow_patterns=list(PUSH_ALLOW), ignore_patterns=list(PUSH_IGNORE)))
     shards = [f for f in files if f.startswith("data/")]
-    if not any(_SHARD.match(f) for f in shards):
-        raise ConfigError(f"{folder}: no shards (data/<split>-NNNNN-of-MMMMM.parquet); not a vero dataset folder")
+    if not any(_is_shard(f) for f in shards):
+        raise ConfigError(f"{folder}: no shards (data/{SHARD_TEMPLATE}); not a vero dataset folder")
     if "README.md" not in files:
         raise ConfigError(f"{folder}: no README.md (dataset card); the run that wrote it did not finish, or it is "
                           "not a vero dataset folder")
-    odd = [f for f in shards if not _SHARD.match(f)]
+    odd = [f for f in shards if not _is_shard(f)]
     if odd:
-        raise ConfigError(f"{folder}: {odd[0]} is not a shard name (<split>-NNNNN-of-MMMMM.parquet) but the card's "
+        raise ConfigError(f"{folder}: {odd[0]} is not a shard name ({SHARD_TEMPLATE}) but the card's "
                           "data/<split>-*.parquet globs may read it; move it out of data/")
     keep = set(files)
     return PushPlan(folder, repo_id, [(f, (folder / f).stat().st_size) for f in files],

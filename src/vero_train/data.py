@@ -41,12 +41,9 @@ def shard_files(data: str | Path) -> list[str]:
     """Local parquet shards for ``data`` (a build dir, its ``data/`` dir, a file or a glob); [] if it is none."""
     p = Path(data)
     if p.is_dir():
-        for pattern in ("data/*.parquet", "*.parquet", "**/*.parquet"):
-            files = sorted(glob.glob(str(p / pattern), recursive=True))
-            files = [f for f in files if Path(f).name != "quarantine.parquet"]
-            if files:
-                return files
-        return []
+        from vero_data.layout import find_input_parquet
+
+        return [str(f) for f in find_input_parquet(p)]
     if p.is_file():
         return [str(p)]
     return sorted(glob.glob(str(data)))

@@ -223,7 +223,7 @@ def input_shards(data: str, split: str = "train") -> tuple[list[InputShard], Pat
         ds = datasets.load_dataset(data, split=split)
     except Exception as e:
         raise VeroError(f"cannot load dataset {data!r} (split {split}): {e}") from e
-    from vero_data.stages.export import shard_name
+    from vero_data.layout import shard_name
 
     _check_columns(f"dataset {data} ({split})", ds.column_names)
     return [InputShard(shard_name(split, 0, 1), ds.data.table)], None
@@ -747,7 +747,7 @@ def make_demo_input(out: str | Path, rows: int = 12, seed: int = 0, generators: 
     import tempfile
 
     from vero_data.api import generate_to_dir
-    from vero_data.stages.export import shard_name
+    from vero_data.layout import shard_name
 
     out = Path(out)
     (out / "data").mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from vero_data.errors import ConfigError
+from vero_data.layout import BuildDir
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ class FolderView:
         self._files: OrderedDict[Path, pq.FileMetaData] = OrderedDict()
         self._memo: dict[str, Any] = {}
         self.con = duckdb.connect()  # in memory: the build folder is only ever read
-        cat = self.root / "catalog.duckdb"
+        layout = BuildDir(self.root)
+        cat = layout.catalog
         if cat.is_file() and self.inside(cat):
             try:
                 self.con.execute("ATTACH ? AS cat (READ_ONLY)", [str(cat)])
@@ -76,18 +78,18 @@ class FolderView:
                 raise ConfigError(f"{cat}: cannot open the catalog read-only: {str(e).splitlines()[0]}") from None
             self.tables = {r[0] for r in self.con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'cat'").fetchall()}
-        found = sorted((self.root / "data").glob("*.parquet"))
+        found = layout.shards()
         self.shards = [p for p in found if self.inside(p)]
         for p in sorted(set(found) - set(self.shards)):
             log.warning("not browsing %s: it links outside %s", p, self.root)
-        q = self.root / "quarantine.parquet"
+        q = layout.quarantine
         self.quarantine_file = q if q.is_file() and self.inside(q) else None
         try:
             self._index_shards()
             self._load_quarantine()
         except (duckdb.Error, OSError, ValueError) as e:  # pyarrow's errors are ValueError/OSError subclasses
             raise ConfigError(f"{self.root}: cannot read its shards or quarantine: {str(e).splitlines()[0]}") from None
-        self.report = _read_json(self.root / "report.json")
+        self.report = _read_json(layout.report_json)
         self.passk_report = _read_json(self.root / "passk_report.json")
         self.eval_results = _read_json(self.root / "results.json")
         sdir = self.root / "samples"
@@ -201,7 +203,7 @@ class FolderView:
         if "samples" in self.tables:
             hit = self.query("SELECT manifest, part FROM cat.samples WHERE id = ? LIMIT 1", [row_id])
             if hit and hit[0]["manifest"] is not None and hit[0]["part"] is not None:
-                p = self.root / ".run" / "ingest" / str(hit[0]["manifest"]) / f"rows-{int(hit[0]['part']):05d}.parquet"
+                p = BuildDir(self.root).part_file(str(hit[0]["manifest"]), "rows", int(hit[0]["part"]))
                 if p.is_file() and self.inside(p):
                     return RowRef(p, None, False)
         return None

@@ -41,6 +41,7 @@ from vero_data.curate.parse import (
 from vero_data.curate.prompts import Prompt, canonicalise_prompt, load_prompts, question_filter_prompt
 from vero_data.curate.rules import SKIP_CATEGORIES, check_llm_answer, settle
 from vero_data.errors import ConfigError, RowError, VeroError
+from vero_data.layout import find_input_parquet
 from vero_data.schema import IMAGE_PLACEHOLDER, loads_extra
 
 log = logging.getLogger(__name__)
@@ -184,8 +185,7 @@ def input_shards(data: Path) -> list[Path]:
 
     if not data.is_dir():
         raise ConfigError(f"{data}: not a folder (expected a `vero data build` output with data/*.parquet)")
-    files = sorted((data / "data").glob("*.parquet")) or sorted(p for p in data.glob("*.parquet")
-                                                                  if p.name != "quarantine.parquet")
+    files = find_input_parquet(data)
     if not files:
         raise ConfigError(f"no Parquet shards in {data}/data or {data}")
     need = ("id", "data_source", "category", "prompt", "images", "answer", "reward_type", "extra_info")

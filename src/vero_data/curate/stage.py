@@ -19,6 +19,7 @@ from typing import Any
 from vero_data.curate.judge import CurateSampling
 from vero_data.curate.judges import judge_factory
 from vero_data.curate.run import CurateConfig, curate
+from vero_data.layout import BuildDir
 from vero_data.manifest import CurateStep, Recipe
 
 STEPS = ("question_filter", "canonicalise")
@@ -35,7 +36,7 @@ def curate_build(res, recipe: Recipe, progress: bool | None = None):
         judge = getattr(step, name)
         if judge is None:
             continue
-        dst = work / ".run" / f"curate-{name}"
+        dst = BuildDir(work).stage_dir(f"curate-{name}")
         cfg = CurateConfig(data=src, out=dst, question_filter=name == "question_filter",
                            canonicalise=name == "canonicalise", model=judge.model,
                            prompts=Path(judge.prompts) if judge.prompts else None, batch_size=step.batch_size,
@@ -46,10 +47,10 @@ def curate_build(res, recipe: Recipe, progress: bool | None = None):
         src, last = dst, r
     shards = _swap_shards(work, src)
     for name in summaries:  # an earlier step's shards are not needed any more (its reply cache stays)
-        d = work / ".run" / f"curate-{name}" / "data"
+        d = BuildDir(work).stage_dir(f"curate-{name}") / "data"
         if d.is_dir():
             shutil.rmtree(d)
-    _merge_quarantine(work, [work / ".run" / f"curate-{n}" / "quarantine.parquet" for n in summaries])
+    _merge_quarantine(work, [BuildDir(work).stage_dir(f"curate-{n}") / "quarantine.parquet" for n in summaries])
     shutil.copyfile(src / "catalog.duckdb", work / "catalog.duckdb")
     if (work / "verl").is_dir():  # the veRL copy must hold the curated rows too
         from vero_data.stages.export import export_verl_dir
