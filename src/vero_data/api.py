@@ -113,11 +113,11 @@ def generate_to_dir(name: str, n: int, seed: int, out: str | Path, params: dict[
     import pyarrow.parquet as pq
 
     from vero_data.images import DEFAULT_MAX_PIXELS
+    from vero_data.layout import BuildDir, shard_name, write_quarantine
     from vero_data.schema import arrow_schema_with_features
     from vero_data.sources import GENERATORS, load_plugins
     from vero_data.sources.base import check_generator_params
-    from vero_data.stages.export import shard_name
-    from vero_data.stages.ingest import IngestSettings, ingest_part, part_dir
+    from vero_data.stages.ingest import IngestSettings, ingest_part
 
     load_plugins()
     info = GENERATORS.get(name)
@@ -138,14 +138,14 @@ def generate_to_dir(name: str, n: int, seed: int, out: str | Path, params: dict[
         raise ConfigError(f"{out} already exists and is not empty")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        res = ingest_part(m, 0, n, Path(tmp), IngestSettings(max_pixels or DEFAULT_MAX_PIXELS, 100_000))
-        d = part_dir(Path(tmp), name)
-        table = pq.read_table(d / "rows-00000.parquet").cast(arrow_schema_with_features())
+        work = BuildDir(Path(tmp))
+        res = ingest_part(m, 0, n, work, IngestSettings(max_pixels or DEFAULT_MAX_PIXELS, 100_000))
+        table = pq.read_table(work.part_file(name, "rows", 0)).cast(arrow_schema_with_features())
         data = out / shard_name(split, 0, 1)
         pq.write_table(table, data, row_group_size=100)
-        q = pl.read_parquet(d / "quarantine-00000.parquet")
+        q = pl.read_parquet(work.part_file(name, "quarantine", 0))
         if q.height:
-            q.write_parquet(out / "quarantine.parquet")
+            write_quarantine(q, out / "quarantine.parquet")
     return {"name": name, "rows": res.kept, "dropped": res.dropped, "path": str(data),
             "quarantine": str(out / "quarantine.parquet") if q.height else None}
 

@@ -68,9 +68,9 @@ def _quiet_ray_data(ray) -> None:
 def _run_task(row: dict[str, Any]) -> dict[str, Any]:
     """Ray Data row function: unpickle one ingest task, run it, pickle its result (a PartResult or the
     SourceUnavailableError that says the source cannot be read)."""
-    from vero_data.build import _ingest_task
+    from vero_data.stages.ingest import ingest_task
 
-    return {"result": pickle.dumps(_ingest_task(pickle.loads(row["task"])))}
+    return {"result": pickle.dumps(ingest_task(pickle.loads(row["task"])))}
 
 
 def ray_map(tasks: list[tuple], address: str | None, num_cpus: int) -> Iterator[Any]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vero_data.errors import ConfigError, VeroError
+from vero_data.layout import BuildDir
 
 if TYPE_CHECKING:
     from vero_data.manifest import Manifest
@@ -313,7 +314,7 @@ def probe_manifest(m: Manifest, n: int, settings: IngestSettings) -> SourceProbe
     """Ingest rows ``[0, n)`` of one source into a temporary folder and summarise what came out."""
     from vero_data.sources import ADAPTERS, load_plugins
     from vero_data.sources.builtin_adapters import mapped
-    from vero_data.stages.ingest import ingest_part, part_dir
+    from vero_data.stages.ingest import ingest_part
 
     load_plugins()
     t0 = time.perf_counter()
@@ -334,7 +335,7 @@ def probe_manifest(m: Manifest, n: int, settings: IngestSettings) -> SourceProbe
     token = _ACTIVE.set(rec)
     with tempfile.TemporaryDirectory(prefix="vero-probe-") as tmp:
         try:
-            part = ingest_part(probe_m, 0, n, Path(tmp), settings)
+            part = ingest_part(probe_m, 0, n, BuildDir(Path(tmp)), settings)
         except VeroError as e:  # SourceUnavailableError: hub unreachable (require_hub), files missing…
             return _unavailable(res, str(e), t0)
         except Exception as e:  # noqa: BLE001 (a loader's own failure, e.g. datasets refusing a script repo)
@@ -343,7 +344,7 @@ def probe_manifest(m: Manifest, n: int, settings: IngestSettings) -> SourceProbe
         finally:
             _ACTIVE.reset(token)
         res.read, res.mapped = part.upstream_rows, part.kept
-        kept_idx = _read_outputs(res, part_dir(Path(tmp), m.name))
+        kept_idx = _read_outputs(res, BuildDir(Path(tmp)), m.name)
     _columns(res, rec, kept_idx)
     _verdict(res)
     res.seconds = round(time.perf_counter() - t0, 2)
@@ -355,21 +356,21 @@ def _unavailable(res: SourceProbe, msg: str, t0: float) -> SourceProbe:
     return res
 
 
-def _read_outputs(res: SourceProbe, d: Path) -> set[int]:
+def _read_outputs(res: SourceProbe, work: BuildDir, name: str) -> set[int]:
     """Quarantine reasons (count, one detail each) and the first canonical row; the upstream rows that mapped."""
     import json
 
     import pyarrow.parquet as pq
 
-    q = pq.read_table(d / "quarantine-00000.parquet").to_pylist()
+    q = pq.read_table(work.part_file(name, "quarantine", 0)).to_pylist()
     counts = Counter(r["reason"] for r in q)
     for reason, count in counts.most_common():
         first = next(r for r in q if r["reason"] == reason)
         res.quarantined[reason] = {"count": count, "stage": first["stage"], "field": first["field"],
                                    "detail": first["detail"], "upstream_index": first["upstream_index"]}
-    meta = pq.read_table(d / "meta-00000.parquet", columns=["upstream_index", "width", "height"]).to_pylist()
+    meta = pq.read_table(work.part_file(name, "meta", 0), columns=["upstream_index", "width", "height"]).to_pylist()
     if meta:
-        row = pq.ParquetFile(d / "rows-00000.parquet").read_row_group(0).slice(0, 1).to_pylist()[0]
+        row = pq.ParquetFile(work.part_file(name, "rows", 0)).read_row_group(0).slice(0, 1).to_pylist()[0]
         extra = json.loads(row["extra_info"] or "{}")
         users = [m["content"] for m in row["prompt"] if m["role"] == "user"]
         res.example = {

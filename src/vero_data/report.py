@@ -10,20 +10,27 @@ import io
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pyarrow.parquet as pq
 
-from vero_data.manifest import Manifest, Recipe
+from vero_data.layout import BuildDir
+from vero_data.manifest import Manifest
+
+if TYPE_CHECKING:
+    from vero_data.pipeline import BuildContext
 
 PIXEL_BINS = [0, 50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000, 4_000_000, 10**12]
 
 
-def build_report(*, recipe: Recipe, manifests: list[Manifest], parts, unavailable: dict[str, str],
-                 meta: pl.DataFrame, quarantine: pl.DataFrame, source_stats: pl.DataFrame, removed: pl.DataFrame,
-                 mixture: pl.DataFrame, not_selected: pl.DataFrame, quotas: pl.DataFrame, shards: list[Path],
-                 out: Path, seed: int, timings: dict[str, float]) -> dict[str, Any]:
+def build_report(ctx: BuildContext) -> dict[str, Any]:
+    """The report of a build whose stages have all run (``ctx.values``: parts, meta, quarantine, source_stats,
+    removed, mixture, not_selected, quotas, shards)."""
+    recipe, manifests, out, seed = ctx.recipe, ctx.manifests, ctx.dir.root, ctx.cfg.seed
+    parts, unavailable, meta, quarantine = ctx["parts"], ctx["unavailable"], ctx["meta"], ctx["quarantine"]
+    source_stats, removed, mixture = ctx["source_stats"], ctx["removed"], ctx["mixture"]
+    not_selected, quotas, shards = ctx["not_selected"], ctx["quotas"], ctx["shards"]
     q_counts = quarantine.group_by("manifest", "reason").len().rows()
     dedup_q = quarantine.filter(pl.col("stage") == "dedup")
     dropped: dict[str, dict[str, int]] = defaultdict(dict)
@@ -137,8 +144,9 @@ def _pretty_answer(answer: str) -> str:
     return answer
 
 
-def write_report(out: Path, report: dict[str, Any], *, run, manifests: list[Manifest], store) -> Path:
-    (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
+def write_report(folder: BuildDir, report: dict[str, Any], *, manifests: list[Manifest], store) -> Path:
+    """``report.json``, ``report.html`` (with thumbnails of dedup pairs from ``store``) and ``gallery.html``."""
+    folder.report_json.write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
     parts = [f"<!doctype html><meta charset='utf-8'><title>Vero build report: {html.escape(report['recipe'])}</title>"
              f"<style>{_CSS}</style><h1>Build report: {html.escape(report['recipe'])}</h1>"]
     rec = "reconciled" if report["reconciled"] else "<span class='bad'>NOT reconciled</span>"
@@ -187,18 +195,18 @@ def write_report(out: Path, report: dict[str, Any], *, run, manifests: list[Mani
                              _card(rows[e["id"]], f"removed ({rule}{score})") + "</div>")
     parts.append("<h2>Examples per source</h2><p>See <a href='gallery.html'>gallery.html</a>; browse every row, "
                  "duplicate group and quarantined row with <code>vero data browse DIR</code>.</p>")
-    page = out / "report.html"
+    page = folder.report_html
     page.write_text("\n".join(parts))
-    write_gallery(out, run, manifests)
+    write_gallery(folder, manifests)
     return page
 
 
-def write_gallery(out: Path, run, manifests: list[Manifest], per_source: int = 3) -> Path:
+def write_gallery(folder: BuildDir, manifests: list[Manifest], per_source: int = 3) -> Path:
     """A few exported examples per source (for generator sources: the generator gallery)."""
     parts = [f"<!doctype html><meta charset='utf-8'><title>Examples per source</title><style>{_CSS}</style>"
              "<h1>Examples per source</h1>"]
     for m in manifests:
-        files = sorted((run.dir / "ingest" / m.name).glob("rows-*.parquet"))
+        files = folder.part_files([m.name], "rows")
         if not files:
             continue
         t = pq.ParquetFile(files[0])
@@ -209,7 +217,7 @@ def write_gallery(out: Path, run, manifests: list[Manifest], per_source: int = 3
         parts.append(f"<h2>{html.escape(m.name)} <small>({m.category}{', generator ' + gen if gen else ''})"
                      "</small></h2>")
         parts.append("".join(_card(r, r["reward_type"]) for r in rows))
-    page = out / "gallery.html"
+    page = folder.gallery
     page.write_text("\n".join(parts))
     return page
 

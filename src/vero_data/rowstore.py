@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
 
+from vero_data.layout import BuildDir
+
 
 class RowStore:
     """Rows of a build's ingest parts, looked up by id via the metadata's (manifest, part) columns."""
 
-    def __init__(self, run_dir: Path, meta: pl.DataFrame):
-        self.run_dir = Path(run_dir)
+    def __init__(self, folder: BuildDir, meta: pl.DataFrame):
+        self.folder = folder
         self.where = {i: (m, p) for i, m, p in meta.select("id", "manifest", "part").iter_rows()}
 
     def rows(self, ids: set[str] | list[str], columns: list[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -24,7 +25,7 @@ class RowStore:
                 by_file[self.where[i]].add(i)
         found: dict[str, dict[str, Any]] = {}
         for (manifest, part), wanted in sorted(by_file.items()):
-            path = self.run_dir / "ingest" / manifest / f"rows-{part:05d}.parquet"
+            path = self.folder.part_file(manifest, "rows", part)
             pf = pq.ParquetFile(path)
             for rg in range(pf.num_row_groups):  # read the id column first, then only the matching row groups
                 got = set(pf.read_row_group(rg, columns=["id"]).column(0).to_pylist()) & wanted

@@ -350,19 +350,18 @@ def _link_plot_in_card(card: Path, plot: Path | None, summary: str) -> None:
 
 
 def _write_quarantine(out: Path, records: list[dict]) -> None:
-    """``OUT/quarantine.parquet``: the rows left out of training (id, data_source, reason, detail); an older one from
-    this folder is removed when nothing was left out."""
+    """``OUT/quarantine.parquet`` (the build's quarantine schema, stage ``train``): the rows left out of training
+    (id, data_source, reason, detail); an older one from this folder is removed when nothing was left out."""
     path = out / "quarantine.parquet"
     if int(os.environ.get("RANK", "0")) != 0:
         return
     if not records:
         path.unlink(missing_ok=True)
         return
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from vero_data.layout import write_quarantine
 
     cols = ("id", "data_source", "reason", "detail")
-    pq.write_table(pa.table({c: pa.array([r.get(c) for r in records], pa.string()) for c in cols}), path)
+    write_quarantine([{"stage": "train", **{c: r.get(c) for c in cols}} for r in records], path)
     counts = Counter(r["reason"] for r in records)
     log.warning("left %d rows out of training (%s): %s", len(records),
                 ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), path)

@@ -18,9 +18,10 @@ from vero_data.cli import app
 from vero_data.config import BuildConfig
 from vero_data.errors import ConfigError, RowError, SourceUnavailableError, VeroError
 from vero_data.images import inspect_image
+from vero_data.layout import BuildDir
 from vero_data.manifest import load_manifest, load_recipe, recipe_manifests
 from vero_data.sources.base import generate
-from vero_data.stages.ingest import IngestSettings, ingest_part, part_dir
+from vero_data.stages.ingest import IngestSettings, ingest_part
 
 runner = CliRunner()
 
@@ -50,9 +51,10 @@ def _jsonl_manifest(tmp_path: Path, lines: list[str], name: str = "src", data_di
 
 def _ingest(manifest_path: Path, run: Path):
     m = load_manifest(manifest_path)
-    res = ingest_part(m, 0, 1000, run, IngestSettings(10_000_000, 4096))
-    d = part_dir(run, m.name)
-    return res, pl.read_parquet(d / "rows-00000.parquet"), pl.read_parquet(d / "quarantine-00000.parquet")
+    folder = BuildDir(run)
+    res = ingest_part(m, 0, 1000, folder, IngestSettings(10_000_000, 4096))
+    return (res, pl.read_parquet(folder.part_file(m.name, "rows", 0)),
+            pl.read_parquet(folder.part_file(m.name, "quarantine", 0)))
 
 
 def _png(tmp_path: Path, rel: str = "good.png", seed: int = 1) -> Path:

@@ -1,4 +1,5 @@
-"""The row-stage contract and the quarantine record shape."""
+"""The row-stage contract (inside an ingest part: rows as dicts, since a row is only given a schema by validate)
+and the quarantine record a rejected row becomes."""
 
 from __future__ import annotations
 
@@ -6,27 +7,7 @@ import json
 import re
 from typing import Any
 
-import polars as pl
-
 from vero_data.errors import RowError
-
-# Columns every quarantine record has (quarantine.parquet). No image bytes: the upstream index identifies the row.
-QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
-    "id": pl.String,
-    "manifest": pl.String,
-    "data_source": pl.String,
-    "category": pl.String,
-    "upstream_index": pl.Int64,
-    "upstream_id": pl.String,
-    "stage": pl.String,
-    "reason": pl.String,
-    "field": pl.String,
-    "detail": pl.String,
-    "dup_of": pl.String,
-    "excerpt": pl.String,
-}
-
-DROP = "_reason"  # internal column: None = kept, else the reason code
 
 # A lone UTF-16 surrogate (JSON "\ud800" decodes to one) cannot be encoded as UTF-8: Arrow, Parquet and every
 # writer after it fail on it. Rows holding one are quarantined as bad_text; what we store about them is scrubbed.
@@ -102,13 +83,3 @@ class RowStage:
             except RowError as e:
                 dropped.append(quarantine_record(row, self.name, e))
         return kept, dropped
-
-    def __call__(self, batch: pl.DataFrame) -> pl.DataFrame:
-        """map_batches form: same rows out, rejected ones carry `_reason`."""
-        out = []
-        for row in batch.to_dicts():
-            try:
-                out.append({**self.process_row(row), DROP: None})
-            except RowError as e:
-                out.append({**row, DROP: e.reason})
-        return pl.DataFrame(out, infer_schema_length=None)

@@ -25,10 +25,12 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
 
+from vero_data.pipeline import BuildContext, Stage, quarantine_from
 from vero_data.stages.phash_index import near_pairs
 
 log = logging.getLogger(__name__)
@@ -533,3 +535,28 @@ class MiniLMEmbedder:
             return np.zeros((0, 384), dtype=np.float32)
         return self._load().encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                    convert_to_numpy=True, show_progress_bar=False)
+
+
+class DedupStage(Stage):
+    """``kept`` minus the duplicates :func:`deduplicate` finds; ``removed`` (id, dup_of, rule, score) is persisted,
+    the most expensive global stage's result, so --resume never computes it twice."""
+
+    name = "dedup"
+    inputs = ("kept",)
+    outputs = ("kept", "removed")
+    persist = ("removed",)
+
+    def run(self, ctx: BuildContext) -> dict[str, Any]:
+        dd = ctx.recipe.dedup
+        cfg = DedupConfig(**dd.model_dump(exclude={"embedder"}), workers=ctx.cfg.workers)
+        removed = deduplicate(ctx["kept"], cfg, MiniLMEmbedder(dd.embedder) if dd.questions else None,
+                              load_images=ctx.store.images)
+        return self.resumed(ctx, {"removed": removed})
+
+    def resumed(self, ctx: BuildContext, loaded: dict[str, Any]) -> dict[str, Any]:
+        removed, kept = loaded["removed"], ctx["kept"]
+        ctx.drop(quarantine_from(
+            kept.join(removed, on="id"), "dedup", pl.format("dup_{}", pl.col("rule")),
+            pl.format("duplicate of {} (score {})", pl.col("dup_of"), pl.col("score").round(4).cast(pl.String)),
+            pl.col("dup_of")))
+        return {"removed": removed, "kept": kept.join(removed.select("id"), on="id", how="anti")}

@@ -12,6 +12,7 @@ import json
 import os
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -19,30 +20,27 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from vero_data.errors import RowError, VeroError
+from vero_data.layout import BuildDir, parse_shard_name, part_of, write_quarantine
 from vero_data.manifest import Manifest
+from vero_data.pipeline import BuildContext, Stage
 from vero_data.progress import progress_bar
 from vero_data.schema import ARROW_SCHEMA, COLUMNS, arrow_schema_with_features
-from vero_data.stages.ingest import part_dir
 
 ROW_GROUP_ROWS = 100
 
 
-def shard_name(split: str, shard: int, n_shards: int) -> str:
-    return f"{split}-{shard:05d}-of-{n_shards:05d}.parquet"
-
-
-def export_shards(run, cfg, manifests: list[Manifest], mixture: pl.DataFrame, progress: bool | None = None
-                  ) -> list[Path]:
-    """Write every shard of ``mixture`` (id, manifest, part, split, shard, position, n_shards) under ``cfg.out/data``."""
-    data_dir = cfg.out / "data"
+def export_shards(folder: BuildDir, cfg, manifests: list[Manifest], mixture: pl.DataFrame,
+                  progress: bool | None = None) -> list[Path]:
+    """Write every shard of ``mixture`` (id, manifest, part, split, shard, position, n_shards) under ``data/``."""
+    data_dir = folder.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    stage_dir = run.dir / "export"
+    stage_dir = folder.stage_dir("export")
     stage_dir.mkdir(parents=True, exist_ok=True)
     sel = mixture.select("id", "manifest", "part", "split", "shard", "position")
     index: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
     index_file = stage_dir / "index.json"
     shard_list = mixture.select("split", "shard", "n_shards").unique().sort(["split", "shard"]).rows()
-    expected = [data_dir / shard_name(s, k, n) for s, k, n in shard_list]
+    expected = [folder.shard(s, k, n) for s, k, n in shard_list]
     pool = None
     if cfg.workers > 1:
         import multiprocessing as mp
@@ -50,12 +48,12 @@ def export_shards(run, cfg, manifests: list[Manifest], mixture: pl.DataFrame, pr
         pool = mp.get_context("spawn").Pool(cfg.workers)
     try:
         with progress_bar(progress) as prog:
-            if cfg.resume and run.done("export_pass1") and index_file.exists():
+            if cfg.resume and folder.done("export_pass1") and index_file.exists():
                 for k, v in json.loads(index_file.read_text()).items():
                     split, shard = k.rsplit("/", 1)
                     index[(split, int(shard))] = [tuple(x) for x in v]
             else:
-                files = [p for m in manifests for p in sorted(part_dir(run.dir, m.name).glob("rows-*.parquet"))]
+                files = folder.part_files([m.name for m in manifests], "rows")
                 task = prog.add_task("export: select", total=len(files), rate="")
                 jobs = [(f, _part_selection(f, sel), stage_dir) for f in files]
                 results = pool.imap(_select_part_job, jobs) if pool else map(_select_part_job, jobs)
@@ -64,14 +62,14 @@ def export_shards(run, cfg, manifests: list[Manifest], mixture: pl.DataFrame, pr
                         index[key].append(loc)
                     prog.advance(task)
                 index_file.write_text(json.dumps({f"{s}/{k}": v for (s, k), v in sorted(index.items())}))
-                run.mark("export_pass1", {"files": len(files)})
+                folder.mark("export_pass1", {"files": len(files)})
             task = prog.add_task("export: shards", total=len(shard_list), rate="")
-            todo = [(index[(split, shard)], path) for (split, shard, _n), path in zip(shard_list, expected, strict=True)
-                    if not (cfg.resume and run.done(_marker(split, shard)) and path.exists())]
+            todo = [(index[(split, shard)], path, stage_dir) for (split, shard, _n), path in zip(shard_list, expected, strict=True)
+                    if not (cfg.resume and folder.done(_marker(split, shard)) and path.exists())]
             results = pool.imap(_write_shard_job, todo) if pool else map(_write_shard_job, todo)
             for path, rows in results:
-                split, shard = path.name.split("-")[0], int(path.name.split("-")[1])
-                run.mark(_marker(split, shard), {"rows": rows})
+                split, shard, _n = parse_shard_name(path.name)
+                folder.mark(_marker(split, shard), {"rows": rows})
                 prog.advance(task)
     finally:
         if pool:
@@ -91,8 +89,8 @@ def _marker(split: str, shard: int) -> str:
 
 
 def _part_selection(rows_file: Path, sel: pl.DataFrame) -> pl.DataFrame:
-    part = int(rows_file.stem.rsplit("-", 1)[1])
-    return sel.filter((pl.col("manifest") == rows_file.parent.name) & (pl.col("part") == part)).drop("manifest", "part")
+    manifest, part = part_of(rows_file)
+    return sel.filter((pl.col("manifest") == manifest) & (pl.col("part") == part)).drop("manifest", "part")
 
 
 def _select_part_job(job) -> list[tuple[tuple[str, int], tuple[str, int]]]:
@@ -104,7 +102,7 @@ def _select_part_job(job) -> list[tuple[tuple[str, int], tuple[str, int]]]:
     rows_file, hit, stage_dir = job
     if hit.height == 0:
         return []
-    table = pq.read_table(rows_file)
+    table = _selected_row_groups(rows_file, hit)
     ids = pl.from_arrow(table.column("id")).alias("id").to_frame().with_row_index("_row")
     order = ids.join(hit, on="id", how="inner").sort(["split", "shard", "position"])
     picked = table.take(pa.array(order["_row"].to_numpy()))
@@ -123,9 +121,19 @@ def _select_part_job(job) -> list[tuple[tuple[str, int], tuple[str, int]]]:
     return entries
 
 
+def _selected_row_groups(rows_file: Path, hit: pl.DataFrame) -> pa.Table:
+    """The row groups of an ingest part that hold a selected row (the id column is read first): a mixture that
+    keeps a tenth of a source reads about a tenth of its image bytes, not the whole part."""
+    pf = pq.ParquetFile(rows_file)
+    wanted = set(hit["id"].to_list())
+    groups = [rg for rg in range(pf.num_row_groups)
+              if not wanted.isdisjoint(pf.read_row_group(rg, columns=["id"]).column(0).to_pylist())]
+    return pf.read_row_groups(groups) if groups else pf.schema_arrow.empty_table()
+
+
 def _write_shard_job(job) -> tuple[Path, int]:
-    sources, path = job
-    return path, _write_shard(sources, path, arrow_schema_with_features())
+    sources, path, stage_dir = job
+    return path, _write_shard(sources, path, stage_dir, arrow_schema_with_features())
 
 
 def _shard_write_options(schema: pa.Schema) -> dict:
@@ -145,8 +153,7 @@ def _leaf_paths(field: pa.Field, prefix: str) -> list[str]:
     return [prefix]
 
 
-def _write_shard(sources: list[tuple[str, int]], path: Path, schema: pa.Schema) -> int:
-    stage_dir = path.parent.parent / ".run" / "export"
+def _write_shard(sources: list[tuple[str, int]], path: Path, stage_dir: Path, schema: pa.Schema) -> int:
     if sources:
         table = pa.concat_tables([pq.ParquetFile(stage_dir / f).read_row_group(rg) for f, rg in sources])
         order = pa.compute.sort_indices(table.column("position"))
@@ -253,3 +260,23 @@ def export_verl_dir(shards: list[Path], dest: Path, *, file_format: str = "parqu
     except OSError as e:
         raise VeroError(f"cannot write the veRL export under {dest}: {_first_line(e)}") from None
     return [*written, config]
+
+
+class ExportStage(Stage):
+    """``mixture`` → the shards under ``data/`` (resumable shard by shard) and ``quarantine.parquet`` with every row
+    dropped so far; with ``--format verl`` also the veRL layout under ``verl/``."""
+
+    name = "export"
+    inputs = ("mixture",)
+    outputs = ("shards", "quarantine")
+
+    def run(self, ctx: BuildContext) -> dict[str, Any]:
+        shards = export_shards(ctx.dir, ctx.cfg, ctx.manifests, ctx["mixture"], progress=ctx.cfg.progress)
+        quarantine = ctx.quarantine()
+        write_quarantine(quarantine, ctx.dir.quarantine)
+        if "verl" in ctx.cfg.formats:
+            export_verl_dir(shards, ctx.dir.root / "verl")
+        return {"shards": shards, "quarantine": quarantine}
+
+    def counts(self, out: dict[str, Any]) -> dict[str, Any]:
+        return {"shards": len(out["shards"]), "quarantined": out["quarantine"].height}

@@ -9,8 +9,11 @@ sizes, normalised text, for the global stages), ``quarantine-NNNNN.parquet`` and
 from __future__ import annotations
 
 import json
+import logging
+import math
 import os
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,14 +22,18 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vero_data.errors import RowError
+from vero_data.errors import RowError, SourceUnavailableError
 from vero_data.image_paths import DEFAULT_MAX_IMAGE_BYTES, ImagePathPolicy, resolve_row_image
+from vero_data.layout import QUARANTINE_SCHEMA, BuildDir, quarantine_frame
 from vero_data.manifest import Manifest
+from vero_data.pipeline import BuildContext, Stage, quarantine_from
 from vero_data.schema import ARROW_SCHEMA, COLUMNS, RawSample
-from vero_data.stages.base import QUARANTINE_SCHEMA, quarantine_record
+from vero_data.stages.base import quarantine_record
 from vero_data.stages.canonicalise import CanonicaliseStage
 from vero_data.stages.normalise import normalise_sample
 from vero_data.stages.validate import ValidateStage
+
+log = logging.getLogger(__name__)
 
 META_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.String,
@@ -100,30 +107,16 @@ class PartResult:
         return json.dumps(self.__dict__, sort_keys=True)
 
 
-def part_dir(run_dir: Path, manifest: str) -> Path:
-    return run_dir / "ingest" / manifest
-
-
-def marker_path(run_dir: Path, manifest: str, part: int) -> Path:
-    return part_dir(run_dir, manifest) / f"part-{part:05d}.done"
-
-
 def read_marker(path: Path) -> PartResult:
     return PartResult(**json.loads(path.read_text()))
 
 
-def images_path(run_dir: Path, manifest: str, part: int) -> Path:
-    """``[path, size, mtime_ns]`` of every image file a part read: a replaced file makes ``--resume`` redo it."""
-    return part_dir(run_dir, manifest) / f"images-{part:05d}.json"
-
-
-def part_is_stale(run_dir: Path, manifest: str, part: int) -> str | None:
+def part_is_stale(folder: BuildDir, manifest: str, part: int) -> str | None:
     """The image file that changed since the part was ingested, or None (also None for parts without a record)."""
     from vero_data.image_paths import files_changed
 
-    p = images_path(run_dir, manifest, part)
     try:
-        stats = json.loads(p.read_text())
+        stats = json.loads(folder.part_images(manifest, part).read_text())
     except (OSError, ValueError):
         return None
     return files_changed(stats) if isinstance(stats, list) else None
@@ -138,7 +131,8 @@ def _write_parquet_atomic(table: pa.Table, path: Path, row_group_size: int | Non
     os.replace(tmp, path)
 
 
-def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, settings: IngestSettings) -> PartResult:
+def ingest_part(manifest: Manifest, part: int, part_rows: int, build_dir: BuildDir, settings: IngestSettings
+                ) -> PartResult:
     """Process upstream rows ``[part*part_rows, (part+1)*part_rows)`` of one source and write its files."""
     from vero_data.sources import ADAPTERS, AdapterContext, load_plugins
     from vero_data.sources.builtin_adapters import mapped
@@ -232,13 +226,13 @@ def ingest_part(manifest: Manifest, part: int, part_rows: int, run_dir: Path, se
     rows = unique
     res.kept = len(rows)
     res.dropped = dict(sorted(Counter(d["reason"] for d in drops).items()))
-    _write_part(run_dir, manifest.name, part, rows, drops)
+    _write_part(build_dir, manifest.name, part, rows, drops)
     if image_files:
-        side = images_path(run_dir, manifest.name, part)
+        side = build_dir.part_images(manifest.name, part)
         tmp = side.with_suffix(".tmp")
         tmp.write_text(json.dumps(sorted({tuple(f) for f in image_files})))
         os.replace(tmp, side)
-    marker = marker_path(run_dir, manifest.name, part)
+    marker = build_dir.part_marker(manifest.name, part)
     tmp = marker.with_suffix(".tmp")
     tmp.write_text(res.to_json())
     os.replace(tmp, marker)
@@ -254,11 +248,10 @@ def _mapped_fields(raw: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
     return {"question": get_path(raw, manifest.adapter.question), "answer": get_path(raw, manifest.adapter.answer)}
 
 
-def _write_part(run_dir: Path, manifest: str, part: int, rows: list[dict[str, Any]], drops: list[dict]) -> None:
-    d = part_dir(run_dir, manifest)
-    d.mkdir(parents=True, exist_ok=True)
+def _write_part(folder: BuildDir, manifest: str, part: int, rows: list[dict[str, Any]], drops: list[dict]) -> None:
+    folder.part_dir(manifest).mkdir(parents=True, exist_ok=True)
     canonical = pa.Table.from_pylist([{c: r[c] for c in COLUMNS} for r in rows], schema=ARROW_SCHEMA)
-    _write_parquet_atomic(canonical, d / f"rows-{part:05d}.parquet", row_group_size=100)
+    _write_parquet_atomic(canonical, folder.part_file(manifest, "rows", part), row_group_size=100)
     meta = pl.DataFrame(
         [
             {
@@ -293,6 +286,146 @@ def _write_part(run_dir: Path, manifest: str, part: int, rows: list[dict[str, An
         ],
         schema=META_SCHEMA,
     )
-    _write_parquet_atomic(meta.to_arrow(), d / f"meta-{part:05d}.parquet")
-    q = pl.DataFrame(drops, schema=QUARANTINE_SCHEMA)
-    _write_parquet_atomic(q.to_arrow(), d / f"quarantine-{part:05d}.parquet")
+    _write_parquet_atomic(meta.to_arrow(), folder.part_file(manifest, "meta", part))
+    _write_parquet_atomic(quarantine_frame(drops).to_arrow(), folder.part_file(manifest, "quarantine", part))
+
+
+# ------------------------------------------------------------------------------------------------ the build stage
+def ingest_task(args: tuple) -> PartResult | SourceUnavailableError:
+    """One part as a picklable task (process pool, Ray): its result, or the error saying the source is unreadable."""
+    manifest, part, part_rows, folder, settings = args
+    try:
+        return ingest_part(manifest, part, part_rows, folder, settings)
+    except SourceUnavailableError as e:
+        return e
+
+
+class _Parts:
+    """Part results of one build: a finished part's marker is read back under --resume unless one of its image
+    files changed since (then it is ingested again and the change recorded)."""
+
+    def __init__(self, folder: BuildDir, resume: bool):
+        self.folder, self.resume = folder, resume
+        self.stale: list[str] = []
+
+    def finished(self, manifest: str, part: int) -> PartResult | None:
+        mk = self.folder.part_marker(manifest, part)
+        if not (self.resume and mk.exists()):
+            return None
+        changed = part_is_stale(self.folder, manifest, part)
+        if changed is not None:
+            self.stale.append(f"{manifest} part {part}: {changed}")
+            return None
+        return read_marker(mk)
+
+
+def run_ingest(cfg, folder: BuildDir, manifests: list[Manifest], settings: IngestSettings
+               ) -> tuple[dict[str, list[PartResult]], dict[str, str], list[str]]:
+    """Ingest every part of every source on ``cfg.executor``: per-source part results (in part order), the sources
+    that could not be read, and the parts redone because their image files changed."""
+    from vero_data.executors import run_tasks
+    from vero_data.progress import progress_bar
+    from vero_data.sources.readers import known_length
+
+    results: dict[str, list[PartResult]] = defaultdict(list)
+    unavailable: dict[str, str] = {}
+    parts = _Parts(folder, cfg.resume)
+    tasks, streams = [], []
+    for m in manifests:
+        if m.source.kind == "unavailable":
+            unavailable[m.name] = (f"{m.name}: no public copy is known ({m.source.unavailable}); use the released "
+                                   "Vero-600K (`source: {vero600k: ...}`) for this source")
+            continue
+        try:
+            n = known_length(m)
+        except SourceUnavailableError as e:
+            unavailable[m.name] = str(e)
+            continue
+        if n is None:  # a stream: parts in sequence until it ends
+            streams.append(m)
+            continue
+        for part in range(max(1, math.ceil(n / cfg.part_rows))):
+            done = parts.finished(m.name, part)
+            if done is not None:
+                results[m.name].append(done)
+            else:
+                tasks.append((m, part, cfg.part_rows, folder, settings))
+    with progress_bar(cfg.progress) as prog:
+        bar = prog.add_task("ingest parts", total=len(tasks) + len(streams), rate="")
+        t0, rows_done = time.perf_counter(), 0
+
+        def add(r: PartResult | SourceUnavailableError) -> bool:
+            """Record one result; False when the source turned out unreadable."""
+            nonlocal rows_done
+            if isinstance(r, SourceUnavailableError):
+                unavailable[str(r).split(":", 1)[0]] = str(r)
+                return False
+            results[r.manifest].append(r)
+            rows_done += r.read
+            return True
+
+        # a local Ray cluster gets every core unless --workers says otherwise; `local` keeps --workers as given
+        workers = (cfg.workers if cfg.workers > 1 else (os.cpu_count() or 1)) if cfg.executor == "ray" else cfg.workers
+        for r in run_tasks(tasks, ingest_task, executor=cfg.executor, workers=workers, ray_address=cfg.ray_address):
+            add(r)
+            prog.update(bar, advance=1, rate=f"{rows_done / max(time.perf_counter() - t0, 1e-9):,.0f} rows/s")
+        for m in streams:
+            part = 0
+            while True:
+                r = parts.finished(m.name, part) or ingest_task((m, part, cfg.part_rows, folder, settings))
+                if not add(r) or r.exhausted:
+                    break
+                part += 1
+            prog.update(bar, advance=1)
+    for v in results.values():
+        v.sort(key=lambda r: r.part)
+    return dict(results), unavailable, parts.stale
+
+
+def read_part_frames(folder: BuildDir, kind: str, manifests: list[Manifest], schema: dict) -> pl.DataFrame:
+    """Every part's ``meta`` or ``quarantine`` file of ``manifests`` as one frame (in manifest, part order)."""
+    files = folder.part_files([m.name for m in manifests], kind)
+    if not files:
+        return pl.DataFrame(schema=schema)
+    return pl.concat([pl.read_parquet(f) for f in files], how="vertical_relaxed")
+
+
+class IngestStage(Stage):
+    """Every source's parts (parallel, resumable part by part) → ``meta`` (ranked in manifest, upstream order) and
+    ``kept``; the parts' dropped rows and copies sharing an id across parts go to quarantine."""
+
+    name = "ingest"
+    outputs = ("parts", "unavailable", "meta", "kept")
+
+    def run(self, ctx: BuildContext) -> dict[str, Any]:
+        cfg, recipe = ctx.cfg, ctx.recipe
+        settings = IngestSettings(cfg.max_pixels, recipe.filters.max_answer_chars,
+                                  max_question_chars=recipe.filters.max_question_chars,
+                                  max_image_bytes=cfg.max_image_bytes)
+        parts, unavailable, stale = run_ingest(cfg, ctx.dir, ctx.manifests, settings)
+        if stale:  # what was computed from the old images (dedup, shards, report) is computed again
+            log.warning("re-ingested %d part(s) whose image files changed since the interrupted build (first: %s)",
+                        len(stale), stale[0])
+            ctx.dir.clear_markers()
+        if unavailable and not cfg.skip_unavailable:
+            msg = "\n".join(f"  - {v}" for _, v in sorted(unavailable.items()))
+            raise SourceUnavailableError(f"{len(unavailable)} source(s) unavailable (pass --skip-unavailable to "
+                                         f"build without them):\n{msg}")
+        ctx.manifests = [m for m in ctx.manifests if m.name not in unavailable]
+        order = {m.name: i for i, m in enumerate(ctx.manifests)}
+        meta = read_part_frames(ctx.dir, "meta", ctx.manifests, META_SCHEMA)
+        ctx.drop(read_part_frames(ctx.dir, "quarantine", ctx.manifests, QUARANTINE_SCHEMA))
+        meta = meta.with_columns(
+            pl.col("manifest").replace_strict(order, return_dtype=pl.Int64).alias("_mo"),
+        ).sort(["_mo", "upstream_index", "id"]).with_columns(pl.int_range(pl.len()).alias("rank")).drop("_mo")
+        # Identical content in two parts of one source gives one id twice: keep the first, the rest are exact dups.
+        dup_ids = meta.filter(pl.col("id").is_duplicated() & (pl.col("rank") != pl.col("rank").min().over("id")))
+        ctx.drop(quarantine_from(dup_ids, "dedup", pl.lit("dup_exact"), "same content (same id) as an earlier row",
+                                 pl.col("id")))
+        # every later stage (filters, mixture's part lookup, catalog) sees one row per id
+        meta = meta.join(dup_ids.select("id", "manifest", "part"), on=["id", "manifest", "part"], how="anti")
+        return {"parts": parts, "unavailable": unavailable, "meta": meta, "kept": meta}
+
+    def counts(self, out: dict[str, Any]) -> dict[str, Any]:
+        return {"parts": sum(len(v) for v in out["parts"].values()), "rows": out["meta"].height,
+                "unavailable": sorted(out["unavailable"])}

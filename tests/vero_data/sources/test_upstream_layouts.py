@@ -23,9 +23,10 @@ from typer.testing import CliRunner
 from tests.helpers import chart_image, png_bytes
 from vero_data.cli import app
 from vero_data.errors import ConfigError, SourceUnavailableError
+from vero_data.layout import BuildDir
 from vero_data.manifest import Manifest, all_manifest_paths, load_manifest, load_recipe, recipe_manifests
 from vero_data.sources.readers import iter_source
-from vero_data.stages.ingest import IngestSettings, ingest_part, part_dir
+from vero_data.stages.ingest import IngestSettings, ingest_part
 
 runner = CliRunner()
 OWNED_ELSEWHERE = {"game_QA", "visualwebinstruct"}  # archive-backed manifests another change owns
@@ -47,9 +48,10 @@ def _jpeg(seed: int) -> bytes:
 
 
 def _ingest(m: Manifest, run: Path):
-    res = ingest_part(m, 0, 1000, run, IngestSettings(10_000_000, 4096))
-    d = part_dir(run, m.name)
-    return res, pl.read_parquet(d / "rows-00000.parquet"), pl.read_parquet(d / "quarantine-00000.parquet")
+    folder = BuildDir(run)
+    res = ingest_part(m, 0, 1000, folder, IngestSettings(10_000_000, 4096))
+    return (res, pl.read_parquet(folder.part_file(m.name, "rows", 0)),
+            pl.read_parquet(folder.part_file(m.name, "quarantine", 0)))
 
 
 class FakeHub:
