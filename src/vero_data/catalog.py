@@ -21,6 +21,14 @@ from vero_data.manifest import Manifest
 from vero_data.sql import load_sql
 
 
+def _reward_subtags() -> pl.DataFrame:
+    """The registered verifiers' sub-tags, the table sql/tag_categories.sql joins on ``reward_type``."""
+    from vero_data.rewards import subtag_rows
+
+    return pl.DataFrame(subtag_rows(), schema={"reward_type": pl.String, "subtag": pl.String,
+                                               "subtag_unless": pl.List(pl.String)})
+
+
 def write_catalog(path: Path, *, meta: pl.DataFrame, quarantine: pl.DataFrame, dedup: pl.DataFrame,
                   source_stats: pl.DataFrame, mixture: pl.DataFrame, manifests: list[Manifest]) -> Path:
     import duckdb
@@ -35,6 +43,7 @@ def write_catalog(path: Path, *, meta: pl.DataFrame, quarantine: pl.DataFrame, d
         )
         con.register("samples_in", samples)
         con.execute("CREATE TABLE samples AS SELECT * FROM samples_in")
+        con.register("reward_subtags", _reward_subtags())
         tags = con.sql(load_sql("tag_categories")).pl()
         con.register("tags", tags)
         con.execute("ALTER TABLE samples ADD COLUMN subtag VARCHAR")

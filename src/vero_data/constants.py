@@ -29,7 +29,10 @@ ABILITY_TO_CATEGORY: dict[str, str] = {
     "captioning_instruction_following": "captioning_if",
 }
 
-# Reward types recognised by Vero's compute_score (../shared/spec/rewards.md "Routing key").
+# Reward types recognised by Vero's compute_score (../shared/spec/rewards.md "Routing key"), in Vero's order. What each
+# one means is its registered verifier (vero_data.rewards.base.Verifier); this tuple is here, import-free, so the
+# schema, manifests and `vero --help` need not load the verifiers (tests/vero_data/rewards/test_registry.py checks
+# that the registry holds exactly these).
 REWARD_TYPES: tuple[str, ...] = (
     "string_match",
     "multiple_choice",
@@ -44,8 +47,4 @@ REWARD_TYPES: tuple[str, ...] = (
     "instruction_following",
     "instruction_following_llm_judge",
     "llm_judge",
-)
-# Types whose answer is taken from a single \boxed{} (rewards.md "Answer extraction" 2).
-BOXED_REWARD_TYPES: frozenset[str] = frozenset(
-    {"string_match", "multiple_choice", "number_list", "web_action", "numeric", "list_string_match", "counting", "search"}
 )

@@ -16,7 +16,6 @@ import pyarrow as pa
 
 from vero_data.constants import (  # noqa: E402,F401  (re-exported: the schema is where users look for them)
     ABILITY_TO_CATEGORY,
-    BOXED_REWARD_TYPES,
     CATEGORIES,
     CATEGORY_TO_ABILITY,
     REWARD_TYPES,

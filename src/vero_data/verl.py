@@ -323,7 +323,6 @@ def _image_bytes(im: Any) -> bytes:
     raise ValueError("image has neither bytes nor a readable path")
 
 
-BOX_REWARD_TYPES = ("grounding", "clicking")  # their verifiers need the image size (rewards/_boxes.py)
 VERL_FORMATS = ("parquet", "jsonl")
 
 
@@ -406,9 +405,12 @@ def _inside(rel: str) -> str:
 
 
 def _with_reward_inputs(rec: dict[str, Any], row: dict[str, Any]) -> None:
-    """Add what Vero's verifiers read beyond the download script's seven ``extra_info`` keys: ``image_sizes`` for
-    grounding/clicking rows (without a size their reward is always 0 in veRL, which passes only ``extra_info``)."""
-    if rec["extra_info"].get("reward_type") not in BOX_REWARD_TYPES or rec["extra_info"].get("image_sizes"):
+    """Add what Vero's verifiers read beyond the download script's seven ``extra_info`` keys: ``image_sizes`` for the
+    types that need them, grounding and clicking (without a size their reward is always 0 in veRL, which passes only
+    ``extra_info``)."""
+    from vero_data.rewards import image_size_reward_types
+
+    if rec["extra_info"].get("reward_type") not in image_size_reward_types() or rec["extra_info"].get("image_sizes"):
         return
     sizes = loads_extra(row.get("extra_info")).get("image_sizes")
     if not (isinstance(sizes, list) and sizes):

@@ -23,13 +23,13 @@ from torch.utils.data import Sampler
 
 from vero_data.errors import VeroError
 from vero_data.hub import require_hub
+from vero_data.rewards import image_size_reward_types, reward_types
 from vero_data.schema import ABILITY_TO_CATEGORY, CATEGORIES, IMAGE_PLACEHOLDER, loads_extra
 
 log = logging.getLogger(__name__)
 
 # Columns the reward functions and logs need; `prompt` and `images` are TRL's.
 KEEP_COLUMNS = ("id", "data_source", "category", "prompt", "images", "answer", "reward_type", "extra_info")
-BOX_REWARD_TYPES = ("grounding", "clicking")
 
 
 class TrainDataError(VeroError):
@@ -86,15 +86,6 @@ def load_shards(data: str | Path, split: str | None = "train", max_rows: int | N
 
 
 # ------------------------------------------------------------------------------------------------ validation
-def known_reward_types() -> set[str]:
-    """Reward types the registry can score (Vero's 13 plus any registered by plugins)."""
-    import vero_data.rewards  # noqa: F401  (registers the verifiers)
-    from vero_data.rewards.base import REWARDS
-    from vero_data.schema import REWARD_TYPES
-
-    return set(REWARDS.names()) | set(REWARD_TYPES)
-
-
 def validate_rows(ds, source: str = "") -> list[dict]:
     """Check the rows before training, naming the row and its source.
 
@@ -105,7 +96,7 @@ def validate_rows(ds, source: str = "") -> list[dict]:
     (``missing_image`` / ``image_count_mismatch``), never the end of the run.
     """
     bad: list[dict] = []
-    known = known_reward_types()
+    known = set(reward_types())  # Vero's 13 plus any registered by plugins
     cols = ["reward_type", "prompt", "images"] + [c for c in ("id", "data_source", "category") if c in ds.column_names]
     view = ds.select_columns(cols).cast_column("images", _undecoded_images())
     where = f" in {source}" if source else ""
@@ -227,7 +218,7 @@ def with_box_info(extra_info: Any, reward_type: str, image_sizes: list[list[int]
     """``extra_info`` (JSON string) carrying what grounding/clicking rewards read: ``image_sizes`` and the
     coordinate convention ``normalize_bbox_to_1000``. Without a size those rewards are always 0."""
     info = loads_extra(extra_info)
-    if reward_type in BOX_REWARD_TYPES:
+    if reward_type in image_size_reward_types():
         if not info.get("image_sizes") and not info.get("image_size") and image_sizes:
             info["image_sizes"] = image_sizes
         if normalize_bbox_to_1000 is not None:
@@ -275,9 +266,10 @@ def to_trl_dataset(ds, system_prompt: str | None = None, normalize_bbox_to_1000:
 
     keep = [c for c in KEEP_COLUMNS if c in ds.column_names]
     ds = ds.select_columns(keep).cast_column("images", List(Image(decode=False)))
+    sized = image_size_reward_types()
 
     def convert(prompt, images, reward_type, extra_info, category):
-        boxes = reward_type in BOX_REWARD_TYPES
+        boxes = reward_type in sized
         shown = [as_model_image(im, with_size=boxes) for im in images or []]
         sizes = [size for _, size in shown] if boxes else None
         return {

@@ -19,13 +19,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from vero_data.rewards import judged_reward_types
 from vero_data.rewards import trl as vero_trl
 
 log = logging.getLogger(__name__)
 
 RewardFunc = Callable[..., list]
 BUILTIN = ("vero_accuracy", "vero_format", "vero_overlong", "vero_reward")
-JUDGE_TYPES = ("llm_judge", "instruction_following_llm_judge")
 
 
 class CategoryRewardLog:
@@ -136,9 +136,10 @@ def _judge_accuracy(base: list, completions: list, kwargs: dict, judge) -> list:
     from vero_data.rewards.llm_judge import score_with_judge
 
     types = kwargs.get("reward_type") or [None] * len(completions)
+    judged_types = judged_reward_types()
     out = list(base)
     for i, (c, rt) in enumerate(zip(completions, types, strict=True)):
-        if rt not in JUDGE_TYPES or out[i] is None:
+        if rt not in judged_types or out[i] is None:
             continue
         info = vero_trl._extra((kwargs.get("extra_info") or [None] * len(completions))[i], rt)
         prompt = (kwargs.get("prompts") or [None] * len(completions))[i]

@@ -17,10 +17,17 @@ from vero_data.rewards import (  # noqa: F401  (importing registers the verifier
     web_action,
 )
 from vero_data.rewards._text import extract_answer, format_score, normalize_text, unbox
-from vero_data.rewards.base import REWARDS, Verifier, register
+from vero_data.rewards.base import (
+    REWARDS,
+    Verifier,
+    boxed_reward_types,
+    image_size_reward_types,
+    judged_reward_types,
+    register,
+    reward_types,
+    subtag_rows,
+)
 from vero_data.rewards.core import (
-    BOXED_TYPES,
-    RECOGNISED,
     RewardWeights,
     Scored,
     compute_score,
@@ -30,19 +37,22 @@ from vero_data.rewards.core import (
 )
 
 __all__ = [
-    "BOXED_TYPES",
-    "RECOGNISED",
     "REWARDS",
     "RewardWeights",
     "Scored",
     "Verifier",
+    "boxed_reward_types",
     "compute_score",
     "compute_score_from_data_source",
     "extract_answer",
     "format_score",
+    "image_size_reward_types",
+    "judged_reward_types",
     "normalize_text",
     "overlong_penalty",
     "register",
+    "reward_types",
     "score_response",
+    "subtag_rows",
     "unbox",
 ]

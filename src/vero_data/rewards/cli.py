@@ -28,15 +28,21 @@ def _warn(msg: str) -> None:
 
 
 def _reward_type_flag(value: str) -> str:
-    """Vero routes on the stripped, lower-cased name; an unknown one would silently use the fallback, so refuse it."""
+    """Vero routes on the stripped, lower-cased name; an unknown one would silently use the fallback, so refuse it.
+
+    The registry's own "did you mean" is not used: it would import a dotted name and cannot suggest ``fallback``.
+    """
     import difflib
 
+    from vero_data.rewards.base import REWARDS, reward_types
+
     rt = value.strip().lower()
-    if rt in REWARD_TYPES or rt == FALLBACK:
+    if rt in REWARDS or rt == FALLBACK:
         return rt
-    close = difflib.get_close_matches(rt, [*REWARD_TYPES, FALLBACK], n=1)
+    known = reward_types()
+    close = difflib.get_close_matches(rt, [*known, FALLBACK], n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise typer.BadParameter(f"unknown reward type {value!r}; {hint}known: {', '.join(REWARD_TYPES)}, "
+    raise typer.BadParameter(f"unknown reward type {value!r}; {hint}known: {', '.join(known)}, "
                              f"or {FALLBACK!r} for Vero's generic comparison of unrecognised types")
 
 

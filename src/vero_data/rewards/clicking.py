@@ -6,7 +6,8 @@ from vero_data.rewards import _boxes
 from vero_data.rewards.base import register
 
 
-@register("clicking", extraction="json")
+@register("clicking", extraction="json", needs_image_sizes=True, answer_form="verbatim", subtag="clicking",
+          subtag_unless=())
 def clicking(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """Point-in-box; absolute points must also lie inside the image.
 

@@ -6,16 +6,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from vero_data.constants import BOXED_REWARD_TYPES, REWARD_TYPES
 from vero_data.rewards import _limits
 from vero_data.rewards._text import extract_answer, format_score, unbox
-from vero_data.rewards.base import REWARDS
+from vero_data.rewards.base import REWARDS, Verifier
 from vero_data.rewards.fallback import fallback_accuracy
 
-# The reward types Vero's compute_score recognises, defined once in vero_data.schema.
-RECOGNISED = REWARD_TYPES
-_RECOGNISED_SET = frozenset(RECOGNISED)
-BOXED_TYPES = BOXED_REWARD_TYPES
+# The format rule of each extraction (``_text.format_score``'s ``boxed``): one box wanted, more than one box costs
+# 0.5, or no box rule. An unrecognised type (the fallback) has no box rule.
+_BOX_RULE = {"boxed": True, "json": None, "raw": False}
 # Responses longer than this are refused (score 0, reason ``response_too_large``); 16k tokens is about 80k chars.
 MAX_RESPONSE_CHARS = 1_000_000
 MAX_TRUTH_CHARS = 1_000_000
@@ -55,16 +53,16 @@ def overlong_penalty(
 
 
 def reward_type_of(extra_info: Any) -> str | None:
-    """The routing key: ``extra_info["reward_type"]`` stripped and lower-cased, if Vero recognises it."""
+    """The routing key: ``extra_info["reward_type"]`` stripped and lower-cased, if a verifier is registered for it."""
     if not isinstance(extra_info, dict):
         return None
     rt = extra_info.get("reward_type")
-    if type(rt) is str and rt in _RECOGNISED_SET:
+    if type(rt) is str and rt in REWARDS:
         return rt
     if not isinstance(rt, str):
         return None
     rt = rt.strip().lower()
-    return rt if rt in RECOGNISED else None
+    return rt if rt in REWARDS else None
 
 
 def coerce_extra_info(extra_info: Any) -> Any:
@@ -91,28 +89,28 @@ class Scored:
         return {"score": self.score, "accuracy": self.accuracy, "format": self.format}
 
 
-def prediction_for(answer: str, reward_type: str | None, extra_info: Any, lenient: bool = False) -> str | None:
-    """The string the verifier compares: un-boxed for boxed types, a strict JSON array for grounding/clicking."""
-    if reward_type in BOXED_TYPES:
+def prediction_for(answer: str, verifier: Verifier | None, extra_info: Any, lenient: bool = False) -> str | None:
+    """The string the verifier compares, as its ``extraction`` says: un-boxed, a strict JSON array, or as is (also
+    for an unrecognised type, ``verifier`` None)."""
+    extraction = verifier.extraction if verifier is not None else "raw"
+    if extraction == "boxed":
         return unbox(answer)
-    if reward_type in ("grounding", "clicking"):
+    if extraction == "json":
         from vero_data.rewards._boxes import box_payload
 
-        return box_payload(answer, reward_type, extra_info, lenient)
+        return box_payload(answer, verifier.name, extra_info, lenient)
     return answer
 
 
 def accuracy_of(
-    answer: str, truth: str, reward_type: str | None, extra_info: Any, lenient: bool = False
+    answer: str, truth: str, verifier: Verifier | None, extra_info: Any, lenient: bool = False
 ) -> tuple[float, str]:
-    """Accuracy of an extracted answer text, with a reason when it is 0 for a structural cause."""
-    pred = prediction_for(answer, reward_type, extra_info, lenient)
+    """Accuracy of an extracted answer text (the fallback when ``verifier`` is None), with a reason when it is 0 for a
+    structural cause."""
+    pred = prediction_for(answer, verifier, extra_info, lenient)
     if not pred:
-        return 0.0, "no_json_array" if reward_type in ("grounding", "clicking") else "empty_answer"
-    if reward_type is None:
-        fn = fallback_accuracy
-    else:
-        fn = REWARDS.get(reward_type).accuracy
+        return 0.0, "no_json_array" if verifier is not None and verifier.extraction == "json" else "empty_answer"
+    fn = fallback_accuracy if verifier is None else verifier.accuracy
     _limits.take_expired()
     try:
         acc = float(fn(pred, truth, extra_info, lenient=lenient))
@@ -146,25 +144,24 @@ def score_response(
     if len(truth) > MAX_TRUTH_CHARS:
         return Scored(0.0, 0.0, 0.0, "ground_truth_too_large")
     reward_type = reward_type_of(extra_info)
-    fmt = format_score_for(response, reward_type)
+    verifier = REWARDS.get(reward_type) if reward_type is not None else None
+    fmt = _format(response, verifier)
     if fmt == 0.0 and not raw_accuracy:
         return Scored(0.0, 0.0, 0.0, "bad_format")  # Vero zeroes accuracy when format is 0: skip the work
-    acc, reason = accuracy_of(extract_answer(response), truth.strip(), reward_type, extra_info, lenient)
+    acc, reason = accuracy_of(extract_answer(response), truth.strip(), verifier, extra_info, lenient)
     if fmt == 0.0:
         return Scored(0.0, 0.0, 0.0, reason or "bad_format", raw_accuracy=acc)
     return Scored((1.0 - format_score) * acc + format_score * fmt, acc, fmt, reason, raw_accuracy=acc)
 
 
 def format_score_for(response: str, reward_type: str | None) -> float:
-    """The format reward for this reward type."""
-    boxed: bool | None
-    if reward_type in BOXED_TYPES:
-        boxed = True
-    elif reward_type in ("grounding", "clicking"):
-        boxed = None
-    else:
-        boxed = False
-    return format_score(response, boxed)
+    """The format reward for this routed reward type (None: an unrecognised type)."""
+    return _format(response, REWARDS.get(reward_type) if reward_type is not None else None)
+
+
+def _format(response: str, verifier: Verifier | None) -> float:
+    """The format reward: the verifier's ``extraction`` decides the box rule; an unrecognised type has none."""
+    return format_score(response, _BOX_RULE[verifier.extraction if verifier is not None else "raw"])
 
 
 def compute_score_from_data_source(

@@ -109,7 +109,8 @@ def _gold_cached(truth: str, normalized: bool, w: int | None, h: int | None) -> 
     return tuple(_boxes.gold_boxes(truth, normalized, w, h))
 
 
-@register("grounding", extraction="json")
+@register("grounding", extraction="json", needs_image_sizes=True, answer_form="verbatim", subtag="grounding",
+          subtag_unless=())
 def grounding(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """Box-set accuracy; ``pred`` is the strict JSON array ``[{"bbox_2d": [x1, y1, x2, y2]}, …]``.
 

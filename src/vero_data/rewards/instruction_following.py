@@ -10,7 +10,8 @@ from vero_data.rewards.base import register
 BUDGET_S = 0.8
 
 
-@register("instruction_following", extraction="raw")
+@register("instruction_following", extraction="raw", answer_form="verbatim", subtag="instruction_following",
+          subtag_unless=("counting",))
 def instruction_following(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """Satisfied / listed constraints of ``{"instructions": [{"class", "args"}, …]}`` (0 past the budget)."""
     driver = _driver()
@@ -29,7 +30,8 @@ def _driver():
 _DRIVER = None
 
 
-@register("instruction_following_llm_judge", extraction="raw")
+@register("instruction_following_llm_judge", extraction="raw", judge="blend", answer_form="verbatim",
+          subtag="instruction_following", subtag_unless=("counting",))
 def instruction_following_llm_judge(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """The rule-based part; the judge blend happens in :mod:`vero_data.rewards.llm_judge`."""
     return instruction_following(pred, truth, extra_info, lenient)

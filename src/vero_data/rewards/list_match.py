@@ -24,7 +24,7 @@ def gold_items(truth: str) -> tuple[str, ...]:
     return tuple(normalize_text(x) for x in items)
 
 
-@register("list_string_match")
+@register("list_string_match", answer_form="text")
 def list_string_match(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """1.0 when the normalised prediction equals any gold item; the prediction itself is not split.
 

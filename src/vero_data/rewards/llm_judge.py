@@ -5,7 +5,7 @@ from __future__ import annotations
 from vero_data.rewards.base import register
 
 
-@register("llm_judge", extraction="raw")
+@register("llm_judge", extraction="raw", judge="replace", subtag="captioning", subtag_unless=("counting",))
 def llm_judge(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """Always 0 offline, exactly as Vero's ``compute_score``; see :class:`LLMJudge` for the real score.
 
@@ -183,18 +183,21 @@ def score_with_judge(
     format_score: float = 0.2,
     judge_weight: float = 0.5,
 ) -> dict[str, float]:
-    """Vero's manager step for the judge types: ``llm_judge`` takes the judge's score as accuracy;
-    ``instruction_following_llm_judge`` blends ``w·rule + (1-w)·judge``; then the format mix is re-applied.
+    """Vero's manager step for the judged types (``Verifier.judge``): ``replace`` (``llm_judge``) takes the judge's
+    score as accuracy; ``blend`` (``instruction_following_llm_judge``) gives ``w·rule + (1-w)·judge``; then the format
+    mix is re-applied.
     Other types are returned as :func:`compute_score_from_data_source` scores them. A failed judge counts 0.
     """
     from vero_data.rewards._text import extract_answer
+    from vero_data.rewards.base import REWARDS
     from vero_data.rewards.core import coerce_extra_info, reward_type_of, score_response
 
     info = coerce_extra_info(extra_info)
     base = score_response(solution_str, ground_truth, info, format_score)
     rt = reward_type_of(info)
-    if rt not in ("llm_judge", "instruction_following_llm_judge") or base.format == 0.0:
+    mode = REWARDS.get(rt).judge if rt is not None else None
+    if mode is None or base.format == 0.0:
         return base.as_dict()
     judged = judge.score(question, extract_answer(str(solution_str)), str(ground_truth)) or 0.0
-    acc = judged if rt == "llm_judge" else judge_weight * base.accuracy + (1 - judge_weight) * judged
+    acc = judged if mode == "replace" else judge_weight * base.accuracy + (1 - judge_weight) * judged
     return {"score": (1 - format_score) * acc + format_score * base.format, "accuracy": acc, "format": base.format}

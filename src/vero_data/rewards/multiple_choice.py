@@ -32,7 +32,7 @@ def gold_letter(truth: str) -> str:
     return str(parsed[0]) if parsed else truth
 
 
-@register("multiple_choice")
+@register("multiple_choice", answer_form="letter", subtag="multiple_choice")
 def multiple_choice(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """Letter answer: ``(C)``, ``c`` and ``C.`` match ``C``; ``Option C`` only when ``lenient``.
 

@@ -218,7 +218,7 @@ def _lenient_equal(gold: str, pred: str) -> bool:
     return False
 
 
-@register("numeric")
+@register("numeric", answer_form="number", subtag="numeric")
 def numeric(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     r"""Numeric equivalence.
 

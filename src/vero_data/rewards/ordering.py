@@ -21,7 +21,7 @@ def _ints(text: str) -> list[int] | None:
         return None
 
 
-@register("number_list")
+@register("number_list", subtag="ordering", subtag_unless=("counting",))
 def number_list(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """All integers in order → 1; a duplicate-free permutation → 0.2·(positions right)/k; otherwise 0.
 

@@ -36,7 +36,7 @@ def _lenient_count(text: str) -> str:
     return _LEADING_ZEROS.sub(r"\1", s)
 
 
-@register("string_match")
+@register("string_match", answer_form="text")
 def string_match(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """Normalised string equality (accents, case, punctuation, articles, thousands separators ignored).
 
@@ -48,7 +48,7 @@ def string_match(pred: str, truth: str, extra_info=None, lenient: bool = False) 
     return string_equal(pred, truth)
 
 
-@register("counting")
+@register("counting", answer_form="number", subtag="counting", subtag_unless=())
 def counting(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """String equality, as Vero does: ``three`` ≠ ``3`` and ``03`` ≠ ``3`` unless ``lenient``.
 
@@ -63,7 +63,7 @@ def counting(pred: str, truth: str, extra_info=None, lenient: bool = False) -> f
     return 0.0
 
 
-@register("search")
+@register("search", answer_form="text", subtag="visual_search", subtag_unless=())
 def search(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """Normalised string equality (visual search answers).
 

@@ -52,7 +52,7 @@ def _same(gold: Any, pred: Any, lenient: bool) -> bool:
     return False
 
 
-@register("web_action")
+@register("web_action", answer_form="verbatim", subtag="ui_action", subtag_unless=("counting",))
 def web_action(pred: str, truth: str, extra_info=None, lenient: bool = False) -> float:
     """Fraction of considered gold fields the prediction repeats (strings case-sensitive unless ``lenient``).
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from vero_data.errors import RowError
 from vero_data.registry import Registry
+from vero_data.rewards import REWARDS
 from vero_data.schema import dumps_extra, loads_extra
 from vero_data.stages.base import RowStage
 
@@ -63,17 +64,18 @@ class RuleCanonicaliser(Canonicaliser):
     name = "rules"
 
     def canonicalise(self, answer: str, reward_type: str, extra: dict[str, Any]) -> str:
+        """The answer in its verifier's ``answer_form`` (vero_data.rewards.base.AnswerForm)."""
         a = " ".join(answer.split()) if "\n" not in answer else answer.strip()
-        if reward_type in ("numeric", "counting"):
+        form = REWARDS.get(reward_type).answer_form if reward_type in REWARDS else "free"
+        if form == "number":
             return self._number(a, reward_type, extra)
-        if reward_type == "multiple_choice":
+        if form == "letter":
             return self._letter(a, extra)
-        if reward_type in ("string_match", "search", "list_string_match"):
+        if form == "text":
             if a.lower() in ("yes", "no"):
                 return a.lower()
             return a[:-1] if a.endswith(".") and not a.endswith("..") and len(a) > 1 else a
-        if reward_type in ("grounding", "clicking", "web_action", "instruction_following",
-                           "instruction_following_llm_judge"):
+        if form == "verbatim":
             return answer.strip()
         return a
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from vero_data.errors import RowError
 from vero_data.images import DEFAULT_MAX_PIXELS, inspect_image
-from vero_data.schema import CATEGORIES, IMAGE_PLACEHOLDER, REWARD_TYPES, SPLITS, dumps_extra, loads_extra, sample_id
+from vero_data.rewards import REWARDS, image_size_reward_types
+from vero_data.schema import CATEGORIES, IMAGE_PLACEHOLDER, SPLITS, dumps_extra, loads_extra, sample_id
 from vero_data.stages.base import RowStage
 
 _WS = re.compile(r"\s+")
@@ -90,7 +91,7 @@ class ValidateStage(RowStage):
                 raise RowError("missing_field", f"'{f}' is empty", f)
         if row["category"] not in CATEGORIES:
             raise RowError("bad_category", f"category {row['category']!r} not in {CATEGORIES}", "category")
-        if row["reward_type"] not in REWARD_TYPES:
+        if row["reward_type"] not in REWARDS:
             raise RowError("unknown_reward_type", f"reward_type {row['reward_type']!r}", "reward_type")
         if row["split"] not in SPLITS:
             raise RowError("bad_split", f"split {row['split']!r} not in {SPLITS}", "split")
@@ -116,7 +117,7 @@ class ValidateStage(RowStage):
         check_answer_shape(answer, row["reward_type"])
         infos = [inspect_image(im["bytes"], self.max_pixels, im.get("path")) for im in images]
         extra = loads_extra(row["extra_info"])
-        if row["reward_type"] in ("grounding", "clicking") and not extra.get("image_sizes"):
+        if row["reward_type"] in image_size_reward_types() and not extra.get("image_sizes"):
             extra["image_sizes"] = [[i.width, i.height] for i in infos]  # the reward needs them (rewards.md)
         row = dict(row)
         row["extra_info"] = dumps_extra(extra)
