@@ -17,9 +17,9 @@ from vero_data.errors import RegistryError
 T = TypeVar("T")
 
 
-def close_matches(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
-    """The names in ``choices`` closest to ``name``, best first (the one difflib cutoff every hint uses)."""
-    return difflib.get_close_matches(name, list(choices), n=n, cutoff=0.5)
+def close_matches(name: str, choices: Iterable[str], n: int = 3, cutoff: float = 0.5) -> list[str]:
+    """The names in ``choices`` closest to ``name``, best first (difflib ratio >= ``cutoff``)."""
+    return difflib.get_close_matches(name, list(choices), n=n, cutoff=cutoff)
 
 
 def suggest(name: str, choices: Iterable[str]) -> str:
