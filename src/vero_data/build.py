@@ -31,10 +31,11 @@ import pyarrow.parquet as pq
 
 from vero_data.config import BuildConfig
 from vero_data.errors import ConfigError, SourceUnavailableError, VeroError
-from vero_data.manifest import Manifest, Recipe, check_manifest, load_manifest, load_recipe, recipe_manifests
+from vero_data.manifest import Manifest, Recipe, load_manifest, load_recipe, recipe_manifests
 from vero_data.progress import progress_bar
 from vero_data.rowstore import RowStore
 from vero_data.schema import CATEGORIES
+from vero_data.sources.checks import check_manifest
 from vero_data.sql import load_sql
 from vero_data.stages.base import QUARANTINE_SCHEMA
 from vero_data.stages.ingest import (

@@ -319,7 +319,7 @@ def _data_url_pixels(url: str) -> np.ndarray:
 
 def test_report_thumbnails_and_gallery_show_decoded_pixels(images):
     from vero_data.report import _thumb
-    from vero_data.sources.generators.catalog import _data_url
+    from vero_data.sources.generators.gallery import _data_url
 
     thumb = _data_url_pixels(_thumb(images["transparent_png"]))
     assert thumb.min() >= 250  # white, not the hidden picture

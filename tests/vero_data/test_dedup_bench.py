@@ -131,7 +131,8 @@ def test_question_templates_are_paraphrases_with_the_same_slots():
 
 
 def test_manifest_is_a_valid_files_source(planted):
-    from vero_data.manifest import check_manifest, load_manifest
+    from vero_data.manifest import load_manifest
+    from vero_data.sources.checks import check_manifest
 
     m = load_manifest(planted / db.MANIFEST)
     check_manifest(m, files=True)
