@@ -339,7 +339,7 @@ def build(cfg: BuildConfig) -> BuildResult:
     load_plugins()
     recipe, manifests = recipe_from_config(cfg)
     if cfg.dry_run:
-        from vero_data.sources.catalogue import plan
+        from vero_data.sources.listing import plan
 
         return BuildResult(cfg.out, [], 0, {}, plan=plan(recipe))
     from vero_data.outdir import claim_output

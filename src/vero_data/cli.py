@@ -343,7 +343,7 @@ def data_sources(
     """The sources of a recipe: name, category, rows, reward types, licence, hub id (+ config, split, revision,
     data_files), status, and whether the row layout was checked against the upstream (with the evidence)."""
     from vero_data.manifest import load_recipe, recipe_manifests
-    from vero_data.sources.catalogue import sources_table
+    from vero_data.sources.listing import sources_table
 
     try:
         manifests = recipe_manifests(load_recipe(recipe))
