@@ -582,7 +582,7 @@ def bench_build(
 
     The disk it needs (~0.6 MB per image: 3 GB at the default 5,000, 29 GB at 50,000) is checked before it starts.
     """
-    from vero_data.bench import disk_needed, run_build_bench
+    from vero_data.build_bench import disk_needed, run_build_bench
 
     _console(stderr=True).print(f"bench build: {n:,} images, needs ~{disk_needed(n) / 1e9:.1f} GB of disk in "
                                 f"{out or 'a temp folder'}", highlight=False)
