@@ -18,13 +18,13 @@ from vero_data.manifest import (
     Manifest,
     SourceSpec,
     all_manifest_paths,
-    check_manifest,
     is_recipe_file,
     load_manifest,
     load_recipe,
     resolve_manifest,
 )
 from vero_data.paths import manifests_dir, recipes_dir
+from vero_data.sources.checks import check_manifest
 
 
 def build(config: BuildConfig | None = None, **kwargs: Any) -> BuildResult:

@@ -20,8 +20,9 @@ from typing import Any
 from vero_data.config import BuildConfig
 from vero_data.errors import ConfigError, SourceUnavailableError, VeroError
 from vero_data.layout import BuildDir
-from vero_data.manifest import Manifest, Recipe, check_manifest, load_manifest, load_recipe, recipe_manifests
+from vero_data.manifest import Manifest, Recipe, load_manifest, load_recipe, recipe_manifests
 from vero_data.pipeline import BuildContext, Stage, run_stages
+from vero_data.sources.checks import check_manifest
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ def build(cfg: BuildConfig) -> BuildResult:
     load_plugins()
     recipe, manifests = recipe_from_config(cfg)
     if cfg.dry_run:
-        from vero_data.sources.catalogue import plan
+        from vero_data.sources.listing import plan
 
         return BuildResult(cfg.out, [], 0, {}, plan=plan(recipe))
     from vero_data.outdir import claim_output

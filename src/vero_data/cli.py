@@ -343,7 +343,7 @@ def data_sources(
     """The sources of a recipe: name, category, rows, reward types, licence, hub id (+ config, split, revision,
     data_files), status, and whether the row layout was checked against the upstream (with the evidence)."""
     from vero_data.manifest import load_recipe, recipe_manifests
-    from vero_data.sources.catalogue import sources_table
+    from vero_data.sources.listing import sources_table
 
     try:
         manifests = recipe_manifests(load_recipe(recipe))
@@ -580,7 +580,7 @@ def bench_build(
 
     The disk it needs (~0.6 MB per image: 3 GB at the default 5,000, 29 GB at 50,000) is checked before it starts.
     """
-    from vero_data.bench import disk_needed, run_build_bench
+    from vero_data.build_bench import disk_needed, run_build_bench
 
     _console(stderr=True).print(f"bench build: {n:,} images, needs ~{disk_needed(n) / 1e9:.1f} GB of disk in "
                                 f"{out or 'a temp folder'}", highlight=False)

@@ -14,8 +14,8 @@ class ConfigError(VeroError):
     """A manifest, recipe or config file is invalid (the message names file, field and value)."""
 
 
-class RegistryError(VeroError, KeyError):
-    """An unknown name was looked up in a registry."""
+class RegistryError(ConfigError, KeyError):
+    """An unknown name was looked up in a registry (a config error: the name came from a flag or a file)."""
 
     def __str__(self) -> str:  # KeyError quotes its message; we want it plain
         return str(self.args[0]) if self.args else ""

@@ -81,6 +81,10 @@ class ImageArchive(_Model):
         return self
 
 
+# the keys of `source:`; exactly one is given, and vero_data.sources.readers has a reader for each
+SOURCE_KINDS = ("hub", "files", "generator", "vero600k", "unavailable")
+
+
 class SourceSpec(_Model):
     hub: HubSource | None = None
     files: FilesSource | None = None
@@ -92,7 +96,7 @@ class SourceSpec(_Model):
 
     @model_validator(mode="after")
     def _exactly_one(self):
-        given = [k for k in ("hub", "files", "generator", "vero600k", "unavailable") if getattr(self, k) is not None]
+        given = [k for k in SOURCE_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of hub / files / generator / vero600k / unavailable, got {given or 'none'}")
         if self.image_archives and given[0] not in ("hub", "files"):
@@ -108,7 +112,7 @@ class SourceSpec(_Model):
 
     @property
     def kind(self) -> str:
-        for k in ("hub", "files", "generator", "vero600k", "unavailable"):
+        for k in SOURCE_KINDS:
             if getattr(self, k) is not None:
                 return k
         raise AssertionError
@@ -436,30 +440,6 @@ def resolve_manifest(ref: str, root: Path | None = None, recipe_path: str | Path
         raise ConfigError(f"{who}manifest name '{ref}' is ambiguous: {[str(m) for m in matches]}")
     dirs = ", ".join(str(d) for d in dict.fromkeys([*([here.resolve()] if here else []), Path.cwd(), root]))
     raise ConfigError(f"{who}manifest '{ref}' not found (looked in {dirs})")
-
-
-def check_manifest(m: Manifest, files: bool = False) -> None:
-    """What the schema cannot see: adapter and generator names, generator params, and (``files``) that the
-    `files:` globs match something. Errors are prefixed with the manifest's file."""
-    from vero_data.errors import VeroError
-    from vero_data.sources import ADAPTERS, load_plugins
-    from vero_data.sources.base import check_generator_params
-
-    load_plugins()
-    try:
-        if isinstance(m.adapter, str):
-            ADAPTERS.get(m.adapter)
-        if m.source.generator:
-            check_generator_params(m.source.generator.name, m.source.generator.params, where="source.generator.params")
-        if files and m.source.files:
-            from vero_data.sources.readers import file_paths
-
-            file_paths(m)
-    except VeroError as e:
-        msg = str(e)
-        if m.path and not msg.startswith(m.path):
-            raise ConfigError(f"{m.path}: {msg}") from None
-        raise
 
 
 def recipe_manifests(recipe: Recipe) -> list[Manifest]:

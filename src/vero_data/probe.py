@@ -305,7 +305,7 @@ def probe_sources(refs: list[str], n: int = DEFAULT_ROWS, recipe: str | None = N
 
 
 def _location(m: Manifest) -> str:
-    from vero_data.sources.catalogue import source_location
+    from vero_data.sources.listing import source_location
 
     return source_location(m)
 

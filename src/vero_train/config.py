@@ -26,6 +26,7 @@ from typing import Any
 from trl import GRPOConfig
 
 from vero_data.errors import ConfigError
+from vero_data.registry import close_matches
 from vero_train.models.prompts import VERO_SYSTEM_PROMPT
 
 log = logging.getLogger(__name__)
@@ -339,9 +340,7 @@ def _flag_error(message: str):
 
 
 def _hint(name: str, names: Any, prefix: str = "") -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name.replace("_", "-") if prefix else name, list(names), 2)
+    close = close_matches(name.replace("_", "-") if prefix else name, names, n=2, cutoff=0.6)  # 200+ fields: strict
     return f"{prefix}{name}" + (f" (did you mean {', '.join(prefix + c for c in close)}?)" if close else "")
 
 

@@ -203,7 +203,7 @@ def test_build_catalog_sizes_hashes_and_box_sizes(images, reference):
 def test_filter_and_eval_decode(images, reference, tmp_path):
     """Filter (``messages_from_row``) and eval (``ChatRequest`` from a benchmark doc's bytes or PIL image) hand the
     backends decode_rgb's pixels, from bytes, an HF dict, a path or a PIL image."""
-    from vero_train.models.backends import ChatRequest, decode_image, messages_from_row
+    from vero_train.models.chat import ChatRequest, decode_image, messages_from_row
 
     forms = {
         "bytes": lambda k, v: v,
@@ -319,7 +319,7 @@ def _data_url_pixels(url: str) -> np.ndarray:
 
 def test_report_thumbnails_and_gallery_show_decoded_pixels(images):
     from vero_data.report import _thumb
-    from vero_data.sources.generators.catalog import _data_url
+    from vero_data.sources.generators.gallery import _data_url
 
     thumb = _data_url_pixels(_thumb(images["transparent_png"]))
     assert thumb.min() >= 250  # white, not the hidden picture

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from vero_data import dedup_bench as db
 from vero_data.cli import app
 from vero_data.errors import VeroError
-from vero_data.stages.validate import normalise_text
+from vero_data.stages.validate import dedup_key
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -87,12 +87,12 @@ def test_labels_match_rows_and_files(planted):
             assert r["image"] == o["image"]  # the same image file, another question
         if x["role"] == "copy":
             assert r["answer"] == o["answer"]
-            same_text = normalise_text(r["question"]) == normalise_text(o["question"])
+            same_text = dedup_key(r["question"]) == dedup_key(o["question"])
             assert same_text == (x["kind"] != "paraphrase"), (r["question"], o["question"])
         elif x["kind"] == "other_question":
             assert r["answer"] != o["answer"]
         elif x["kind"] == "same_answer_question":
-            assert r["answer"] == o["answer"] and normalise_text(r["question"]) != normalise_text(o["question"])
+            assert r["answer"] == o["answer"] and dedup_key(r["question"]) != dedup_key(o["question"])
         else:  # lookalike, moved_object: another image, the same question (and here the same answer)
             assert r["question"] == o["question"] and x["same_answer"] == (r["answer"] == o["answer"])
 
@@ -124,14 +124,15 @@ def test_image_copies_do_what_their_label_says(planted):
 def test_question_templates_are_paraphrases_with_the_same_slots():
     for key, wordings in db.QUESTIONS.items():
         assert len(wordings) >= 4, key
-        assert len({normalise_text(w) for w in wordings}) == len(wordings), key
+        assert len({dedup_key(w) for w in wordings}) == len(wordings), key
         slots = {frozenset(re.findall(r"{(\w+)}", w)) - {"ordinal", "n"} for w in wordings}
         assert len(slots) == 1, (key, slots)  # n and its ordinal are two spellings of one slot
     assert db.NUMERIC <= set(db.QUESTIONS)
 
 
 def test_manifest_is_a_valid_files_source(planted):
-    from vero_data.manifest import check_manifest, load_manifest
+    from vero_data.manifest import load_manifest
+    from vero_data.sources.checks import check_manifest
 
     m = load_manifest(planted / db.MANIFEST)
     check_manifest(m, files=True)

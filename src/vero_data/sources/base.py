@@ -6,14 +6,12 @@ import hashlib
 import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vero_data.errors import ConfigError
+from vero_data.manifest import Manifest
 from vero_data.registry import Registry
 from vero_data.schema import CATEGORIES, REWARD_TYPES, RawSample
-
-if TYPE_CHECKING:
-    from vero_data.manifest import Manifest
 
 
 @dataclass
@@ -41,7 +39,11 @@ def register_adapter(name: str):
 
 @dataclass(frozen=True)
 class GeneratorInfo:
-    """A procedural task generator: ``fn(rng, params) -> RawSample`` plus what it emits."""
+    """A procedural task generator: ``fn(rng, params) -> RawSample`` plus what it emits.
+
+    ``levels`` maps ``easy``/``medium``/``hard`` to the knob values ``difficulty`` sets (each knob can be overridden
+    in params); empty for a generator without difficulty levels.
+    """
 
     name: str
     category: str
@@ -49,6 +51,7 @@ class GeneratorInfo:
     fn: Callable[[random.Random, dict[str, Any]], RawSample]
     description: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
+    levels: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self):
         assert self.category in CATEGORIES, self.category
@@ -58,14 +61,14 @@ class GeneratorInfo:
 GENERATORS: Registry[GeneratorInfo] = Registry("generator")
 
 
-def register_generator(name: str, category: str, reward_types: Iterable[str], description: str = "", **defaults):
-    """Decorator registering ``fn(rng: random.Random, params: dict) -> RawSample`` as a generator."""
+def register_generator(name: str, category: str, reward_types: Iterable[str], description: str = "",
+                       levels: dict[str, dict[str, Any]] | None = None, **defaults):
+    """Decorator registering ``fn(rng: random.Random, params: dict) -> RawSample`` as a generator; ``levels`` is its
+    per-difficulty knob table, ``defaults`` its params."""
 
     def deco(fn):
-        GENERATORS.register(
-            name,
-            GeneratorInfo(name, category, tuple(reward_types), fn, description or (fn.__doc__ or "").strip(), defaults),
-        )
+        GENERATORS.register(name, GeneratorInfo(name, category, tuple(reward_types), fn,
+                                                description or (fn.__doc__ or "").strip(), defaults, levels or {}))
         return fn
 
     return deco
@@ -81,10 +84,8 @@ class GeneratorParamError(ConfigError, ValueError):
 def generator_param_names(name: str) -> set[str] | None:
     """The params generator ``name`` reads: its registered defaults + its difficulty knobs; None if it declares none
     (a plugin without defaults: any key is passed through unchecked)."""
-    from vero_data.sources.generators.catalog import KNOB_TABLES
-
     info = GENERATORS.get(name)
-    levels = KNOB_TABLES.get(name, {})
+    levels = info.levels
     known = set(info.defaults) | {k for lv in levels.values() for k in lv} | ({"difficulty"} if levels else set())
     return known or None
 

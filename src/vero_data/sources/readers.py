@@ -12,14 +12,17 @@ import itertools
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from vero_data.errors import RowError, SourceUnavailableError
 from vero_data.hub import require_hub
 from vero_data.manifest import Manifest
+from vero_data.registry import Registry
+from vero_data.sources.base import generate
 from vero_data.sources.table_join import joined
+from vero_data.verl import iter_vero600k
 
 log = logging.getLogger(__name__)
 
@@ -27,28 +30,30 @@ GENERATED_KEY = "__raw_sample__"  # a generator row carries its RawSample under 
 FILE_KEY = "__source_file__"  # a local-file row carries the path of its file under this key (ingest pops it)
 
 
+# source kind (the key given under `source:`) → fn(manifest, start, stop) yielding (upstream_index, row)
+SOURCE_READERS: Registry[Callable[[Manifest, int, int | None], Iterator[tuple[int, Any]]]] = Registry("source kind")
+
+
 def iter_source(manifest: Manifest, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield upstream rows ``start <= index < stop`` (and never past ``manifest.max_samples``)."""
     if manifest.max_samples is not None:
         stop = manifest.max_samples if stop is None else min(stop, manifest.max_samples)
-    kind = manifest.source.kind
-    if kind == "generator":
-        yield from _iter_generator(manifest, start, stop)
-    elif kind == "files":
-        yield from joined(manifest, _iter_files(manifest, start, stop))
-    elif kind == "hub":
-        yield from joined(manifest, _iter_hub(manifest, start, stop))
-    elif kind == "vero600k":
-        from vero_data.verl import iter_vero600k
+    yield from SOURCE_READERS.get(manifest.source.kind)(manifest, start, stop)
 
-        for idx, _uid, row in iter_vero600k(manifest.source.vero600k, stop):
-            if idx >= start:
-                yield idx, row
-    else:
-        raise SourceUnavailableError(
-            f"{manifest.name}: no public copy is known ({manifest.source.unavailable}). "
-            "Use the released Vero-600K instead: a manifest with `source: {vero600k: {config: ...}}`."
-        )
+
+@SOURCE_READERS.register("vero600k")
+def _iter_vero600k(manifest: Manifest, start: int, stop: int | None):
+    for idx, _uid, row in iter_vero600k(manifest.source.vero600k, stop):
+        if idx >= start:
+            yield idx, row
+
+
+@SOURCE_READERS.register("unavailable")
+def _iter_unavailable(manifest: Manifest, start: int, stop: int | None):
+    raise SourceUnavailableError(
+        f"{manifest.name}: no public copy is known ({manifest.source.unavailable}). "
+        "Use the released Vero-600K instead: a manifest with `source: {vero600k: {config: ...}}`."
+    )
 
 
 def known_length(manifest: Manifest) -> int | None:
@@ -65,9 +70,8 @@ def known_length(manifest: Manifest) -> int | None:
     return n
 
 
+@SOURCE_READERS.register("generator")
 def _iter_generator(manifest: Manifest, start: int, stop: int | None):
-    from vero_data.sources.base import generate
-
     g = manifest.source.generator
     n = g.n if stop is None else min(g.n, stop)
     for i, s in generate(g.name, n, g.seed, g.params, split=manifest.split, start=start):
@@ -102,6 +106,11 @@ def _parquet_file(manifest: Manifest, path: str):
         return pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as e:
         raise _unreadable(manifest, path, e) from None
+
+
+@SOURCE_READERS.register("files")
+def _iter_joined_files(manifest: Manifest, start: int, stop: int | None):
+    return joined(manifest, _iter_files(manifest, start, stop))
 
 
 def _iter_files(manifest: Manifest, start: int = 0, stop: int | None = None
@@ -192,6 +201,11 @@ def _iter_jsonl(manifest: Manifest, paths: list[str]) -> Iterator[tuple[int, dic
                         row[FILE_KEY] = p
                 yield idx, row
                 idx += 1
+
+
+@SOURCE_READERS.register("hub")
+def _iter_joined_hub(manifest: Manifest, start: int, stop: int | None):
+    return joined(manifest, _iter_hub(manifest, start, stop))
 
 
 def _iter_hub(manifest: Manifest, start: int, stop: int | None):

@@ -19,8 +19,9 @@ _WS = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]")
 
 
-def normalise_text(s: str) -> str:
-    """Key used by exact/perceptual dedup: NFKC, lower-case, punctuation dropped, whitespace collapsed."""
+def dedup_key(s: str) -> str:
+    """The text exact and perceptual dedup compare: NFKC, lower-case, punctuation dropped, whitespace collapsed
+    (not the reward's ``rewards.normalize_text``, which also strips accents, articles and thousands separators)."""
     s = unicodedata.normalize("NFKC", s).lower()
     return _WS.sub(" ", _PUNCT.sub(" ", s)).strip()
 
@@ -134,6 +135,6 @@ class ValidateStage(RowStage):
         row["_height"] = [i.height for i in infos]
         row["_pixels"] = sum(i.width * i.height for i in infos)
         row["_question_text"] = str(extra.get("question", ""))
-        row["_question"] = normalise_text(str(extra.get("question") or prompt[-1]["content"]))
-        row["_answer_norm"] = normalise_text(answer)
+        row["_question"] = dedup_key(str(extra.get("question") or prompt[-1]["content"]))
+        row["_answer_norm"] = dedup_key(answer)
         return row

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vero_train.models.prompts import VERO_SYSTEM_PROMPT, format_response
+from vero_train.models.warmup import warmup_sft
 
 log = logging.getLogger(__name__)
 
@@ -276,8 +277,6 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0, warmup_steps: int = 0, 
         max_new_tokens=256,
     )
     if warmup_steps > 0:
-        from vero_train.models.warmup import warmup_sft
-
         model = warmup_sft(model, processor, steps=warmup_steps, seed=seed)
     model.save_pretrained(out)
     processor.save_pretrained(out)

@@ -33,7 +33,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from vero_train.models.prompts import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN
+from vero_train.models.chat import messages_from_row
+from vero_train.models.prompts import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, VERO_SYSTEM_PROMPT
 
 log = logging.getLogger(__name__)
 _WS = re.compile(r"\s+")
@@ -141,9 +142,7 @@ def warmup_examples(n: int, seed: int = 0, generators: tuple[str, ...] | dict[st
     """
     import pyarrow.parquet as pq
 
-    from vero_train.models.backends import messages_from_row
-    from vero_train.models.prompts import VERO_SYSTEM_PROMPT
-    from vero_train.passk import make_demo_input
+    from vero_data.api import generate_to_dir  # polars and the build stages: only when examples are made
 
     mix = WARMUP_MIX if generators is None else (
         dict(generators) if isinstance(generators, dict) else dict.fromkeys(generators, 1.0))
@@ -154,16 +153,15 @@ def warmup_examples(n: int, seed: int = 0, generators: tuple[str, ...] | dict[st
     with tempfile.TemporaryDirectory() as tmp:
         for g, c in counts.items():
             # seed + 1000: keep warm-up rows apart from the demo rows the filter is shown on
-            d = make_demo_input(Path(tmp) / g, rows=c, seed=seed + 1000, generators=(g,))
-            for f in sorted((d / "data").glob("*.parquet")):
-                for row in pq.read_table(f).to_pylist():
-                    messages, images = messages_from_row(row, sp)
-                    # Arrow needs one content type: every content becomes a list of parts
-                    messages = [{"role": m["role"], "content": _parts(m["content"])} for m in messages]
-                    completion = completion_for_row(row)
-                    out.append({"prompt": messages,
-                                "completion": [{"role": "assistant", "content": _parts(completion)}],
-                                "images": images})
+            shard = generate_to_dir(g, c, seed + 1000, Path(tmp) / g, split="train")["path"]
+            for row in pq.read_table(shard).to_pylist():
+                messages, images = messages_from_row(row, sp)
+                # Arrow needs one content type: every content becomes a list of parts
+                messages = [{"role": m["role"], "content": _parts(m["content"])} for m in messages]
+                completion = completion_for_row(row)
+                out.append({"prompt": messages,
+                            "completion": [{"role": "assistant", "content": _parts(completion)}],
+                            "images": images})
     rng.shuffle(out)
     return out[:n]
 

@@ -69,5 +69,5 @@ def test_transformers_backend_n_completions_deterministic(tiny_model_dir):
 def test_unknown_backend_suggests():
     from vero_data.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="did you mean 'vllm'"):
+    with pytest.raises(ConfigError, match="Did you mean 'vllm'"):
         get_backend("vlm", "tiny")

@@ -17,18 +17,18 @@ from vero_data.sources.generators import (  # noqa: F401  (imported so their gen
     ui,
 )
 from vero_data.sources.generators.captions import satisfying_response  # noqa: E402
-from vero_data.sources.generators.catalog import (  # noqa: E402
-    bench_generators,
-    gallery_examples,
-    generator_table,
-    render_gallery,
-)
 from vero_data.sources.generators.corrupt import (  # noqa: E402
     brightness_shift,
     jpeg_reencode,
     near_duplicates,
     slight_resize,
     truncated_image_bytes,
+)
+from vero_data.sources.generators.gallery import (  # noqa: E402
+    bench_generators,
+    gallery_examples,
+    generator_table,
+    render_gallery,
 )
 from vero_data.sources.generators.heldout import HeldOutLeak, check_disjoint  # noqa: E402
 

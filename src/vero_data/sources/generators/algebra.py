@@ -41,7 +41,7 @@ def _equation(rng: random.Random, kind: str, m: int) -> tuple[str, str, int]:
     return f"{a}(x {_signed(b)}) = {a * (x + b)}", "Solve the equation shown in the image for x.", x
 
 
-@register_generator("equation", "stem", ["numeric", "multiple_choice"], difficulty="mixed")
+@register_generator("equation", "stem", ["numeric", "multiple_choice"], difficulty="mixed", levels=EQUATION_LEVELS)
 def equation(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """An arithmetic expression or a linear equation on a whiteboard; integer answers, some as lettered choices."""
     level = pick_level(rng, params)
@@ -71,7 +71,7 @@ PLOT_LEVELS = {
 }
 
 
-@register_generator("function_plot", "stem", ["numeric"], difficulty="mixed")
+@register_generator("function_plot", "stem", ["numeric"], difficulty="mixed", levels=PLOT_LEVELS)
 def function_plot(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """A line or parabola on a labelled grid; read an intercept, slope, vertex or value (relative tolerance)."""
     level = pick_level(rng, params)

@@ -59,7 +59,8 @@ CAPTION_LEVELS = {
 
 
 @register_generator("scene_caption", "captioning_if", ["instruction_following", "instruction_following_llm_judge",
-                                                       "llm_judge"], difficulty="mixed", judge_rate=0.25, blend_rate=0.25)
+                                                       "llm_judge"], difficulty="mixed", judge_rate=0.25, blend_rate=0.25,
+                    levels=CAPTION_LEVELS)
 def scene_caption(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """Describe a scene of coloured shapes: judged against a reference caption, or rule-checked for true colours/shapes."""
     level = pick_level(rng, params)
@@ -155,7 +156,8 @@ IF_LEVELS = {
 }
 
 
-@register_generator("constrained_description", "captioning_if", ["instruction_following"], difficulty="mixed")
+@register_generator("constrained_description", "captioning_if", ["instruction_following"], difficulty="mixed",
+                    levels=IF_LEVELS)
 def constrained_description(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """Describe a scene under checkable constraints (word range, required/forbidden words, bullets, JSON, title…)."""
     level = pick_level(rng, params)

@@ -88,7 +88,7 @@ BAR_LEVELS = {
 }
 
 
-@register_generator("bar_chart", "chart_ocr", ["numeric", "string_match"], difficulty="mixed")
+@register_generator("bar_chart", "chart_ocr", ["numeric", "string_match"], difficulty="mixed", levels=BAR_LEVELS)
 def bar_chart(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """Vertical bar chart; read a value, the max/min bar, a difference or a ratio."""
     level = pick_level(rng, params)
@@ -131,7 +131,7 @@ LINE_LEVELS = {
 }
 
 
-@register_generator("line_chart", "chart_ocr", ["numeric", "string_match"], difficulty="mixed")
+@register_generator("line_chart", "chart_ocr", ["numeric", "string_match"], difficulty="mixed", levels=LINE_LEVELS)
 def line_chart(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """Yearly line chart; read a year's value, the peak/trough year, or a change between years."""
     level = pick_level(rng, params)
@@ -197,7 +197,7 @@ def _percentages(rng: random.Random, n: int) -> list[int]:
             return parts
 
 
-@register_generator("pie_chart", "chart_ocr", ["numeric", "string_match"], difficulty="mixed")
+@register_generator("pie_chart", "chart_ocr", ["numeric", "string_match"], difficulty="mixed", levels=PIE_LEVELS)
 def pie_chart(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """Pie chart with percentage labels (on slices, or in a legend for hard rows); shares, sums, largest slice."""
     level = pick_level(rng, params)

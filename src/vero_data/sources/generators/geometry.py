@@ -116,7 +116,7 @@ FIGURES = {"rectangle": _rectangle, "triangle_angle": _triangle_angle, "right_tr
            "circle": _circle, "trapezoid": _trapezoid}
 
 
-@register_generator("geometry", "stem", ["numeric", "multiple_choice"], difficulty="mixed")
+@register_generator("geometry", "stem", ["numeric", "multiple_choice"], difficulty="mixed", levels=GEOMETRY_LEVELS)
 def geometry(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """A labelled figure (rectangle, triangle, circle, trapezoid); compute an angle, length, area or perimeter."""
     level = pick_level(rng, params)

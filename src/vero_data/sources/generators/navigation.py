@@ -61,7 +61,7 @@ def _bfs(links, start):
     return prev
 
 
-@register_generator("maze_route", "spatial_action", ["number_list"], difficulty="mixed")
+@register_generator("maze_route", "spatial_action", ["number_list"], difficulty="mixed", levels=MAZE_LEVELS)
 def maze_route(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """A maze from S to G with numbered cells; list the numbers on the route in the order they are passed."""
     level = pick_level(rng, params)
@@ -140,7 +140,7 @@ def _picture(rng: random.Random, w: int, h: int) -> Image.Image:
     return img
 
 
-@register_generator("jigsaw", "spatial_action", ["number_list"], difficulty="mixed")
+@register_generator("jigsaw", "spatial_action", ["number_list"], difficulty="mixed", levels=JIGSAW_LEVELS)
 def jigsaw(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """A picture cut into numbered, shuffled tiles; give the tile numbers that rebuild it in reading order."""
     level = pick_level(rng, params)
@@ -198,7 +198,8 @@ def _relation(a, b) -> str | None:
     return None
 
 
-@register_generator("relative_position", "spatial_action", ["multiple_choice", "string_match"], difficulty="mixed")
+@register_generator("relative_position", "spatial_action", ["multiple_choice", "string_match"], difficulty="mixed",
+                    levels=RELATIVE_LEVELS)
 def relative_position(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """Coloured shapes; say where one is relative to another, or which one is leftmost/topmost."""
     level = pick_level(rng, params)

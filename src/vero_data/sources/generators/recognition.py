@@ -37,7 +37,7 @@ SHAPE_LEVELS = {
 
 
 @register_generator("shape_colour", "knowledge", ["multiple_choice", "list_string_match", "string_match"],
-                    difficulty="mixed", yes_no_rate=0.05, synonyms=False)
+                    difficulty="mixed", levels=SHAPE_LEVELS, yes_no_rate=0.05, synonyms=False)
 def shape_colour(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """Name the shape of a coloured object or the colour of a shape; rare yes/no presence questions."""
     level = pick_level(rng, params)
@@ -177,7 +177,7 @@ OBJECT_LEVELS = {
 
 
 @register_generator("object_icons", "knowledge", ["list_string_match", "multiple_choice"], difficulty="mixed",
-                    synonyms=False)
+                    synonyms=False, levels=OBJECT_LEVELS)
 def object_icons(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """Simple drawn objects (house, car, fish…); name the framed one, answered with any accepted synonym."""
     level = pick_level(rng, params)

@@ -55,7 +55,7 @@ COUNT_LEVELS = {
 }
 
 
-@register_generator("counting", "grounding_counting_search", ["counting"], difficulty="mixed")
+@register_generator("counting", "grounding_counting_search", ["counting"], difficulty="mixed", levels=COUNT_LEVELS)
 def counting(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """Count objects of a colour and/or shape among near-miss distractors; the answer is a bare integer."""
     level = pick_level(rng, params)
@@ -79,7 +79,8 @@ GROUND_LEVELS = {
 }
 
 
-@register_generator("referring_boxes", "grounding_counting_search", ["grounding"], difficulty="mixed")
+@register_generator("referring_boxes", "grounding_counting_search", ["grounding"], difficulty="mixed",
+                    levels=GROUND_LEVELS)
 def referring_boxes(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """Box every object matching a referring expression; gold is a list of absolute-pixel ``bbox_2d`` items."""
     level = pick_level(rng, params)
@@ -106,7 +107,7 @@ SEARCH_LEVELS = {
 CODE_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
 
-@register_generator("visual_search", "grounding_counting_search", ["search"], difficulty="mixed")
+@register_generator("visual_search", "grounding_counting_search", ["search"], difficulty="mixed", levels=SEARCH_LEVELS)
 def visual_search(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """A large cluttered canvas of small labelled shapes; find the one described and read its code."""
     level = pick_level(rng, params)

@@ -27,7 +27,7 @@ TABLE_LEVELS = {
 }
 
 
-@register_generator("table_lookup", "chart_ocr", ["numeric", "string_match"], difficulty="mixed")
+@register_generator("table_lookup", "chart_ocr", ["numeric", "string_match"], difficulty="mixed", levels=TABLE_LEVELS)
 def table_lookup(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """A rendered grid table; look up a cell, sum a row, or name the row with a column's maximum."""
     level = pick_level(rng, params)
@@ -88,7 +88,7 @@ def _ink(rng: random.Random, contrast: float) -> tuple[int, int, int]:
     return (g + rng.randint(0, 10), g + rng.randint(0, 10), g + rng.randint(0, 10))
 
 
-@register_generator("text_reading", "chart_ocr", ["string_match"], difficulty="mixed")
+@register_generator("text_reading", "chart_ocr", ["string_match"], difficulty="mixed", levels=TEXT_LEVELS)
 def text_reading(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """A notice or a receipt rendered as an image; read a word on a given line, a code, or the receipt total."""
     level = pick_level(rng, params)

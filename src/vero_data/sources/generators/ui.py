@@ -147,7 +147,7 @@ def _goal(rng: random.Random, el: UIElement, page_lang: list[str]) -> tuple[str,
     return f"Press the {el.label} button.", "CLICK", "None"
 
 
-@register_generator("web_action", "spatial_action", ["web_action"], difficulty="mixed")
+@register_generator("web_action", "spatial_action", ["web_action"], difficulty="mixed", levels=UI_LEVELS)
 def web_action(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """A web page with numbered marks on its elements and a task; answer the next action as ACTION/MARK/VALUE JSON."""
     level = pick_level(rng, params)
@@ -171,7 +171,7 @@ def web_action(rng: random.Random, params: dict[str, Any]) -> RawSample:
                      extra_info={"difficulty": level, "target": target.description, "n_elements": len(els)})
 
 
-@register_generator("ui_click", "grounding_counting_search", ["clicking"], difficulty="mixed")
+@register_generator("ui_click", "grounding_counting_search", ["clicking"], difficulty="mixed", levels=UI_LEVELS)
 def ui_click(rng: random.Random, params: dict[str, Any]) -> RawSample:
     """A web page screenshot; click a described element (gold: its box; a response gives a point inside it)."""
     level = pick_level(rng, params)

@@ -2,17 +2,28 @@
 
 ``transformers`` (CPU or GPU, ``generate`` with ``num_return_sequences``), ``openai`` (any OpenAI-compatible
 chat-completions server, stdlib HTTP) and ``vllm`` (offline ``LLM.chat`` with ``SamplingParams(n=…)``).
-Importing this module is cheap; each backend imports its heavy dependency when constructed.
+Importing this module is cheap: :data:`BACKENDS` holds lazy ``"module:Class"`` entries, and each backend imports its
+heavy dependency when constructed. The request types live in :mod:`vero_train.models.chat`.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+import inspect
+from typing import Any
 
+from vero_data.errors import ConfigError
+from vero_data.registry import Registry
+from vero_train.models.chat import (
+    ChatRequest,
+    Completion,
+    GenerationBackend,
+    SamplingConfig,
+    check_model_path,
+    messages_from_row,
+    request_from_row,
+)
 from vero_train.models.prompts import VERO_SYSTEM_PROMPT
+from vero_train.models.tiny import resolve_model
 
 __all__ = [
     "BACKENDS",
@@ -24,67 +35,20 @@ __all__ = [
     "check_model_path",
     "get_backend",
     "messages_from_row",
+    "request_from_row",
 ]
 
-IMAGE_PLACEHOLDER = "<image>"
-
-
-@dataclass
-class SamplingConfig:
-    """Sampling parameters shared by every backend (paper rollouts: temperature 1.0, top_p 1.0, n = 8)."""
-
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int | None = None
-    max_tokens: int = 512
-    seed: int = 0
-    presence_penalty: float = 0.0
-
-    def key(self) -> str:
-        """A stable string for cache keys."""
-        return json.dumps(asdict(self), sort_keys=True)
-
-
-@dataclass
-class ChatRequest:
-    """One prompt: OpenAI-style ``messages`` (content = str or parts) and its images in placeholder order.
-
-    Images may be given as anything :func:`decode_image` takes (eval passes a benchmark doc's bytes or PIL images);
-    they are held decoded, so every backend sends the model the pixels build, filter and train see. An image that
-    does not decode raises ``RowError`` here.
-    """
-
-    id: str
-    messages: list[dict]
-    images: list = field(default_factory=list)
-
-    def __post_init__(self):
-        self.images = [decode_image(x) for x in self.images]  # a decoded RGB image comes back as it is
-
-
-@dataclass
-class Completion:
-    text: str
-    n_tokens: int
-    finish_reason: str  # "stop" | "length"
-
-
-class GenerationBackend(Protocol):
-    def generate(self, requests: list[ChatRequest], n: int, sampling: SamplingConfig) -> list[list[Completion]]:
-        """``n`` completions per request, in request order."""
-        ...
-
-
-BACKENDS = ("transformers", "openai", "vllm")
+BACKENDS: Registry[type] = Registry("backend")
+BACKENDS.register_lazy("transformers", "vero_train.models.backends.hf:TransformersBackend")
+BACKENDS.register_lazy("openai", "vero_train.models.backends.openai_http:OpenAIBackend")
+BACKENDS.register_lazy("vllm", "vero_train.models.backends.vllm:VLLMBackend")
+# a served model is named as the server knows it; every other backend loads a path, so `tiny` is resolved first
+_SERVED = {"openai"}
 
 
 def _known_options(cls: type, kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """``kwargs`` if ``cls`` takes them all (or takes ``**kwargs``), else a ConfigError naming the unknown ones and
     listing the backend's options, instead of a TypeError traceback."""
-    import inspect
-
-    from vero_data.errors import ConfigError
-
     params = inspect.signature(cls.__init__).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return kwargs
@@ -101,130 +65,10 @@ def get_backend(kind: str, model: str, **kwargs: Any) -> GenerationBackend:
     """Construct a backend by name.
 
     Args:
-        kind: ``transformers``, ``openai`` or ``vllm``.
+        kind: ``transformers``, ``openai`` or ``vllm`` (:data:`BACKENDS`), or ``pkg.module:Class``.
         model: HF id, local path or ``tiny`` (resolved with ``vero_train.models.resolve_model``); for ``openai``
             the model name the server knows.
         **kwargs: backend options (``device``, ``batch_size``; ``base_url``, ``concurrency``; ``tensor_parallel_size``…).
     """
-    from vero_train.models.tiny import resolve_model
-
-    if kind == "transformers":
-        from vero_train.models.backends.hf import TransformersBackend
-
-        return TransformersBackend(resolve_model(model), **_known_options(TransformersBackend, kind, kwargs))
-    if kind == "openai":
-        from vero_train.models.backends.openai_http import OpenAIBackend
-
-        return OpenAIBackend(model, **_known_options(OpenAIBackend, kind, kwargs))
-    if kind == "vllm":
-        from vero_train.models.backends.vllm import VLLMBackend
-
-        return VLLMBackend(resolve_model(model), **_known_options(VLLMBackend, kind, kwargs))
-    import difflib
-
-    close = difflib.get_close_matches(kind, BACKENDS, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    from vero_data.errors import ConfigError
-
-    raise ConfigError(f"unknown backend {kind!r}{hint}; available: {', '.join(BACKENDS)}")
-
-
-def check_model_path(model: str) -> None:
-    """Fail in one line when ``model`` is a local path that holds no saved model (transformers would say only
-    "Unrecognized processing class"); a missing path-like name is left to ``require_hub``, hub ids pass."""
-    from vero_data.errors import ConfigError
-
-    if os.path.isfile(model):
-        raise ConfigError(f"model {model} is a file; expected a model directory (with config.json) or a hub id")
-    if os.path.isdir(model) and not os.path.isfile(os.path.join(model, "config.json")):
-        raise ConfigError(f"model directory {model} has no config.json: not a saved model "
-                          "(save_pretrained output, `tiny` or a hub id expected)")
-
-
-def fill_image_parts(req: ChatRequest, part_for) -> list[dict]:
-    """The request's messages with each ``{"type": "image"}`` part replaced by ``part_for(image)``, images in order
-    (every backend's wire format differs only in that part)."""
-    images = iter(req.images)
-    out = []
-    for m in req.messages:
-        c = m["content"]
-        if isinstance(c, list):
-            c = [part_for(next(images)) if p.get("type") == "image" else p for p in c]
-        out.append({"role": m["role"], "content": c})
-    return out
-
-
-def split_placeholders(text: str) -> list[dict]:
-    """``"<image>What is x?"`` → ``[{"type": "image"}, {"type": "text", "text": "What is x?"}]``."""
-    parts: list[dict] = []
-    chunks = text.split(IMAGE_PLACEHOLDER)
-    for i, chunk in enumerate(chunks):
-        if i > 0:
-            parts.append({"type": "image"})
-        if chunk:
-            parts.append({"type": "text", "text": chunk})
-    return parts
-
-
-def decode_image(img: Any):
-    """RGB PIL image from a PIL image, bytes, an HF ``{"bytes", "path"}`` dict or a path, decoded now (a truncated
-    file fails here, on its row, not later inside a batched generate) by ``vero_data.images.decode_rgb``: the one
-    decode of build, filter, train and eval (EXIF orientation, 16-bit grey scaled, transparency on white).
-
-    Raises:
-        RowError: ``undecodable_image``, ``empty_image``, ``decompression_bomb`` or ``missing_image``.
-    """
-    from vero_data.images import decode_rgb
-
-    return decode_rgb(img)
-
-
-def messages_from_row(row: dict, system_prompt: str | None = VERO_SYSTEM_PROMPT) -> tuple[list[dict], list]:
-    """Canonical row (vero_data.schema) → chat messages + decoded PIL images.
-
-    ``<image>`` placeholders become ``{"type": "image"}`` parts (text-only turns stay strings). ``system_prompt``
-    is prepended unless the row already has a system turn; pass None to use the model's own default.
-
-    Raises:
-        RowError: ``bad_prompt``, ``bad_image`` (detail names the image index) or ``image_count_mismatch``, so a
-            caller can quarantine the row instead of stopping a long run.
-    """
-    from vero_data.errors import RowError
-
-    messages: list[dict] = []
-    prompt = row.get("prompt")
-    if isinstance(prompt, str):
-        try:
-            prompt = json.loads(prompt) if prompt.lstrip().startswith("[") else [{"role": "user", "content": prompt}]
-        except ValueError as e:
-            raise RowError("bad_prompt", f"row {row.get('id')}: prompt is not valid JSON ({e})", "prompt") from e
-    if not isinstance(prompt, list) or not prompt or not all(
-            isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str | list)
-            for m in prompt):
-        raise RowError("bad_prompt", f"row {row.get('id')}: prompt is not a non-empty list of {{role, content}} "
-                                     "messages", "prompt")
-    if system_prompt is not None and not any(m["role"] == "system" for m in prompt):
-        messages.append({"role": "system", "content": system_prompt})
-    for m in prompt:
-        content = m["content"]
-        if isinstance(content, str) and IMAGE_PLACEHOLDER in content:
-            messages.append({"role": m["role"], "content": split_placeholders(content)})
-        else:
-            messages.append({"role": m["role"], "content": content})
-    images = []
-    for i, x in enumerate(row.get("images") or []):
-        try:
-            images.append(decode_image(x))
-        except RowError as e:  # decode_rgb's reason (undecodable_image, decompression_bomb…) goes in the detail
-            raise RowError("bad_image", f"row {row.get('id')}: image {i} cannot be decoded ({e.reason}: {e.detail})",
-                           "images") from e
-    n_ph = sum(1 for m in messages if isinstance(m["content"], list) for p in m["content"] if p["type"] == "image")
-    if n_ph != len(images):
-        raise RowError("image_count_mismatch",
-                       f"row {row.get('id')}: {n_ph} <image> placeholders but {len(images)} images", "images")
-    return messages, images
-
-
-def request_from_row(row: dict, system_prompt: str | None = VERO_SYSTEM_PROMPT) -> ChatRequest:
-    messages, images = messages_from_row(row, system_prompt)
-    return ChatRequest(id=row["id"], messages=messages, images=images)
+    cls = BACKENDS.get(kind)  # an unknown name fails here with a did-you-mean; a dotted path is imported
+    return cls(model if kind in _SERVED else resolve_model(model), **_known_options(cls, kind, kwargs))

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from vero_train.models.backends import ChatRequest, Completion, SamplingConfig, fill_image_parts
+from vero_train.models.chat import ChatRequest, Completion, SamplingConfig, fill_image_parts
 
 log = logging.getLogger(__name__)
 

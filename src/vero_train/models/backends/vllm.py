@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from vero_data.hub import require_hub
-from vero_train.models.backends import ChatRequest, Completion, SamplingConfig, check_model_path, fill_image_parts
+from vero_train.models.chat import ChatRequest, Completion, SamplingConfig, check_model_path, fill_image_parts
 from vero_train.models.prompts import escape_messages, special_tokens
 
 log = logging.getLogger(__name__)

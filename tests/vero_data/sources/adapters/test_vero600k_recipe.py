@@ -1,4 +1,4 @@
-"""The vero600k recipe: 59 slots matching the paper's Table A1, every adapter registered; the catalogue."""
+"""The vero600k recipe: 59 slots matching the paper's Table A1, every adapter registered; the source listing."""
 
 import json
 from collections import Counter
@@ -10,7 +10,7 @@ import vero_data.sources.adapters  # noqa: F401
 from vero_data.manifest import load_manifest, load_recipe, recipe_manifests
 from vero_data.paths import manifests_dir
 from vero_data.sources.base import ADAPTERS
-from vero_data.sources.catalogue import plan, sources_table
+from vero_data.sources.listing import plan, sources_table
 
 SPEC = Path("/work/shared/spec/sources_upstream.json")
 # Table A1 (paper arXiv 2604.04917v3): sources and retained rows per category.

@@ -1,4 +1,5 @@
-"""What the CLI and the build report show about generators: a table, an HTML gallery and a throughput benchmark."""
+"""What the CLI and the build report show about the registered generators: a table, an HTML gallery of examples and
+a rows-per-second benchmark."""
 
 from __future__ import annotations
 
@@ -13,42 +14,7 @@ from PIL import Image
 from vero_data.images import decode_rgb
 from vero_data.schema import answer_to_string, format_choices
 from vero_data.sources.base import GENERATORS, generate
-from vero_data.sources.generators import (
-    algebra,
-    captions,
-    charts,
-    geometry,
-    navigation,
-    recognition,
-    scenes,
-    tables_text,
-    ui,
-)
 from vero_data.sources.generators.common import LEVELS
-
-# generator → its per-level knob table (what `difficulty: easy|medium|hard` sets; each knob can be overridden in params)
-KNOB_TABLES: dict[str, dict[str, dict[str, Any]]] = {
-    "bar_chart": charts.BAR_LEVELS,
-    "line_chart": charts.LINE_LEVELS,
-    "pie_chart": charts.PIE_LEVELS,
-    "table_lookup": tables_text.TABLE_LEVELS,
-    "text_reading": tables_text.TEXT_LEVELS,
-    "geometry": geometry.GEOMETRY_LEVELS,
-    "equation": algebra.EQUATION_LEVELS,
-    "function_plot": algebra.PLOT_LEVELS,
-    "maze_route": navigation.MAZE_LEVELS,
-    "jigsaw": navigation.JIGSAW_LEVELS,
-    "relative_position": navigation.RELATIVE_LEVELS,
-    "web_action": ui.UI_LEVELS,
-    "ui_click": ui.UI_LEVELS,
-    "shape_colour": recognition.SHAPE_LEVELS,
-    "object_icons": recognition.OBJECT_LEVELS,
-    "counting": scenes.COUNT_LEVELS,
-    "referring_boxes": scenes.GROUND_LEVELS,
-    "visual_search": scenes.SEARCH_LEVELS,
-    "scene_caption": captions.CAPTION_LEVELS,
-    "constrained_description": captions.IF_LEVELS,
-}
 
 
 def _jsonable(v: Any) -> Any:
@@ -63,7 +29,7 @@ def generator_table() -> list[dict[str, Any]]:
     """One dict per registered generator: name, category, reward_types, description, defaults and difficulty knobs."""
     out = []
     for name, info in GENERATORS.items():
-        levels = KNOB_TABLES.get(name, {})
+        levels = info.levels
         out.append({
             "name": name,
             "category": info.category,
@@ -134,7 +100,7 @@ def gallery_examples(per_generator: int = 3, seed: int = 0, names: list[str] | N
         info = GENERATORS.get(name)
         rows = []
         for j in range(per_generator):
-            level = LEVELS[j % len(LEVELS)] if name in KNOB_TABLES else "mixed"
+            level = LEVELS[j % len(LEVELS)] if info.levels else "mixed"
             _, s = next(generate(name, j + 1, seed=seed, params={"difficulty": level}, start=j))
             rows.append({"images": s.images, "question": s.question, "answer": s.answer, "choices": s.choices,
                          "reward_type": s.reward_type, "difficulty": s.extra_info.get("difficulty"),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from vero_data import bench
+from vero_data import build_bench
 from vero_data.cli import app
 
 runner = CliRunner()
@@ -22,7 +22,7 @@ runner = CliRunner()
 
 def _ours(pid: int | None = None) -> set[Path]:
     """Temp folders of the bench run by process ``pid`` (default: this one); other processes' runs are not ours."""
-    return set(Path(tempfile.gettempdir()).glob(f"{bench._TMP_PREFIX}{pid or os.getpid()}-*"))
+    return set(Path(tempfile.gettempdir()).glob(f"{build_bench._TMP_PREFIX}{pid or os.getpid()}-*"))
 
 
 def test_small_run_prints_json_and_removes_its_temp_folder():
@@ -35,7 +35,7 @@ def test_small_run_prints_json_and_removes_its_temp_folder():
 
 
 def test_not_enough_disk_is_refused_before_anything_is_written(tmp_path, monkeypatch):
-    monkeypatch.setattr(bench, "BYTES_PER_IMAGE", 10**15)
+    monkeypatch.setattr(build_bench, "BYTES_PER_IMAGE", 10**15)
     r = runner.invoke(app, ["bench", "build", "--n", "10", "--out", str(tmp_path / "w")])
     assert r.exit_code == 1 and "lower --n or pass --out on a larger disk" in r.output
     assert not (tmp_path / "w").exists()
@@ -44,11 +44,11 @@ def test_not_enough_disk_is_refused_before_anything_is_written(tmp_path, monkeyp
 def test_stale_folder_of_a_dead_run_is_swept():
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = Path(tempfile.mkdtemp(prefix=f"{bench._TMP_PREFIX}{dead.pid}-"))
+    stale = Path(tempfile.mkdtemp(prefix=f"{build_bench._TMP_PREFIX}{dead.pid}-"))
     (stale / "x").write_bytes(b"x")
-    live = Path(tempfile.mkdtemp(prefix=f"{bench._TMP_PREFIX}{os.getpid()}-"))
+    live = Path(tempfile.mkdtemp(prefix=f"{build_bench._TMP_PREFIX}{os.getpid()}-"))
     try:
-        assert stale in bench._sweep_stale_temp_dirs()
+        assert stale in build_bench._sweep_stale_temp_dirs()
         assert not stale.exists() and live.exists()
     finally:
         live.rmdir()

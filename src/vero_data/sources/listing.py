@@ -1,4 +1,5 @@
-"""The source catalogue: a table of manifests for ``vero data sources`` and a no-download plan for ``--dry-run``."""
+"""Listing sources without reading them: a table of manifests for ``vero data sources`` and the no-download plan
+of ``vero data build --dry-run``."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from vero_data.errors import RegistryError
 from vero_data.manifest import Manifest, Recipe, recipe_manifests
+from vero_data.sources import ADAPTERS, load_plugins
 
 RELEASED_HINT = (
     "no public upstream copy: read its rows from the released Vero-600K instead "
@@ -63,9 +65,6 @@ def plan(recipe: Recipe) -> list[dict[str, Any]]:
     source cannot be read and what to use instead, or an unresolved adapter's error). ``ok`` is False for
     either problem.
     """
-    from vero_data.sources import load_plugins
-    from vero_data.sources.base import ADAPTERS
-
     load_plugins()
     out = []
     for m in recipe_manifests(recipe):
