@@ -51,15 +51,20 @@ def eval_run(
         return
     if benchmark:  # lmms-eval habit: `--tasks a,b`
         benchmark = [part.strip() for b in benchmark for part in b.split(",") if part.strip()]
+    from vero_data.errors import VeroError
+
     if not suite and benchmark:  # `--tasks` alone names what to run
-        suite = _suite_holding(benchmark)
+        from vero_data.benchmarks.selection import suite_holding
+
+        try:
+            suite = suite_holding(benchmark)
+        except VeroError as e:
+            _fail(e)
     if not suite or not model:
         _console().print(ctx.get_help())
         if suite or model:
             _fail(ValueError("vero eval needs both --suite and --model"))
         raise typer.Exit(0)
-    from vero_data.errors import VeroError
-
     try:
         from vero_train.evaluate import EvalConfig, run_eval
 
@@ -78,22 +83,6 @@ def eval_run(
         emit_json(res)
     else:
         _print_summary(res, cfg.out)
-
-
-def _suite_holding(benchmarks: list[str]) -> str:
-    """The first of veroeval30, synthetic that holds every named benchmark (the run's results sit in one suite)."""
-    from vero_data.benchmarks import get_suite
-    from vero_data.benchmarks.registry import resolve_benchmarks
-    from vero_data.errors import VeroError
-
-    try:
-        names = set(resolve_benchmarks(benchmarks))
-        for s in ("veroeval30", "synthetic"):
-            if names <= set(get_suite(s).benchmarks):
-                return s
-    except VeroError as e:
-        _fail(e)
-    _fail(ValueError(f"{', '.join(sorted(names))} are not all in one suite: pass --suite"))
 
 
 def _print_summary(res: dict, out: Path) -> None:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vero_data.benchmarks import BenchmarkSpec, get_benchmark, get_suite
+from vero_data.benchmarks import BenchmarkSpec, get_benchmark
 from vero_data.benchmarks.aux_responses import aux_request_id, aux_turn, doc_with_aux, pending_aux, store_aux
 from vero_data.benchmarks.fingerprint import check_samples
 from vero_data.benchmarks.samples import (
@@ -25,6 +25,7 @@ from vero_data.benchmarks.samples import (
     samples_path,
     score_samples,
 )
+from vero_data.benchmarks.selection import run_benchmarks
 from vero_data.errors import ConfigError, SourceUnavailableError, VeroError
 from vero_data.secrets import redact
 from vero_train.models.prompts import VERO_SYSTEM_PROMPT
@@ -203,21 +204,7 @@ def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict
 
     from vero_data.outdir import claim_output
 
-    suite = get_suite(cfg.suite)
-    names = suite.benchmarks
-    if cfg.benchmarks:
-        from vero_data.benchmarks.registry import resolve_benchmarks
-
-        asked = [part.strip() for n in cfg.benchmarks for part in n.split(",") if part.strip()]
-        wanted = {a: resolve_benchmarks([a]) for a in asked}  # as the user wrote it → ours (aliases, groups)
-        outside = [a for a, ns in wanted.items() if not set(ns) & set(names)]
-        if outside:
-            raise ConfigError(f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in suite "
-                              f"'{cfg.suite}' (its benchmarks: {', '.join(names)}); --benchmark picks from the suite")
-        names = [n for n in names if any(n in ns for ns in wanted.values())]
-    if cfg.synthetic_n and not any(get_benchmark(n).synthetic for n in names):
-        raise ConfigError(f"--synthetic-n sizes generated benchmarks (suite 'synthetic'); suite '{cfg.suite}' "
-                          f"runs none ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})")
+    names = run_benchmarks(cfg.suite, cfg.benchmarks, cfg.synthetic_n)
     # A plain rerun resumes (also a killed --overwrite run's samples, kept beside OUT); see vero_data.outdir.
     claim = claim_output(cfg.out, "eval", inputs=[cfg.model], overwrite=cfg.overwrite, resume=not cfg.overwrite,
                          legacy=is_eval_output)
