@@ -81,7 +81,7 @@ def eval_score(
     try:
         judge = None
         if judge_url:
-            from vero_data.benchmarks.judge import BenchmarkJudge
+            from vero_data.benchmarks.judge_client import BenchmarkJudge
 
             judge = BenchmarkJudge(base_url=judge_url, model=judge_model, concurrency=judge_concurrency,
                                    cache_dir=out.parent / ".judge_cache", api_key_env=judge_api_key_env)

@@ -220,7 +220,7 @@ def _run_eval_in(cfg: EvalConfig, names: list[str], rows: dict[str, list[dict]] 
                  final_out: Path) -> dict[str, Any]:
     """The suite proper, writing into ``cfg.out`` (OUT, or its partial sibling under --overwrite)."""
     from vero_data.benchmarks.aggregate import benchmark_score, match_published, published_scores, results_json
-    from vero_data.benchmarks.judge import BenchmarkJudge
+    from vero_data.benchmarks.judge_client import BenchmarkJudge
     from vero_data.benchmarks.report import write_run_reports
 
     for name in names:  # before any generation: one refusal, not a half-run
