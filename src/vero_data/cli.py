@@ -1,7 +1,8 @@
 """`vero`: flags → config → one API call → rich output.
 
 Heavy imports (datasets, torch, sentence-transformers, trl, vllm) happen inside commands, so `vero --help` is fast.
-The model commands (`vero model`, `vero train`, `vero eval`) live in vero_train and are mounted when present.
+The model commands (`vero model`, `vero train`, `vero eval` with a model) live in vero_train and are mounted when
+present; `vero eval`'s model-free subcommands are in vero_data.cli_eval.
 """
 
 from __future__ import annotations
@@ -679,11 +680,15 @@ def _mount_optional() -> None:
         bench_app.command("rewards")(reward_bench)  # the same command as `vero reward bench`, one set of flags
     except ImportError:
         pass
+    from vero_data.cli_eval import eval_app
+
     try:  # by name, not a static import: vero_data never depends on vero_train
         register_train = importlib.import_module("vero_train.cli").register
     except ModuleNotFoundError:
-        return
-    register_train(app, data_app, bench_app)
+        register_train = None
+    if register_train is not None:
+        register_train(app, data_app, bench_app)  # attaches the model run to `vero eval` as well
+    app.add_typer(eval_app, name="eval")  # after the model groups, where `vero --help` has always listed it
 
 
 _mount_optional()

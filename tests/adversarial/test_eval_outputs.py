@@ -30,10 +30,11 @@ class _Interrupt(KeyboardInterrupt):
 
 
 def _count_scoring(monkeypatch, stop_after: int | None = None) -> list[str]:
-    """Wrap the scorer lookup of rescore: record each scored response; raise Ctrl-C after ``stop_after`` of them."""
-    from vero_data.benchmarks import rescore
+    """Wrap the scorer lookup of the scoring path: record each scored response; raise Ctrl-C after ``stop_after`` of
+    them."""
+    from vero_data.benchmarks import score
 
-    real = rescore.scorer_for
+    real = score.scorer_for
     seen: list[str] = []
 
     def scorer_for(spec):
@@ -47,7 +48,7 @@ def _count_scoring(monkeypatch, stop_after: int | None = None) -> list[str]:
 
         return wrapped
 
-    monkeypatch.setattr(rescore, "scorer_for", scorer_for)
+    monkeypatch.setattr(score, "scorer_for", scorer_for)
     return seen
 
 
@@ -79,11 +80,11 @@ def test_interrupted_score_keeps_scored_lines_and_resumes(tmp_path, monkeypatch)
 
 def test_score_cli_streams_each_line_before_the_next_is_scored(tmp_path, monkeypatch):
     """Each scored line is on disk (flushed) before the next case is scored: the file grows line by line."""
-    from vero_data.benchmarks import rescore
+    from vero_data.benchmarks import score
 
     cases = _infovqa_cases(tmp_path / "cases.jsonl", 4)
     out = tmp_path / "scored.jsonl"
-    real = rescore.scorer_for
+    real = score.scorer_for
     sizes: list[int] = []
 
     def scorer_for(spec):
@@ -95,7 +96,7 @@ def test_score_cli_streams_each_line_before_the_next_is_scored(tmp_path, monkeyp
 
         return wrapped
 
-    monkeypatch.setattr(rescore, "scorer_for", scorer_for)
+    monkeypatch.setattr(score, "scorer_for", scorer_for)
     r = runner.invoke(app, ["eval", "score", "--cases", str(cases), "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert sizes == [0, 1, 2, 3]

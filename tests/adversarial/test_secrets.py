@@ -283,7 +283,7 @@ def test_openai_backend_implicit_key_policy(server, other_host, monkeypatch):
 # -------------------------------------------------------------------------------------------------- judge cache
 def test_switching_judge_url_or_model_does_not_reuse_cached_verdicts(tmp_path):
     from vero_data.benchmarks import ScoreContext, score_sample
-    from vero_data.benchmarks.judge import BenchmarkJudge
+    from vero_data.benchmarks.judge_client import BenchmarkJudge
 
     lenient, strict = _serve(strict=False), _serve(strict=True)
     try:

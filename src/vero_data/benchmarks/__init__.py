@@ -35,7 +35,7 @@ __all__ = [
 
 def score_sample(benchmark: str | BenchmarkSpec, doc: dict, response: str, ctx: ScoreContext | None = None) -> dict:
     """All metric values of one response; ``result[spec.metric]`` is the headline per-sample score."""
-    from vero_data.benchmarks.registry import scorer_for
+    from vero_data.benchmarks.score import score_record
 
     spec = benchmark if isinstance(benchmark, BenchmarkSpec) else get_benchmark(benchmark)
-    return scorer_for(spec)(doc, response, ctx or ScoreContext())
+    return score_record(spec, doc, response, ctx or ScoreContext())["metrics"]

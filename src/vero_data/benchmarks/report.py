@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import json
+from pathlib import Path
 from typing import Any
 
 from vero_data.benchmarks.aggregate import AGGREGATION_RULE
@@ -149,3 +151,15 @@ td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px}}.n{{text-align:righ
 <h2>Benchmarks</h2><table><tr><th>benchmark</th><th>task</th><th>category</th><th>metric</th><th>n</th><th>ours</th>
 <th>{pname}</th><th>Δ</th><th>note</th></tr>{rows}</table></body></html>
 """
+
+
+def write_run_reports(out: Path, res: dict[str, Any], model: str) -> None:
+    """Write a run's ``results.json``, ``report.md`` and ``report.html`` in ``out``, and lmms-eval's layout as well:
+    ``out/<sanitised model name>/results.json`` with the HTML report beside it."""
+    (out / "results.json").write_text(json.dumps(res, indent=1, ensure_ascii=False, default=str))
+    (out / "report.md").write_text(markdown_report(res))
+    (out / "report.html").write_text(html_report(res))
+    tag = out / ("".join(c if c.isalnum() or c in "-_." else "__" for c in model.strip("/")) or "model")
+    tag.mkdir(exist_ok=True)
+    (tag / "results.json").write_text((out / "results.json").read_text())
+    (tag / "report.html").write_text((out / "report.html").read_text())

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from vero_data.benchmarks.registry import get_benchmark, scorer_for
+from vero_data.benchmarks.registry import get_benchmark
+from vero_data.benchmarks.score import judge_identity, score_record
 from vero_data.benchmarks.scoring import ScoreContext
 from vero_data.errors import ConfigError
 
@@ -58,26 +59,20 @@ def score_cases(cases: str | Path, out: str | Path, judge: Any = None) -> dict[s
             raise ConfigError(f"{cases}:{i}: benchmark: {e}") from None
         items.append((i, c, spec))
 
-    judge_id = getattr(judge, "identity", type(judge).__name__) if judge is not None else None
-
     def one(item):
         i, c, spec = item
         ctx = ScoreContext(base_dir=base, judge=judge, key=f"{spec.name}:{i}")
         try:
-            metrics = scorer_for(spec)(c["doc"], c["response"], ctx)
+            return {**c, **score_record(spec, c["doc"], c["response"], ctx)}
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
             raise ConfigError(f"{cases}:{i}: doc does not fit {spec.name}'s scorer ({type(e).__name__}: {e}); "
                               f"expected its hub row's fields") from e
-        row = {**c, "score": metrics.get(spec.metric), "metrics": metrics}
-        if spec.needs_judge:
-            row["judge"] = judge_id  # which judge gave the verdict (credentials masked); None = none
-        return row
 
     from vero_data.outdir import OutputLock
 
     lock = OutputLock(out, "eval score").acquire()  # a second run into the same file is refused, naming this one
     try:
-        return _score_items(items, out, one, judge, judge_id)
+        return _score_items(items, out, one, judge)
     finally:
         lock.release()
 
@@ -103,7 +98,8 @@ def _check_replaceable(out: Path) -> None:
                               "`vero eval score` output, so it is not replaced; give another --out or remove it")
 
 
-def _score_items(items: list, out: Path, one, judge: Any, judge_id: Any) -> dict[str, Any]:
+def _score_items(items: list, out: Path, one, judge: Any) -> dict[str, Any]:
+    judge_id = judge_identity(judge)
     # resume: lines of an earlier run with the same case and a score (by the same judge) are kept as they are
     previous = _read_scored(out)
     rows: list[dict | None] = []

@@ -24,7 +24,7 @@ class ScoreContext:
 
     Args:
         base_dir: directory that relative image paths in a row are resolved against.
-        judge: a :class:`vero_data.benchmarks.judge.BenchmarkJudge` for LLM-judged benchmarks (None offline).
+        judge: a :class:`vero_data.benchmarks.judge_client.BenchmarkJudge` for LLM-judged benchmarks (None offline).
         key: a stable per-sample key; seeds the upstream random fallbacks so reruns agree.
     """
 

@@ -9,7 +9,7 @@ import pytest
 from vero_data.benchmarks import ScoreContext, get_benchmark, score_sample
 from vero_data.benchmarks import judge_prompts as P
 from vero_data.benchmarks.aggregate import benchmark_score
-from vero_data.benchmarks.judge import BenchmarkJudge, parse_grade, parse_rating10, parse_verdict  # noqa: F401
+from vero_data.benchmarks.judge_client import BenchmarkJudge, parse_grade, parse_rating10, parse_verdict  # noqa: F401
 from vero_data.benchmarks.judged import MMIF_RULES, mm_mt_bench_turns, parse_mia, parse_simplevqa
 from vero_data.benchmarks.rescore import score_cases
 
