@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from vero_data.errors import ConfigError
+from vero_data.executors import check_executor
 from vero_train.models.backends import SamplingConfig
 from vero_train.models.prompts import VERO_SYSTEM_PROMPT
 
@@ -52,6 +53,10 @@ class PassAtKConfig:
     backend_kwargs: dict[str, Any] = field(default_factory=dict, metadata={
         "help": "backend options (tensor_parallel_size, base_url, concurrency, device, batch_size…)"})
     progress: bool | None = field(default=None, metadata={"help": "progress bar (default: on a terminal)"})
+    executor: str = field(default="local", metadata={
+        "help": "where chunks are sampled: local (this process) or ray (an actor pool, one model replica each)"})
+    ray_address: str | None = field(default=None, metadata={
+        "help": "ray: cluster address (auto, HOST:PORT, ray://HOST:10001; default $RAY_ADDRESS, else a local one)"})
 
     def __post_init__(self):
         self.out = Path(self.out)
@@ -79,6 +84,12 @@ class PassAtKConfig:
             raise ConfigError(f"--pass-threshold must be in (0, 1], got {self.pass_threshold}")
         if not 0 <= self.shard_rank < self.num_shards:
             raise ConfigError(f"need 0 <= --shard-rank < --num-shards, got {self.shard_rank}/{self.num_shards}")
+        check_executor(self.executor)
+        if self.ray_address is not None and self.executor != "ray":
+            raise ConfigError("--ray-address is for --executor ray")
+        if self.executor == "ray" and (self.data_parallel > 1 or self.num_shards > 1 or self.generate_only):
+            raise ConfigError("--executor ray spreads chunks over the cluster itself; drop --data-parallel, "
+                              "--num-shards and --generate-only")
         if self.backend not in ("auto", "vllm", "openai", "transformers"):
             from vero_train.models.backends import get_backend  # raises with a did-you-mean
 

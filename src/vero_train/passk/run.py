@@ -28,6 +28,10 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
     from vero_data.outdir import claim_output
 
     cfg = config or PassAtKConfig(**kwargs)
+    if cfg.executor == "ray":
+        from vero_train.passk.ray_pool import require_ray_backend
+
+        require_ray_backend(cfg)
     if cfg.out.exists() and not cfg.out.is_dir():
         raise ConfigError(f"--out {cfg.out} is an existing file; give a directory")
     t_start = time.perf_counter()
@@ -113,7 +117,12 @@ def _filter_in(cfg: PassAtKConfig, shards: list[InputShard], src_dir: Path | Non
     bad: dict[str, tuple[str, str]] = {}  # row id → (reason, detail): quarantined before sampling
     side: list[dict[str, Any]] = []
     chunks = _chunks(cfg, shards, plan, cache, bad)
-    sampled = _sample_local(cfg, chunks)
+    if cfg.executor == "ray":
+        from vero_train.passk.ray_pool import sample_on_ray
+
+        sampled = sample_on_ray(cfg, chunks)
+    else:
+        sampled = _sample_local(cfg, chunks)
     with progress_bar(cfg.progress) as prog:
         task = prog.add_task(f"pass@{cfg.k}", total=total, rate="")
         for ch, fresh in sampled:
