@@ -101,6 +101,21 @@ def _sample_seed(seed: int, row_id: str, j: int) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}\0{row_id}\0{j}".encode()).digest()[:4], "big")
 
 
+def _llm_item(chunk: int, req, j: int, cfg: PassAtKConfig, specials: tuple[str, ...]) -> dict[str, Any]:
+    """Sample ``j`` of a request as a ``ray.data.llm`` row: the messages in its image-part form (pickled, as Arrow
+    cannot hold text and part-list contents in one column) and sampling parameters with the sample's own seed."""
+    from vero_train.models.backends.vllm import vllm_messages
+
+    messages = [{"role": m["role"], "content": [
+        {"type": "image", "image": p["image_pil"]} if p.get("type") == "image_pil" else p for p in m["content"]]
+        if isinstance(m["content"], list) else m["content"]} for m in vllm_messages(req, specials)]
+    s = cfg.sampling
+    params = {"temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_tokens,
+              "presence_penalty": s.presence_penalty, "seed": _sample_seed(s.seed, req.id, j),
+              **({"top_k": s.top_k} if s.top_k else {})}
+    return {"chunk": chunk, "row_id": req.id, "idx": j, "messages": pickle.dumps(messages), "sampling_params": params}
+
+
 def _engine_kwargs(cfg: PassAtKConfig) -> dict[str, Any]:
     """The vllm backend's options (``--backend-opt``, ``--tensor-parallel-size``) as ``vllm.LLM`` engine kwargs."""
     kw = {"max_model_len": 8192, "gpu_memory_utilization": 0.85, **cfg.backend_kwargs}
@@ -113,11 +128,12 @@ def _engine_kwargs(cfg: PassAtKConfig) -> dict[str, Any]:
 
 def _vllm_results(ray, cfg: PassAtKConfig, jobs: list[Chunk], resources: dict) -> Iterator[ChunkSamples]:
     """The jobs' samples, in job order, from ``ray.data.llm``'s vLLM processor: one engine replica per
-    ``tensor_parallel_size`` GPUs, one request per (row, sample). Rows that cannot be asked are found here, on the
-    driver, before any request is sent."""
+    ``tensor_parallel_size`` GPUs, one request per (row, sample): its vLLM stage returns only a request's first
+    output, so ``n=k`` would lose samples. It reports no finish reason: a sample that used all ``max_tokens`` counts as
+    truncated. Rows that cannot be asked are found here, on the driver, before any request is sent; each chunk goes
+    back as soon as its samples are in, so a killed run keeps what it committed."""
     from transformers import AutoTokenizer
 
-    from vero_train.models.backends.vllm import vllm_messages
     from vero_train.models.prompts import special_tokens
     from vero_train.models.tiny import resolve_model
 
@@ -126,41 +142,33 @@ def _vllm_results(ray, cfg: PassAtKConfig, jobs: list[Chunk], resources: dict) -
     specials = special_tokens(AutoTokenizer.from_pretrained(model))
     engine = _engine_kwargs(cfg)
     replicas = max(1, int(resources.get("GPU", 1)) // int(engine.get("tensor_parallel_size", 1)))
-    s = cfg.sampling
     asked: dict[int, tuple[list[dict], dict]] = {}
     items = []
     for ch in jobs:
         reqs, rows, bad = requests_for(ch.todo, cfg.system_prompt)
         asked[ch.index] = (rows, bad)
-        for req in reqs:
-            messages = [{"role": m["role"], "content": [
-                {"type": "image", "image": p["image_pil"]} if p.get("type") == "image_pil" else p
-                for p in m["content"]] if isinstance(m["content"], list) else m["content"]}
-                for m in vllm_messages(req, specials)]
-            items += [{"chunk": ch.index, "row_id": req.id, "idx": j, "messages": messages, "sampling_params": {
-                "temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_tokens,
-                "seed": _sample_seed(s.seed, req.id, j), **({"top_k": s.top_k} if s.top_k else {})}}
-                for j in range(cfg.k)]
+        items += [_llm_item(ch.index, req, j, cfg, specials) for req in reqs for j in range(cfg.k)]
     processor = ray_llm.build_llm_processor(
         ray_llm.vLLMEngineProcessorConfig(model_source=model, engine_kwargs=engine, concurrency=replicas,
                                           batch_size=cfg.batch_size, has_image=True),
-        preprocess=lambda row: row,
+        preprocess=lambda row: {**row, "messages": pickle.loads(row["messages"])},
         postprocess=lambda row: {"chunk": row["chunk"], "row_id": row["row_id"], "idx": row["idx"],
                                  "text": row["generated_text"], "n_tokens": row["num_generated_tokens"]},
     )
+    ray.data.DataContext.get_current().execution_options.preserve_order = True
+    stream = iter(processor(ray.data.from_items(items)).iter_rows() if items else ())
     got: dict[tuple[int, str], dict[int, tuple[str, int]]] = {}
-    if items:
-        for r in processor(ray.data.from_items(items)).iter_rows():
-            got.setdefault((r["chunk"], r["row_id"]), {})[r["idx"]] = (r["text"], int(r["n_tokens"]))
-    for ch in jobs:
+    for ch in jobs:  # a chunk is yielded (and committed) as soon as its last sample is in
         rows, bad = asked[ch.index]
+        while any(len(got.get((ch.index, r["id"]), ())) < cfg.k for r in rows):
+            o = next(stream)
+            got.setdefault((o["chunk"], o["row_id"]), {})[o["idx"]] = (o["text"], int(o["n_tokens"]))
         out = ChunkSamples(bad=bad)
         for row in rows:
             samples = []
-            for j in range(cfg.k):
-                text, n = got[(ch.index, row["id"])][j]
+            for j, (text, n) in sorted(got.pop((ch.index, row["id"])).items()):
                 sc = score_completion(row, text, cfg.format_score)
-                samples.append((j, text, n, "length" if n >= s.max_tokens else "stop", sc["score"], sc["accuracy"],
+                samples.append((j, text, n, "length" if n >= cfg.max_tokens else "stop", sc["score"], sc["accuracy"],
                                 sc["format"]))
                 out.tokens += n
             out.samples[row["id"]] = samples

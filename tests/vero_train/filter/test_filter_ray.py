@@ -98,3 +98,34 @@ def test_vllm_on_ray_without_ray_llm_names_the_extra(filter_input, tmp_path, mon
     with pytest.raises(MissingDependencyError, match=r"ray\.data\.llm: pip install .*ray\[data,llm\]"):
         filter_pass_at_k(PassAtKConfig(data=str(filter_input), out=tmp_path / "o", backend="vllm", executor="ray"))
     assert not (tmp_path / "o").exists()
+
+
+def test_vllm_on_ray_goes_through_ray_data_llm(ray_cluster, tiny_model_dir, filter_input, tmp_path, monkeypatch):
+    """The ray.data.llm path with a stand-in processor (no vLLM here): one request per sample, each with its own
+    seed and the row's messages, image parts included; samples come back scored and cached per chunk."""
+    import sys
+    import types
+
+    def build_llm_processor(config, preprocess, postprocess):
+        def engine(row):  # runs in a Ray worker: it reports what it was asked through the completion text
+            row = preprocess(row)
+            images = [p["image"] for m in row["messages"] if isinstance(m["content"], list) for p in m["content"]
+                      if p["type"] == "image"]
+            text = (f"<think>seed {row['sampling_params']['seed']} images {[im.size[0] > 0 for im in images]}"
+                    "</think><answer>2</answer>")
+            return postprocess({**row, "generated_text": text, "num_generated_tokens": 3})
+
+        return lambda ds: ds.map(engine)
+
+    fake = types.ModuleType("ray.data.llm")
+    fake.build_llm_processor = build_llm_processor
+    fake.vLLMEngineProcessorConfig = lambda **kw: kw
+    monkeypatch.setitem(sys.modules, "ray.data.llm", fake)
+    out = tmp_path / "o"
+    res = filter_pass_at_k(PassAtKConfig(data=str(filter_input), out=out, model=str(tiny_model_dir), k=2,
+                                         backend="vllm", executor="ray", max_tokens=6, batch_size=2, keep_all=True,
+                                         save_completions=True, progress=False))
+    assert res.generated_rows == 6 and res.tokens == 6 * 2 * 3 and sum(res.histogram.values()) == 6
+    texts = pq.read_table(out / "completions.parquet").column("text").to_pylist()
+    assert len(texts) == 12 and len({t.split(" images")[0] for t in texts}) == 12  # a seed per (row, sample)
+    assert all("images [True]" in t for t in texts)  # every generated row has one decoded image
