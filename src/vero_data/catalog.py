@@ -102,3 +102,28 @@ def derived_catalog(path: Path, source: Path | None) -> Iterator:
     finally:
         con.close()
     os.replace(tmp, path)
+
+
+def write_pass_at_k(path: Path, source: Path | None, difficulty: pl.DataFrame,
+                    completions: pl.DataFrame | None = None) -> Path:
+    """The catalog of a `vero data filter` output: the input's catalog (``source``, when it has one) plus table
+    ``difficulty`` (one row per processed row: pass count, rates, ``drop_reason``, ``kept``), table
+    ``completions`` when given, and ``samples.status = 'passk_dropped'`` for exported rows the filter dropped.
+
+    Args:
+        path: the catalog to write (replaced only when this call succeeds).
+        source: the input build's ``catalog.duckdb``, or None.
+        difficulty: per-row pass@k statistics, with boolean ``kept``.
+        completions: every sample's text and scores (``--save-completions``).
+    """
+    with derived_catalog(path, source) as con:
+        con.register("diff_in", difficulty)
+        con.execute("CREATE OR REPLACE TABLE difficulty AS SELECT * FROM diff_in")
+        if completions is not None:
+            con.register("comps_in", completions)
+            con.execute("CREATE OR REPLACE TABLE completions AS SELECT * FROM comps_in")
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "samples" in tables:
+            con.execute("UPDATE samples SET status = 'passk_dropped' FROM difficulty "
+                        "WHERE samples.id = difficulty.id AND NOT difficulty.kept")
+    return path

@@ -31,7 +31,7 @@ def check_executor(name: str) -> str:
     return name
 
 
-def _ray():
+def require_ray():
     try:
         import ray
         import ray.data  # noqa: F401 - the Data library ships in the `ray[data]` extra
@@ -44,7 +44,7 @@ def init_ray(address: str | None, num_cpus: int) -> bool:
     """Connect to the cluster at ``address`` (``auto``: the one ``ray start`` made on this node; also read from
     ``RAY_ADDRESS``), or start a local one with ``num_cpus`` CPUs. Returns whether this call started Ray (then the
     caller shuts it down)."""
-    ray = _ray()
+    ray = require_ray()
     if ray.is_initialized():
         return False
     address = address or os.environ.get("RAY_ADDRESS")
@@ -56,7 +56,7 @@ def init_ray(address: str | None, num_cpus: int) -> bool:
     return True
 
 
-def _quiet_ray_data(ray) -> None:
+def quiet_ray_data(ray) -> None:
     """Ray Data's own progress bars and per-dataset INFO lines would interleave with the build's progress bar."""
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
@@ -76,9 +76,9 @@ def _run_task(row: dict[str, Any]) -> dict[str, Any]:
 def ray_map(tasks: list[tuple], address: str | None, num_cpus: int) -> Iterator[Any]:
     """Run ingest ``tasks`` as a Ray Data ``map`` (one block per task, one CPU each) and yield each result as it
     arrives (in no particular order: the build sorts parts by index)."""
-    ray = _ray()
+    ray = require_ray()
     started = init_ray(address, num_cpus)
-    _quiet_ray_data(ray)
+    quiet_ray_data(ray)
     try:
         ds = ray.data.from_items([{"task": pickle.dumps(t)} for t in tasks], override_num_blocks=max(1, len(tasks)))
         for row in ds.map(_run_task, num_cpus=1).iter_rows():

@@ -70,6 +70,11 @@ def data_filter(
     shard_rank: Annotated[int, typer.Option(min=0, help="multi-node: this worker's rank")] = 0,
     generate_only: Annotated[bool, typer.Option("--generate-only", help="fill the cache only (DP workers)")
                              ] = False,
+    executor: Annotated[str, typer.Option(
+        help="local (this process) | ray (chunks sampled by a Ray actor pool, one model replica each)")] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        help="ray: cluster address (auto, HOST:PORT, ray://HOST:10001); default $RAY_ADDRESS, else a local one")
+                           ] = None,
     base_url: Annotated[str | None, typer.Option(help="openai: server URL incl. /v1 ($OPENAI_BASE_URL)")] = None,
     concurrency: Annotated[int | None, typer.Option(min=1, help="openai: requests in flight")] = None,
     device: Annotated[str | None, typer.Option(help="transformers: cpu, cuda…")] = None,
@@ -95,7 +100,7 @@ def data_filter(
             max_tokens=max_tokens, seed=seed, pass_threshold=pass_threshold, format_score=format_score,
             system_prompt=sp, batch_size=batch_size, save_completions=save_completions, rescore=rescore,
             overwrite=overwrite, num_shards=num_shards, shard_rank=shard_rank, generate_only=generate_only,
-            data_parallel=data_parallel, backend_kwargs=bk,
+            data_parallel=data_parallel, backend_kwargs=bk, executor=executor, ray_address=ray_address,
         )
         res = filter_pass_at_k(cfg)
     except VeroError as e:

@@ -59,4 +59,4 @@ def test_missing_ray_names_the_extra(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_ray)
     with pytest.raises(MissingDependencyError, match=r"pip install 'vero-toolkit\[ray\]'"):
-        executors._ray()
+        executors.require_ray()

@@ -1,0 +1,109 @@
+"""Finding, checking and reading the filter's input shards, and cutting them into the chunks it samples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vero_data.errors import ConfigError, VeroError
+from vero_data.hub import require_hub
+
+
+@dataclass
+class InputShard:
+    name: str  # output file name
+    table: Any  # pyarrow.Table (lazily read)
+    path: Path | None = None
+
+    @property
+    def label(self) -> str:
+        return str(self.path) if self.path is not None else self.name
+
+
+# Columns the filter reads or writes back; `pass_count`/`k` are added when missing.
+REQUIRED_COLUMNS = ("id", "data_source", "category", "prompt", "images", "answer", "reward_type", "extra_info",
+                    "split", "license", "lineage")
+
+
+def _check_columns(label: str, names: list[str]) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if missing:
+        raise ConfigError(f"{label}: not a Vero dataset, missing column(s) {', '.join(missing)} "
+                          f"(has: {', '.join(names[:12]) or 'none'})")
+
+
+def _unreadable(label: str, e: Exception) -> VeroError:
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return VeroError(f"{label}: not a readable Parquet file ({first})")
+
+
+def input_shards(data: str, split: str = "train") -> tuple[list[InputShard], Path | None]:
+    """Input shards and the source directory (for its card and catalog), from a path or a hub id."""
+    p = Path(data)
+    if p.is_file() or p.is_dir():
+        if p.is_file():
+            shards, src = [InputShard(p.name, None, p)], None
+        else:
+            from vero_data.layout import find_input_parquet
+
+            files = find_input_parquet(p)  # a build's data/, a `vero data generate` folder, or a foreign snapshot
+            if not files:
+                raise ConfigError(f"no Parquet shards in {p}/data or {p}")
+            shards, src = [InputShard(f.name, None, f) for f in files], p
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        for sh in shards:  # every shard's footer and columns before any model is loaded
+            try:
+                names = pq.read_schema(sh.path).names
+            except (OSError, ValueError, pa.ArrowException) as e:
+                raise _unreadable(sh.label, e) from e
+            _check_columns(sh.label, names)
+        return shards, src
+    if p.is_absolute() or data.startswith("."):
+        raise ConfigError(f"{data} does not exist")
+    try:
+        import datasets
+    except ImportError as e:  # pragma: no cover
+        raise VeroError("reading a hub dataset needs `datasets`") from e
+    require_hub(data, f"dataset {data!r} (no such local path, so a hub id)")
+    try:
+        ds = datasets.load_dataset(data, split=split)
+    except Exception as e:
+        raise VeroError(f"cannot load dataset {data!r} (split {split}): {e}") from e
+    from vero_data.layout import shard_name
+
+    _check_columns(f"dataset {data} ({split})", ds.column_names)
+    return [InputShard(shard_name(split, 0, 1), ds.data.table)], None
+
+
+def read_shard(shard: InputShard):
+    """The shard's rows as a pyarrow Table, read once and kept."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if shard.table is None:
+        try:
+            shard.table = pq.read_table(shard.path)
+        except (OSError, ValueError, pa.ArrowException) as e:  # a footer can be fine and a page corrupt
+            raise _unreadable(shard.label, e) from e
+    return shard.table
+
+
+
+def plan_chunks(shards: list[InputShard], batch_size: int, limit: int | None) -> tuple[list[tuple[int, int, int]], int]:
+    """``(shard index, start, length)`` per chunk of ``batch_size`` rows in input order, cut at ``limit``, and the
+    number of rows they hold: chunks are the unit of generation and resume."""
+    plan: list[tuple[int, int, int]] = []
+    total = 0
+    for si, sh in enumerate(shards):
+        n = read_shard(sh).num_rows
+        if limit is not None:
+            n = min(n, limit - total)
+        for start in range(0, n, batch_size):
+            plan.append((si, start, min(batch_size, n - start)))
+        total += max(n, 0)
+        if limit is not None and total >= limit:
+            break
+    return plan, total
