@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from vero_data.errors import RowError, VeroError
+from vero_data.rewards import image_size_reward_types
 from vero_data.schema import IMAGE_PLACEHOLDER, dumps_extra, loads_extra
 
 TRL_COLUMNS = ("id", "data_source", "category", "prompt", "images", "answer", "reward_type", "extra_info", "split")
-BOX_REWARD_TYPES = ("grounding", "clicking")
 
 
 def trl_features():
@@ -77,7 +77,7 @@ def trl_row(row: dict[str, Any]) -> dict[str, Any]:
     """One canonical row → one TRL row (grounding/clicking rows get ``extra_info.image_sizes``)."""
     images = list(row.get("images") or [])
     extra = loads_extra(row.get("extra_info"))
-    if row.get("reward_type") in BOX_REWARD_TYPES and not (extra.get("image_sizes") or extra.get("image_size")):
+    if row.get("reward_type") in image_size_reward_types() and not (extra.get("image_sizes") or extra.get("image_size")):
         from vero_data.images import image_size
 
         extra["image_sizes"] = [list(image_size(im)) for im in images]

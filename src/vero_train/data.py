@@ -105,13 +105,10 @@ def validate_rows(ds, source: str = "") -> list[dict]:
         src = row.get("data_source") or "?"
         rt = row["reward_type"]
         if rt not in known:
-            import difflib
+            from vero_data.registry import suggest
 
-            hint = difflib.get_close_matches(str(rt), sorted(known), 1)
-            raise TrainDataError(
-                f"row {rid} (source {src}){where}: unknown reward_type {rt!r}"
-                + (f" (did you mean {hint[0]!r}?)" if hint else "") + f"; known: {', '.join(sorted(known))}"
-            )
+            raise TrainDataError(f"row {rid} (source {src}){where}: unknown reward_type {rt!r}. "
+                                 f"{suggest(str(rt), known)}")
         cat = row.get("category")
         if cat is not None and ABILITY_TO_CATEGORY.get(cat, cat) not in CATEGORIES:
             raise TrainDataError(f"row {rid} (source {src}){where}: unknown category {cat!r}; "

@@ -12,20 +12,26 @@ Categories are Vero-600K's six (``vero_data.schema.CATEGORIES``), read from the 
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from vero_data.errors import RegistryError
+from vero_data.registry import Registry
 from vero_data.rewards import judged_reward_types
 from vero_data.rewards import trl as vero_trl
 
 log = logging.getLogger(__name__)
 
 RewardFunc = Callable[..., list]
-BUILTIN = ("vero_accuracy", "vero_format", "vero_overlong", "vero_reward")
+# TRL reward functions by name (``reward_funcs: [vero_reward]``); a dotted path imports a user's own function.
+TRL_REWARDS: Registry[RewardFunc] = Registry("reward function")
+for _name in ("vero_accuracy", "vero_format", "vero_reward"):
+    TRL_REWARDS.register_lazy(_name, f"vero_data.rewards.trl:{_name}")
+TRL_REWARDS.register("vero_overlong", vero_trl.make_overlong_reward)  # built per run from the length settings
+BUILTIN = tuple(TRL_REWARDS.names())
 
 
 class CategoryRewardLog:
@@ -168,19 +174,11 @@ def resolve_reward(name: str, max_completion_length: int | None = None, overlong
         fn = vero_trl.make_overlong_reward(max_completion_length or 16384, overlong_buffer, overlong_factor)
         fn.__name__ = "vero_overlong"
         return fn
-    if name in BUILTIN:
-        return getattr(vero_trl, name)
-    if "." in name:
-        module, _, attr = name.rpartition(".")
-        try:
-            return getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError) as e:
-            raise ValueError(f"reward function {name!r} cannot be imported: {e}") from e
-    import difflib
-
-    hint = difflib.get_close_matches(name, BUILTIN, 1)
-    raise ValueError(f"unknown reward function {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                     + f"; built in: {', '.join(BUILTIN)}, or a dotted import path")
+    try:
+        return TRL_REWARDS.get(name)
+    except RegistryError as e:  # ValueError for TRL-style callers; the registry's text names the close matches
+        path_hint = "" if "." in name or ":" in name else " (or a dotted import path: my_pkg.rewards.my_fn)"
+        raise ValueError(f"{e}{path_hint}") from e
 
 
 def _wrap(fn: RewardFunc, name: str, logger: CategoryRewardLog, judge=None) -> RewardFunc:

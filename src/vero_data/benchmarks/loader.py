@@ -3,7 +3,6 @@ user turn built from a row (text with ``{"type": "image"}`` parts + the images i
 
 from __future__ import annotations
 
-import importlib
 import io
 import itertools
 import string
@@ -17,8 +16,9 @@ from vero_data.hub import require_hub
 
 
 def _import(dotted: str):
-    mod, _, attr = dotted.partition(":") if ":" in dotted else dotted.rpartition(".")
-    return getattr(importlib.import_module(mod), attr)
+    from vero_data.registry import import_object
+
+    return import_object(dotted, "benchmark loader")
 
 
 def _hub_rows(hub_id: str, config: str | None, split: str, revision: str | None, streaming: bool) -> Iterable[dict]:

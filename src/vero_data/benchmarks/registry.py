@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -10,7 +9,7 @@ from pydantic import ValidationError
 
 from vero_data.benchmarks.spec import BenchmarkSpec, SuiteSpec
 from vero_data.errors import ConfigError, RegistryError
-from vero_data.registry import Registry
+from vero_data.registry import Registry, close_matches, suggest
 from vero_data.yaml_file import load_yaml_file
 
 HERE = Path(__file__).parent
@@ -68,7 +67,7 @@ def get_benchmark(name: str) -> BenchmarkSpec:
     if name.lower() in aliases:
         return reg.get(aliases[name.lower()])
     choices = reg.names() + [s.display_name for _, s in reg.items()]
-    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.5)
+    close = close_matches(name, choices)  # display names are matched too; the list names what --tasks takes
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise RegistryError(f"unknown benchmark '{name}'.{hint} Available: {', '.join(reg.names())}")
 
@@ -119,9 +118,7 @@ def get_suite(name: str) -> SuiteSpec:
         return _suite(p.resolve())
     path = SUITES_DIR / f"{name}.yaml"
     if not path.exists():
-        close = difflib.get_close_matches(name, suite_names(), n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise RegistryError(f"unknown suite '{name}'.{hint} Available: {', '.join(suite_names())}")
+        raise RegistryError(f"unknown suite '{name}'. {suggest(name, suite_names())}")
     return _suite(path)
 
 

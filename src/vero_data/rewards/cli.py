@@ -30,20 +30,16 @@ def _warn(msg: str) -> None:
 def _reward_type_flag(value: str) -> str:
     """Vero routes on the stripped, lower-cased name; an unknown one would silently use the fallback, so refuse it.
 
-    The registry's own "did you mean" is not used: it would import a dotted name and cannot suggest ``fallback``.
+    ``REWARDS.get`` is not used: it would import a dotted name; ``fallback`` is offered beside the registered types.
     """
-    import difflib
-
+    from vero_data.registry import suggest
     from vero_data.rewards.base import REWARDS, reward_types
 
     rt = value.strip().lower()
     if rt in REWARDS or rt == FALLBACK:
         return rt
-    known = reward_types()
-    close = difflib.get_close_matches(rt, [*known, FALLBACK], n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    raise typer.BadParameter(f"unknown reward type {value!r}; {hint}known: {', '.join(known)}, "
-                             f"or {FALLBACK!r} for Vero's generic comparison of unrecognised types")
+    raise typer.BadParameter(f"unknown reward type {value!r}. {suggest(rt, [*reward_types(), FALLBACK])} "
+                             f"({FALLBACK!r}: Vero's generic comparison of unrecognised types)")
 
 
 @app.command()

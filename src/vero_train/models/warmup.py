@@ -33,6 +33,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from vero_data.rewards import judged_reward_types
 from vero_train.models.chat import messages_from_row
 from vero_train.models.prompts import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, VERO_SYSTEM_PROMPT
 
@@ -111,7 +112,7 @@ def _answer_candidates(row: dict) -> list[str]:
             return [json.dumps([{"point_2d": [(b[0] + b[2]) // 2, (b[1] + b[3]) // 2]}])]
         except (ValueError, KeyError, TypeError, IndexError):
             return [ans]
-    if rt in ("llm_judge", "instruction_following_llm_judge"):  # judged offline as 0: keep the target short
+    if rt in judged_reward_types():  # judged offline as 0: keep the target short
         return [" ".join(_WS.split(ans)[:12])]
     if rt == "grounding":
         return [ans]

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from vero_train.passk.config import PassAtKConfig
 
+from vero_data.rewards import judged_reward_types
+
 log = logging.getLogger(__name__)
 
 # Rewards that cannot be computed offline (the judge score replaces accuracy at manager level): annotated, never
-# dropped by the bounds, since their pass count says nothing about difficulty.
-UNSCORED_REWARD_TYPES = ("llm_judge", "instruction_following_llm_judge")
+# dropped by the bounds, since their pass count says nothing about difficulty. Derived from the verifier registry.
+UNSCORED_REWARD_TYPES = tuple(sorted(judged_reward_types()))
 
 
 def score_completion(row: dict, text: str, format_score: float = 0.2) -> dict[str, float]:

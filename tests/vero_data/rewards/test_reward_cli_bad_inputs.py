@@ -28,7 +28,7 @@ def test_score_refuses_an_unknown_reward_type_with_a_suggestion():
     r = _run("score", "--reward-type", "numerc", "--response", GOOD, "--answer", "3")
     assert r.exit_code == 2
     out = _flat(r.output)
-    assert "unknown reward type 'numerc'; did you mean 'numeric'?" in out and "'fallback'" in out
+    assert "unknown reward type 'numerc'. Did you mean 'numeric'" in out and "'fallback'" in out
     assert "Traceback" not in r.output
 
 

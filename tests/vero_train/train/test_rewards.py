@@ -60,7 +60,7 @@ def test_box_rewards_need_the_image_size():
 def test_names_and_errors():
     funcs, _ = build_reward_funcs(["vero_reward", "vero_overlong"])
     assert [f.__name__ for f in funcs] == ["vero_reward", "vero_overlong"]
-    with pytest.raises(ValueError, match="did you mean 'vero_format'"):
+    with pytest.raises(ValueError, match="Did you mean 'vero_format'"):
         build_reward_funcs(["vero_formt"])
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from vero_data.errors import RowError
+from vero_data.rewards import image_size_reward_types
 from vero_data.schema import RawSample
 from vero_data.sources.adapters._common import (
     box_answer,
@@ -44,7 +45,7 @@ def answer_sample(question: str, answer_text: str, images: list[Any], ctx: Adapt
     """Shared per-turn mapping: final answer → reward type (forced by ``adapter_params.reward`` or inferred)."""
     extra = dict(extra or {})
     forced = param(ctx, "reward")
-    if forced in ("grounding", "clicking"):
+    if forced in image_size_reward_types():
         return _box_sample(question, answer_text, images, ctx, uid, forced, extra)
     try:
         a = (final_answer(answer_text, param(ctx, "max_words", 12)) if param(ctx, "extract", True)

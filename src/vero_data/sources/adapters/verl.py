@@ -11,6 +11,7 @@ import io
 from typing import Any
 
 from vero_data.errors import RowError
+from vero_data.rewards import image_size_reward_types
 from vero_data.schema import REWARD_TYPES, RawSample
 from vero_data.sources.adapters._common import image_size
 from vero_data.sources.base import AdapterContext, register_adapter
@@ -51,7 +52,7 @@ def verl(row: dict[str, Any], ctx: AdapterContext) -> RawSample:
     extra["question"] = ei["question"]
     if ei["tolerance"] is not None:
         extra["tolerance"] = ei["tolerance"]
-    if rt in ("grounding", "clicking") and "image_sizes" not in extra:
+    if rt in image_size_reward_types() and "image_sizes" not in extra:
         extra["image_sizes"] = [list(image_size(image))]
     extra[VERL_META_KEY] = verl_meta(record)
     return RawSample(
