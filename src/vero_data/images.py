@@ -380,15 +380,27 @@ def _small(gray: Image.Image, side: int = 128) -> Image.Image:
     return gray.reduce(factor) if factor > 1 else gray
 
 
+def rgb_digest(rgb: Image.Image) -> str:
+    """sha256 of an RGB image's size and pixels: the one definition of "the same image" (dedup's exact rule, a
+    sample's id, held-out and contamination checks), so a PNG, its PIL image and a lossless WebP of it match."""
+    h = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode())
+    h.update(rgb.tobytes())
+    return h.hexdigest()
+
+
+def pixel_digest(image: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+    """:func:`rgb_digest` of what the model sees of ``image`` (bytes, PIL image, HF dict or path; see
+    :func:`decode_rgb`, whose ``RowError`` it raises for an undecodable image)."""
+    return rgb_digest(decode_rgb(image, max_pixels))
+
+
 def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, path: str | None = None) -> ImageInfo:
     """Decode fully (truncated files fail here), cap pixels, hash. Raises RowError with a reason code; the detail
     names ``path`` (the image's original path) when known."""
     img = _open_checked(data, max_pixels, path)
     fmt = img.format
     rgb = _rgb_checked(img, path)
-    h = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode())
-    h.update(rgb.tobytes())
-    digest = h.hexdigest()
+    digest = rgb_digest(rgb)
     gray = rgb.convert("L")
     small = _small(gray)
     low_var = float(np.asarray(small, dtype=np.float32).std()) < LOW_VARIANCE_STD

@@ -1,7 +1,9 @@
 """Decontamination: training rows whose image or question matches a benchmark item.
 
-Images match by sha256 of the encoded bytes or by an identical 64-bit perceptual hash of the pixels as the model
-sees them (``vero_data.images.decode_rgb``: survives re-encoding and EXIF rotation);
+Images match by their pixel digest (``vero_data.images.pixel_digest``: the build's exact-dedup "same image", so a PNG
+and a lossless re-encode of it match) or by an identical 64-bit perceptual hash of the pixels as the model sees them
+(``vero_data.images.decode_rgb``: survives lossy re-encoding and EXIF rotation); an undecodable image keys on the
+sha256 of its bytes;
 questions match when at least ``min_overlap`` of the training question's word n-grams occur in a benchmark
 question (lower-cased, punctuation dropped, ``<image>`` placeholders removed) — counting only n-grams that are not
 template boilerplate. A question template ("How many circles are in the image?") is shared by many benchmark items
@@ -51,23 +53,25 @@ def _image_bytes(img: Any) -> bytes | None:
 
 
 def image_keys(img: Any) -> set[str]:
-    """``sha:<hex>`` and ``phash:<hex>`` keys of one image (phash skipped for flat images)."""
+    """``px:<hex>`` (pixel digest) and ``phash:<hex>`` keys of one image (phash skipped for flat images); an
+    undecodable image has only ``sha:<hex>`` of its bytes."""
     data = _image_bytes(img)
     if data is None:
         return set()
-    keys = {"sha:" + hashlib.sha256(data).hexdigest()}
     try:
         import imagehash
 
-        from vero_data.images import decode_rgb
+        from vero_data.images import decode_rgb, rgb_digest
 
         # the pixels the model is shown (EXIF orientation, 16-bit grey scaled, transparency on white), so a rotated
         # photo matches its transposed copy and a 16-bit chart is not taken for a flat white image
-        im = decode_rgb(img if hasattr(img, "save") else data).convert("L")
-        if im.getextrema()[0] != im.getextrema()[1]:  # flat images all share one phash
-            keys.add("phash:" + str(imagehash.phash(im)))
-    except Exception:  # undecodable: the sha key still works
-        pass
+        rgb = decode_rgb(img if hasattr(img, "save") else data)
+    except Exception:  # undecodable: its bytes still match a byte-identical copy
+        return {"sha:" + hashlib.sha256(data).hexdigest()}
+    keys = {"px:" + rgb_digest(rgb)}
+    im = rgb.convert("L")
+    if im.getextrema()[0] != im.getextrema()[1]:  # flat images all share one phash
+        keys.add("phash:" + str(imagehash.phash(im)))
     return keys
 
 

@@ -3,7 +3,6 @@ user turn built from a row (text with ``{"type": "image"}`` parts + the images i
 
 from __future__ import annotations
 
-import io
 import itertools
 import string
 from collections.abc import Callable, Iterable, Iterator
@@ -234,16 +233,3 @@ def prompt_text(messages: list[dict]) -> str:
             c = m["content"]
             return c if isinstance(c, str) else "".join(p.get("text", "") for p in c if p.get("type") == "text")
     return ""
-
-
-def image_digest(img: Any) -> str:
-    """sha256 of an image's bytes (PIL images are re-encoded to PNG), for contamination checks."""
-    import hashlib
-
-    if hasattr(img, "save"):
-        buf = io.BytesIO()
-        img.save(buf, format="PNG")
-        data = buf.getvalue()
-    else:
-        data = bytes(img)
-    return hashlib.sha256(data).hexdigest()

@@ -9,9 +9,9 @@ from vero_data.benchmarks.contamination import find_contamination
 from .conftest import png
 
 
-def reencode(data: bytes) -> bytes:
+def reencode(data: bytes, quality: int = 60) -> bytes:
     buf = io.BytesIO()
-    Image.open(io.BytesIO(data)).save(buf, format="JPEG", quality=95)
+    Image.open(io.BytesIO(data)).save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
 
 
@@ -26,6 +26,8 @@ def test_flags_image_and_question_matches():
         {"id": "same-image", "prompt": [{"role": "user", "content": "<image>Unrelated words here."}],
          "images": [{"bytes": bench_img}], "data_source": "evochart"},
         {"id": "reencoded", "question": "Other?", "images": [{"bytes": reencode(bench_img)}]},
+        # a smooth gradient survives JPEG q95 pixel for pixel: the same image by the build's exact rule
+        {"id": "lossless-jpeg", "question": "Another?", "images": [{"bytes": reencode(bench_img, 95)}]},
         {"id": "same-question", "prompt": [{"role": "user", "content": "<image>What is the difference between the "
                                             "highest and the lowest values of the blue series in 2019?"}],
          "images": [{"bytes": png(colour=(1, 2, 3))}]},
@@ -33,12 +35,14 @@ def test_flags_image_and_question_matches():
     ]
     res = find_contamination(rows, bench)
     flagged = {f["id"]: f for f in res["flagged"]}
-    assert set(flagged) == {"same-image", "reencoded", "same-question"}
+    assert set(flagged) == {"same-image", "reencoded", "lossless-jpeg", "same-question"}
     assert flagged["same-image"]["image"][0]["item"] == "evochart_reasoning:e1"
     assert flagged["same-image"]["source"] == "evochart"
+    assert {h["key"] for h in flagged["same-image"]["image"]} == {"px", "phash"}
     assert {h["key"] for h in flagged["reencoded"]["image"]} == {"phash"}
+    assert {h["key"] for h in flagged["lossless-jpeg"]["image"]} == {"px", "phash"}
     assert flagged["same-question"]["question"]["overlap"] == 1.0
-    assert res["checked"] == 4 and res["benchmark_items"] == 1
+    assert res["checked"] == 5 and res["benchmark_items"] == 1
 
 
 def noise(seed: int) -> bytes:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import re
 from collections.abc import Iterable
 from typing import Any
-
-from PIL import Image
 
 from vero_data.schema import RawSample, question_of
 
@@ -18,18 +14,11 @@ class HeldOutLeak(AssertionError):
 
 
 def image_digest(image: Any) -> str:
-    """sha256 of an image's PNG bytes: PIL images are encoded, encoded rows' ``bytes`` are hashed as stored."""
-    if isinstance(image, Image.Image):
-        buf = io.BytesIO()
-        image.save(buf, format="PNG")
-        data = buf.getvalue()
-    elif isinstance(image, dict):
-        data = image["bytes"]
-    elif isinstance(image, bytes | bytearray):
-        data = bytes(image)
-    else:
-        raise TypeError(f"cannot hash an image of type {type(image).__name__}")
-    return hashlib.sha256(data).hexdigest()
+    """The pixel digest (:func:`vero_data.images.pixel_digest`, dedup's and the sample id's "same image"), so a
+    generated PIL image and the PNG a build stored of it are one image."""
+    from vero_data.images import pixel_digest
+
+    return pixel_digest(image)
 
 
 def normalised_question(text: str) -> str:
