@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterable, Iterator
 
 from vero_data.benchmarks import judge_prompts as P
-from vero_data.benchmarks.extract import final_answer, strip_reasoning
+from vero_data.benchmarks.doc_fields import conversation_messages, first_field, fvqa_fields, visual_probe_question
+from vero_data.benchmarks.extract import _BRACE, final_answer, strip_reasoning, unwrap_text
 from vero_data.benchmarks.scoring import ScoreContext, scorer
 
 
@@ -22,13 +23,6 @@ def _judge(ctx: ScoreContext, prompt: str, parse) -> float | None:
         return None
     value, _ = ctx.judge.ask(prompt, parse)
     return value
-
-
-def _q(doc: dict, *keys: str) -> str:
-    for k in keys:
-        if doc.get(k) not in (None, ""):
-            return str(doc[k])
-    return ""
 
 
 # ----------------------------------------------------------------------------------------------- reply parsing
@@ -140,7 +134,7 @@ def parse_mt_rating(reply: str) -> float | None:
 # ------------------------------------------------------------------------------------- equivalence benchmarks
 @scorer("chartmuseum")
 def score_chartmuseum(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float | None]:
-    prompt = (P.CHARTMUSEUM.replace("[QUESTION]", _q(doc, "question").strip())
+    prompt = (P.CHARTMUSEUM.replace("[QUESTION]", first_field(doc, "question").strip())
               .replace("[ANSWER1]", str(doc.get("answer")).strip()).replace("[ANSWER2]", final_answer(response)))
     return {"judge_accuracy": _judge(ctx, prompt, parse_equivalence)}
 
@@ -155,30 +149,15 @@ def parse_visual_probe(reply: str) -> float:
 @scorer("visual_probe")
 def score_visual_probe(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float | None]:
     """The question as the prompt builder reads it, reference ``solution`` else ``answer``, FAE prediction."""
-    from vero_data.benchmarks.prompts import visual_probe_question
-
     reference = str(doc.get("solution") or doc.get("answer") or doc.get("label") or "").strip()
     prompt = (P.VISUAL_PROBE.replace("[QUESTION]", visual_probe_question(doc)).replace("[REFERENCE]", reference)
               .replace("[PREDICTION]", final_answer(response)))
     return {"judge_accuracy": _judge(ctx, prompt, parse_visual_probe)}
 
 
-def _fvqa_fields(doc: dict) -> tuple[str, str, list]:
-    """Question, ground truth, candidates: the fork reads ``prompt[0].content`` / ``reward_model``; flat rows too."""
-    question = ""
-    if isinstance(doc.get("prompt"), list) and doc["prompt"]:
-        first = doc["prompt"][0]
-        question = str((first.get("content") if isinstance(first, dict) else first) or "")
-    question = (question or _q(doc, "question")).replace("<image>", "").strip()
-    rm = doc.get("reward_model") if isinstance(doc.get("reward_model"), dict) else {}
-    truth = str(rm.get("ground_truth") or _q(doc, "answer")).strip()
-    cands = rm.get("candidate_answers", doc.get("candidate_answers", doc.get("answers"))) or []
-    return question, truth, list(cands) if isinstance(cands, list | tuple) else [cands]
-
-
 @scorer("fvqa")
 def score_fvqa(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float | None]:
-    question, truth, cands = _fvqa_fields(doc)
+    question, truth, cands = fvqa_fields(doc)
     prompt = (P.FVQA.replace("{question}", question).replace("{ground truth answer}", truth)
               .replace("{candidate answers}", json.dumps(cands, ensure_ascii=False))
               .replace("{model response}", final_answer(response, boxed=False)))
@@ -188,8 +167,8 @@ def score_fvqa(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float |
 @scorer("simplevqa")
 def score_simplevqa(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float | None]:
     cands = f"\n[\u9884\u6d4b\u7b54\u6848{0}]\uff1a{final_answer(response)}"
-    prompt = (P.SIMPLEVQA.replace("{question}", _q(doc, "question").strip())
-              .replace("{answer}", _q(doc, "answer").strip()).replace("{candidates}", cands))
+    prompt = (P.SIMPLEVQA.replace("{question}", first_field(doc, "question").strip())
+              .replace("{answer}", first_field(doc, "answer").strip()).replace("{candidates}", cands))
     return {"simplevqa_acc": _judge(ctx, prompt, parse_simplevqa)}
 
 
@@ -202,8 +181,8 @@ def score_charxiv(doc: dict, response: str, ctx: ScoreContext) -> dict[str, floa
     except (TypeError, ValueError):
         cat = 1
     inst = P.CHARXIV_INST.get(cat, P.CHARXIV_INST[1])
-    prompt = P.CHARXIV_PREFIX + (inst.replace("<|question|>", _q(doc, "reasoning_q", "question"))
-                                 .replace("<|ground_truth|>", _q(doc, "reasoning_a", "answer"))
+    prompt = P.CHARXIV_PREFIX + (inst.replace("<|question|>", first_field(doc, "reasoning_q", "question"))
+                                 .replace("<|ground_truth|>", first_field(doc, "reasoning_a", "answer"))
                                  .replace("<|response|>", strip_reasoning(response)))
     v = _judge(ctx, prompt, parse_charxiv)
     return {"reasoning_acc": None if ctx.judge is None else (v or 0.0)}  # unparsed after retries: 0, as the fork
@@ -245,8 +224,8 @@ def parse_mmvet(reply: str) -> float | None:
 def score_mmvet(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float | None]:
     """mmvetv2 judge: the fork's prompt with the raw question, ``<AND>``/``<OR>`` spaced out in the ground truth and
     the FAE answer without box unwrapping (``parse_boxed=False``) as the prediction; unparsed after retries → 0."""
-    answer = _q(doc, "answer").replace("<AND>", " <AND> ").replace("<OR>", " <OR> ")
-    prompt = (P.MMVET.replace("[QUESTION]", _q(doc, "question")).replace("[GROUND_TRUTH]", answer)
+    answer = first_field(doc, "answer").replace("<AND>", " <AND> ").replace("<OR>", " <OR> ")
+    prompt = (P.MMVET.replace("[QUESTION]", first_field(doc, "question")).replace("[GROUND_TRUTH]", answer)
               .replace("[PREDICTION]", final_answer(response, boxed=False)))
     v = _judge(ctx, prompt, parse_mmvet)
     return {"gpt_eval_score": None if ctx.judge is None else (v or 0.0)}
@@ -311,7 +290,7 @@ def score_mia_bench(doc: dict, response: str, ctx: ScoreContext) -> dict[str, fl
     weights = list(doc.get("component_weight") or [])[: len(comps)]
     if not comps:
         return {"gpt_eval_score": None}
-    prompt = mia_prompt(_q(doc, "instruction", "question"), comps, weights, final_answer(response, boxed=False))
+    prompt = mia_prompt(first_field(doc, "instruction", "question"), comps, weights, final_answer(response, boxed=False))
     v = _judge(ctx, prompt, lambda r: parse_mia(r, len(comps)))
     return {"gpt_eval_score": None if ctx.judge is None else (v or 0.0)}
 
@@ -328,22 +307,12 @@ def _text(content) -> str:
     return str(content.get("text", "")) if isinstance(content, dict) else str(content)
 
 
-def _messages(doc: dict) -> list[dict]:
-    conv = doc.get("conversation")
-    if isinstance(conv, str):
-        try:
-            conv = json.loads(conv)
-        except ValueError:
-            return []
-    return conv if isinstance(conv, list) else []
-
-
 def mm_mt_bench_turns(rows: Iterable[dict]) -> Iterator[dict]:
     """process_docs: one doc per (user, assistant) pair, as mm_mt_bench_process_docs does. Each carries the whole
     conversation, ``turn``, ``message_index`` (of the user message), ``reference_answer``, ``category`` and
     ``question`` (that turn's user text, the prompt template's field)."""
     for row in rows:
-        msgs = _messages(row)
+        msgs = conversation_messages(row)
         for i in range(0, len(msgs) - 1, 2):
             if msgs[i].get("role") != "user":
                 continue
@@ -353,7 +322,7 @@ def mm_mt_bench_turns(rows: Iterable[dict]) -> Iterator[dict]:
 
 def mt_bench_prompt(doc: dict, answer: str) -> str:
     """The text-only judge prompt: system text + replay of the turns so far (user / reference) + the model's answer."""
-    msgs = _messages(doc)
+    msgs = conversation_messages(doc)
     idx = doc.get("message_index")
     if isinstance(idx, int):
         msgs = msgs[: idx + 1]
@@ -371,9 +340,9 @@ def mt_bench_prompt(doc: dict, answer: str) -> str:
 def score_mm_mt_bench(doc: dict, response: str, ctx: ScoreContext) -> dict[str, float | None]:
     """Per-turn rating (first ``[[N]]``) / 10; micro = mean over turns, macro = mean of category means (aggregate)."""
     if not doc.get("conversation"):  # a flat row (no conversation): judge it as a single turn
-        doc = {**doc, "conversation": [{"role": "user", "content": _q(doc, "question", "prompt")},
-                                       {"role": "assistant", "content": _q(doc, "reference", "answer")}],
-               "message_index": 0, "reference_answer": _q(doc, "reference", "answer")}
+        doc = {**doc, "conversation": [{"role": "user", "content": first_field(doc, "question", "prompt")},
+                                       {"role": "assistant", "content": first_field(doc, "reference", "answer")}],
+               "message_index": 0, "reference_answer": first_field(doc, "reference", "answer")}
     return {"micro_average_score": _judge(ctx, mt_bench_prompt(doc, final_answer(response, boxed=False)), parse_mt_rating)}
 
 
@@ -491,8 +460,6 @@ def mmifeval_prediction(response: object) -> str:
     """extract_final_answer(parse_boxed=False, strip_latex_wrappers=True), as mmifeval_process_results: reasoning
     dropped, every balanced ``\\boxed{…}`` replaced by its content in place (stop at an unbalanced one), then a
     ``\\text{…}`` spanning the whole answer unwrapped."""
-    from vero_data.benchmarks.extract import _BRACE, unwrap_text
-
     text = strip_reasoning(response)
     box = "\\boxed{"
     # Linear: every brace matched once with a stack, then the boxes unwrapped in order (deleting a box's opener and
@@ -553,7 +520,7 @@ def score_mmifeval(doc: dict, response: str, ctx: ScoreContext) -> dict[str, flo
         if ctx.judge is None:
             return out
         gt = json.dumps(_jl(doc.get("answer"), [])) if not isinstance(doc.get("answer"), str) else doc["answer"]
-        prompt = (P.MMIF_P_LEVEL.replace("{question}", _q(doc, "question"))
+        prompt = (P.MMIF_P_LEVEL.replace("{question}", first_field(doc, "question"))
                   .replace("{prediction}", pred).replace("{ground_truth}", str(_jl(gt, []))))
         v = _judge(ctx, prompt, parse_mmif_p_level) or 0.0
         return {"mmifeval_overall_accuracy": v, "mmifeval_p_level_accuracy": v}

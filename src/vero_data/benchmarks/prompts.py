@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import re
 
+from vero_data.benchmarks.doc_fields import conversation_messages, fvqa_fields, visual_probe_question
+
 # ----------------------------------------------------------------------------------------------- ChartQA-Pro
 # The *_reasoning task uses chartqa_pro_doc_to_text_alt, which reads chartqa_pro/chartqa_pro_prompts_alt/<type>.txt.
 # chartqa_pro/chartqa_pro_prompts_alt/Factoid.txt
@@ -116,15 +118,6 @@ def mmvet_v2(doc: dict) -> tuple[str, list[str]]:
 
 
 # ---------------------------------------------------------------------------------------------------- VisualProbe
-def visual_probe_question(doc: dict) -> str:
-    """visual_probe/utils.py: ``problem``, else ``extra_info.question``, ``prompt``, ``instruction`` (here also
-    ``question``), with ``<image>`` removed and stripped."""
-    extra = doc.get("extra_info") if isinstance(doc.get("extra_info"), dict) else {}
-    q = (doc.get("problem") or extra.get("question") or doc.get("prompt") or doc.get("instruction")
-         or doc.get("question") or "")
-    return str(q).replace("<image>", "").strip()
-
-
 def visual_probe(doc: dict) -> str:
     """The reasoning tasks set empty pre/post prompts, so the text is the question alone."""
     return visual_probe_question(doc)
@@ -301,9 +294,7 @@ def aerialvg(doc: dict) -> str:
 def fvqa(doc: dict) -> str:
     """fvqa/utils.py fvqa_doc_to_text (empty pre/post): the question alone, read as the judge reads it
     (``prompt[0].content``, else ``question``; ``<image>`` removed)."""
-    from vero_data.benchmarks.judged import _fvqa_fields
-
-    return _fvqa_fields(doc)[0]
+    return fvqa_fields(doc)[0]
 
 
 # ------------------------------------------------------------------------------------------------------- CharXiv
@@ -386,9 +377,7 @@ def mm_mt_bench(doc: dict) -> list[dict]:
     message (``message_index``), so earlier turns come as chat history with the dataset's reference answers as the
     assistant turns. Image chunks become ``{"type": "image"}`` parts (the doc's image at each, as the fork does);
     text chunks are kept verbatim; a turn with text only is a plain string (same chat-template rendering)."""
-    from vero_data.benchmarks.judged import _messages
-
-    msgs = _messages(doc)
+    msgs = conversation_messages(doc)
     idx = doc.get("message_index")
     if isinstance(idx, int) and msgs:
         msgs = msgs[: idx + 1]
