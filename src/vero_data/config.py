@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vero_data.errors import ConfigError
+from vero_data.executors import check_executor
 from vero_data.image_paths import DEFAULT_MAX_IMAGE_BYTES
 from vero_data.images import DEFAULT_MAX_PIXELS
 
@@ -52,8 +53,6 @@ class BuildConfig:
             raise ConfigError("give either --recipe NAME or --manifest FILE (one or more), not both/neither")
         if self.workers < 1:
             raise ConfigError(f"--workers must be >= 1, got {self.workers}")
-        from vero_data.executors import check_executor
-
         check_executor(self.executor)
         if self.ray_address and self.executor != "ray":
             raise ConfigError("--ray-address is for --executor ray")

@@ -65,23 +65,28 @@ def quiet_ray_data(ray) -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _run_task(row: dict[str, Any]) -> dict[str, Any]:
-    """Ray Data row function: unpickle one ingest task, run it, pickle its result (a PartResult or the
-    SourceUnavailableError that says the source cannot be read)."""
-    from vero_data.stages.ingest import ingest_task
+class _PickledTask:
+    """A Ray Data row function around ``run_one``: unpickle one task, run it, pickle its result (a PartResult or the
+    SourceUnavailableError that says the source cannot be read). Ray ships ``run_one`` by reference, so this module
+    never imports the stages it runs."""
 
-    return {"result": pickle.dumps(ingest_task(pickle.loads(row["task"])))}
+    def __init__(self, run_one: Callable[[tuple], Any]):
+        self.run_one = run_one
+
+    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {"result": pickle.dumps(self.run_one(pickle.loads(row["task"])))}
 
 
-def ray_map(tasks: list[tuple], address: str | None, num_cpus: int) -> Iterator[Any]:
-    """Run ingest ``tasks`` as a Ray Data ``map`` (one block per task, one CPU each) and yield each result as it
-    arrives (in no particular order: the build sorts parts by index)."""
+def ray_map(tasks: list[tuple], run_one: Callable[[tuple], Any], address: str | None, num_cpus: int
+            ) -> Iterator[Any]:
+    """Run ``run_one`` over ``tasks`` as a Ray Data ``map`` (one block per task, one CPU each) and yield each result
+    as it arrives (in no particular order: the build sorts parts by index)."""
     ray = require_ray()
     started = init_ray(address, num_cpus)
     quiet_ray_data(ray)
     try:
         ds = ray.data.from_items([{"task": pickle.dumps(t)} for t in tasks], override_num_blocks=max(1, len(tasks)))
-        for row in ds.map(_run_task, num_cpus=1).iter_rows():
+        for row in ds.map(_PickledTask(run_one), num_cpus=1).iter_rows():
             yield pickle.loads(row["result"])
     finally:
         if started:
@@ -93,7 +98,7 @@ def run_tasks(tasks: list[tuple], run_one: Callable[[tuple], Any], *, executor: 
     """Every task's result, as each finishes: ``local`` in this process (or ``workers`` spawned processes),
     ``ray`` through :func:`ray_map`."""
     if executor == "ray" and tasks:
-        yield from ray_map(tasks, ray_address, workers)
+        yield from ray_map(tasks, run_one, ray_address, workers)
     elif workers > 1 and len(tasks) > 1:
         import multiprocessing as mp
 

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vero_data.errors import RowError, SourceUnavailableError
+from vero_data.executors import run_tasks
 from vero_data.image_paths import DEFAULT_MAX_IMAGE_BYTES, ImagePathPolicy, resolve_row_image
 from vero_data.layout import QUARANTINE_SCHEMA, BuildDir, quarantine_frame
 from vero_data.manifest import Manifest
@@ -323,7 +324,6 @@ def run_ingest(cfg, folder: BuildDir, manifests: list[Manifest], settings: Inges
                ) -> tuple[dict[str, list[PartResult]], dict[str, str], list[str]]:
     """Ingest every part of every source on ``cfg.executor``: per-source part results (in part order), the sources
     that could not be read, and the parts redone because their image files changed."""
-    from vero_data.executors import run_tasks
     from vero_data.progress import progress_bar
     from vero_data.sources.readers import known_length
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -12,19 +13,18 @@ from vero_train.passk.config import PassAtKConfig
 CLAIMED_ENV = "VERO_FILTER_CLAIMED_OUT"  # set for data-parallel workers: their parent holds OUT's lock
 
 
-def _dp_worker(cfg_dict: dict[str, Any], rank: int, gpus: list[str]) -> None:
-    from vero_train.passk.run import filter_pass_at_k  # in the spawned worker: run imports this module
-
+def _dp_worker(run: Callable[[PassAtKConfig], Any], cfg_dict: dict[str, Any], rank: int, gpus: list[str]) -> None:
     # must happen before anything imports torch/vllm in this (spawned) process
     os.environ["CUDA_VISIBLE_DEVICES"] = gpus[rank] if rank < len(gpus) else str(rank)
     os.environ[CLAIMED_ENV] = str(cfg_dict["out"])
     cfg = PassAtKConfig(**{**cfg_dict, "shard_rank": rank, "generate_only": True, "data_parallel": 1,
                            "progress": False, "overwrite": False})
-    filter_pass_at_k(cfg)
+    run(cfg)
 
 
-def run_data_parallel(cfg: PassAtKConfig) -> None:
-    """Fill the cache with ``cfg.data_parallel`` local workers, one per GPU, each taking every N-th chunk.
+def run_data_parallel(cfg: PassAtKConfig, run: Callable[[PassAtKConfig], Any]) -> None:
+    """Fill the cache with ``cfg.data_parallel`` local workers, one per GPU, each taking every N-th chunk, by calling
+    ``run`` (the filter itself, a module-level function the spawned worker imports by name) with its shard.
 
     Each worker is a fresh (spawned) process with ``CUDA_VISIBLE_DEVICES`` set before vLLM is imported. The caller
     then merges by row id from the cache. Across nodes, start one ``--num-shards N --shard-rank R
@@ -36,7 +36,7 @@ def run_data_parallel(cfg: PassAtKConfig) -> None:
     gpus = visible.split(",") if visible else [str(i) for i in range(cfg.data_parallel)]
     base = {**asdict(cfg), "num_shards": cfg.data_parallel}
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_dp_worker, args=(base, r, gpus)) for r in range(cfg.data_parallel)]
+    procs = [ctx.Process(target=_dp_worker, args=(run, base, r, gpus)) for r in range(cfg.data_parallel)]
     for p in procs:
         p.start()
     for p in procs:

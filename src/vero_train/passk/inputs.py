@@ -107,3 +107,16 @@ def plan_chunks(shards: list[InputShard], batch_size: int, limit: int | None) ->
         if limit is not None and total >= limit:
             break
     return plan, total
+
+
+@dataclass
+class Chunk:
+    """One chunk of input rows before sampling: which are scorable, which the cache holds, which to sample."""
+
+    index: int
+    size: int  # rows in the chunk
+    all_rows: dict[str, dict]  # every row of the chunk by id, in input order (quarantined ones too)
+    rows: list[dict]  # the scorable rows
+    hit: dict[str, list[tuple]]  # row id → its k cached samples
+    todo: list[dict]  # scorable rows without cached samples
+    mine: bool  # this rank samples the chunk

@@ -15,15 +15,13 @@ import hashlib
 import os
 import pickle
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vero_data.errors import MissingDependencyError
 from vero_train.passk.config import PassAtKConfig
+from vero_train.passk.inputs import Chunk
 from vero_train.passk.sampling import ChunkSampler, ChunkSamples, backend_kind, requests_for
 from vero_train.passk.scoring import score_completion
-
-if TYPE_CHECKING:
-    from vero_train.passk.run import Chunk
 
 LLM_EXTRA = "pip install 'vero-toolkit[ray,vllm]' 'ray[data,llm]'"
 

@@ -8,7 +8,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,9 @@ from vero_data.errors import ConfigError
 from vero_train.passk.cache import CACHE_DIR, CompletionCache
 from vero_train.passk.config import PassAtKConfig
 from vero_train.passk.data_parallel import CLAIMED_ENV, run_data_parallel
-from vero_train.passk.inputs import InputShard, input_shards, plan_chunks, read_shard
+from vero_train.passk.inputs import Chunk, InputShard, input_shards, plan_chunks, read_shard
 from vero_train.passk.outputs import is_filter_output, write_outputs
+from vero_train.passk.ray_pool import require_ray_backend, sample_on_ray
 from vero_train.passk.result import FilterResult
 from vero_train.passk.sampling import ChunkSampler, ChunkSamples, backend_kind, default_max_tokens
 from vero_train.passk.scoring import rescored, row_problem, row_stats, unsampled_stats
@@ -29,8 +30,6 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
 
     cfg = config or PassAtKConfig(**kwargs)
     if cfg.executor == "ray":
-        from vero_train.passk.ray_pool import require_ray_backend
-
         require_ray_backend(cfg)
     if cfg.out.exists() and not cfg.out.is_dir():
         raise ConfigError(f"--out {cfg.out} is an existing file; give a directory")
@@ -51,26 +50,13 @@ def filter_pass_at_k(config: PassAtKConfig | None = None, **kwargs: Any) -> Filt
     cfg.out, cfg.overwrite = claim.work, False
     with claim.guard():
         if cfg.data_parallel > 1 and cfg.num_shards == 1:
-            run_data_parallel(cfg)
+            run_data_parallel(cfg, filter_pass_at_k)
         result = _filter_in(cfg, shards, src_dir, t_start, final_out)
         claim.commit()
     result.out = final_out
     result.shards = [final_out / p.relative_to(claim.work) if p.is_relative_to(claim.work) else p
                      for p in result.shards] if claim.work != final_out else result.shards
     return result
-
-
-@dataclass
-class Chunk:
-    """One chunk of input rows before sampling: which are scorable, which the cache holds, which to sample."""
-
-    index: int
-    size: int  # rows in the chunk
-    all_rows: dict[str, dict]  # every row of the chunk by id, in input order (quarantined ones too)
-    rows: list[dict]  # the scorable rows
-    hit: dict[str, list[tuple]]  # row id → its k cached samples
-    todo: list[dict]  # scorable rows without cached samples
-    mine: bool  # this rank samples the chunk
 
 
 def _chunks(cfg: PassAtKConfig, shards: list[InputShard], plan: list[tuple[int, int, int]], cache: CompletionCache,
@@ -118,8 +104,6 @@ def _filter_in(cfg: PassAtKConfig, shards: list[InputShard], src_dir: Path | Non
     side: list[dict[str, Any]] = []
     chunks = _chunks(cfg, shards, plan, cache, bad)
     if cfg.executor == "ray":
-        from vero_train.passk.ray_pool import sample_on_ray
-
         sampled = sample_on_ray(cfg, chunks)
     else:
         sampled = _sample_local(cfg, chunks)
