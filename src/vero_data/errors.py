@@ -49,7 +49,11 @@ def requires(module: str, extra: str) -> None:
     """Raise a clear error naming the extra to install when an optional module is missing."""
     import importlib.util
 
-    if importlib.util.find_spec(module) is None:
+    try:
+        missing = importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):  # a parent package missing, or a module blocked with sys.modules[name] = None
+        missing = True
+    if missing:
         raise MissingDependencyError(
             f"'{module}' is not installed; install the extra: pip install 'vero-toolkit[{extra}]'"
             f" (from a checkout: pip install -e '.[{extra}]')"

@@ -28,6 +28,7 @@ from vero_data.benchmarks.samples import (
 from vero_data.benchmarks.selection import run_benchmarks
 from vero_data.errors import ConfigError, SourceUnavailableError, VeroError
 from vero_data.secrets import redact
+from vero_train.models.backends import check_backend_installed
 from vero_train.models.prompts import VERO_SYSTEM_PROMPT
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,7 @@ def run_eval(cfg: EvalConfig, rows: dict[str, list[dict]] | None = None) -> dict
     from vero_data.outdir import claim_output
 
     names = run_benchmarks(cfg.suite, cfg.benchmarks, cfg.synthetic_n)
+    check_backend_installed(cfg.backend)  # before OUT is touched
     # A plain rerun resumes (also a killed --overwrite run's samples, kept beside OUT); see vero_data.outdir.
     claim = claim_output(cfg.out, "eval", inputs=[cfg.model], overwrite=cfg.overwrite, resume=not cfg.overwrite,
                          legacy=is_eval_output)

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from vero_data.errors import requires
 from vero_train.models.prompts import VERO_SYSTEM_PROMPT, format_response
 from vero_train.models.warmup import warmup_sft
 
@@ -251,6 +252,8 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0, warmup_steps: int = 0, 
     Returns:
         ``out_dir`` as a Path.
     """
+    for module in ("torch", "transformers", "tokenizers"):  # the tiny model is built with them: the `train` extra
+        requires(module, "train")
     import torch
     from transformers import GenerationConfig, Qwen2_5_VLForConditionalGeneration
 

@@ -104,3 +104,18 @@ def test_synthetic_suite_end_to_end_resume_and_compare(tmp_path, tiny_model_dir)
     assert r.exit_code == 0, r.output
     rows = json.loads(r.output)
     assert rows[-1]["benchmark"] == "Overall" and rows[-1]["delta"] == 0.0
+
+
+@pytest.mark.parametrize("backend, extra", [("transformers", "train"), ("vllm", "vllm")])
+def test_missing_backend_library_names_the_extra_before_out_is_touched(tmp_path, monkeypatch, backend, extra):
+    """Without torch (or vLLM) `vero eval --model` says which extra to install, in one line, and writes nothing."""
+    import sys
+
+    for name in ("torch", "transformers", "vllm"):
+        monkeypatch.setitem(sys.modules, name, None)  # as if not installed: find_spec and import both fail
+    out = tmp_path / "run"
+    r = runner.invoke(app, ["eval", "--suite", "synthetic", "--model", "tiny", "--backend", backend,
+                            "--out", str(out), "--limit", "1"])
+    assert r.exit_code == 1, r.output
+    assert f"vero-toolkit[{extra}]" in r.output and "Traceback" not in r.output
+    assert not out.exists()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from vero_data.errors import ConfigError
+from vero_data.errors import ConfigError, requires
 from vero_data.registry import Registry
 from vero_train.models.chat import (
     ChatRequest,
@@ -32,6 +32,7 @@ __all__ = [
     "Completion",
     "GenerationBackend",
     "SamplingConfig",
+    "check_backend_installed",
     "check_model_path",
     "get_backend",
     "messages_from_row",
@@ -42,6 +43,12 @@ BACKENDS: Registry[type] = Registry("backend")
 BACKENDS.register_lazy("transformers", "vero_train.models.backends.hf:TransformersBackend")
 BACKENDS.register_lazy("openai", "vero_train.models.backends.openai_http:OpenAIBackend")
 BACKENDS.register_lazy("vllm", "vero_train.models.backends.vllm:VLLMBackend")
+# what each backend imports when constructed, and the extra that installs it: a clear "install the extra" error
+# instead of a ModuleNotFoundError traceback (the openai backend is stdlib HTTP)
+BACKEND_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "transformers": (("torch", "train"), ("transformers", "train")),
+    "vllm": (("vllm", "vllm"),),
+}
 # a served model is named as the server knows it; every other backend loads a path, so `tiny` is resolved first
 _SERVED = {"openai"}
 
@@ -61,6 +68,13 @@ def _known_options(cls: type, kind: str, kwargs: dict[str, Any]) -> dict[str, An
     return kwargs
 
 
+def check_backend_installed(kind: str) -> None:
+    """A one-line MissingDependencyError naming the extra when ``kind``'s library is not installed: commands call
+    it before they touch their output folder."""
+    for module, extra in BACKEND_NEEDS.get(kind, ()):
+        requires(module, extra)
+
+
 def get_backend(kind: str, model: str, **kwargs: Any) -> GenerationBackend:
     """Construct a backend by name.
 
@@ -71,4 +85,5 @@ def get_backend(kind: str, model: str, **kwargs: Any) -> GenerationBackend:
         **kwargs: backend options (``device``, ``batch_size``; ``base_url``, ``concurrency``; ``tensor_parallel_size``…).
     """
     cls = BACKENDS.get(kind)  # an unknown name fails here with a did-you-mean; a dotted path is imported
+    check_backend_installed(kind)
     return cls(model if kind in _SERVED else resolve_model(model), **_known_options(cls, kind, kwargs))
