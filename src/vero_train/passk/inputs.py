@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,13 @@ from vero_data.hub import require_hub
 
 @dataclass
 class InputShard:
+    """One input shard: a Parquet file read a few row groups at a time (so the filter holds about one chunk of a
+    600K-row input in memory, not the input), or a table already in memory (a hub dataset's Arrow table)."""
+
     name: str  # output file name
-    table: Any  # pyarrow.Table (lazily read)
+    table: Any  # pyarrow.Table for an in-memory shard; None for a file
     path: Path | None = None
+    _groups: tuple[int, int, Any] | None = field(default=None, repr=False)  # the last row groups read: (first, last, table)
 
     @property
     def label(self) -> str:
@@ -78,18 +82,61 @@ def input_shards(data: str, split: str = "train") -> tuple[list[InputShard], Pat
     return [InputShard(shard_name(split, 0, 1), ds.data.table)], None
 
 
-def read_shard(shard: InputShard):
-    """The shard's rows as a pyarrow Table, read once and kept."""
+def _parquet(shard: InputShard):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if shard.table is None:
+    try:
+        return pq.ParquetFile(shard.path)
+    except (OSError, ValueError, pa.ArrowException) as e:
+        raise _unreadable(shard.label, e) from e
+
+
+def shard_rows(shard: InputShard) -> int:
+    """The shard's row count, from the Parquet footer (nothing else is read)."""
+    return shard.table.num_rows if shard.table is not None else _parquet(shard).metadata.num_rows
+
+
+def read_rows(shard: InputShard, start: int, length: int):
+    """Rows ``[start, start + length)`` as a pyarrow Table, reading only the row groups that hold them; the last
+    row groups read are kept, so consecutive chunks of one row group read it once."""
+    import pyarrow as pa
+
+    if shard.table is not None:
+        return shard.table.slice(start, length)
+    pf = _parquet(shard)
+    meta = pf.metadata
+    offsets, first, last, at = [], None, None, 0
+    for g in range(meta.num_row_groups):
+        n = meta.row_group(g).num_rows
+        if first is None and at + n > start:
+            first = g
+        if at < start + length:
+            last = g
+        offsets.append(at)
+        at += n
+    if first is None or length <= 0:
+        return pf.schema_arrow.empty_table().slice(0, 0)
+    if shard._groups is None or shard._groups[:2] != (first, last):
         try:
-            shard.table = pq.read_table(shard.path)
+            shard._groups = (first, last, pf.read_row_groups(range(first, last + 1)))
         except (OSError, ValueError, pa.ArrowException) as e:  # a footer can be fine and a page corrupt
             raise _unreadable(shard.label, e) from e
-    return shard.table
+    return shard._groups[2].slice(start - offsets[first], length)
 
+
+def read_shard(shard: InputShard):
+    """The whole shard as a pyarrow Table (read now, not kept: the outputs are written one shard at a time)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if shard.table is not None:
+        return shard.table
+    shard._groups = None  # its rows are all sampled: free the last chunk's row groups
+    try:
+        return pq.read_table(shard.path)
+    except (OSError, ValueError, pa.ArrowException) as e:  # a footer can be fine and a page corrupt
+        raise _unreadable(shard.label, e) from e
 
 
 def plan_chunks(shards: list[InputShard], batch_size: int, limit: int | None) -> tuple[list[tuple[int, int, int]], int]:
@@ -98,7 +145,7 @@ def plan_chunks(shards: list[InputShard], batch_size: int, limit: int | None) ->
     plan: list[tuple[int, int, int]] = []
     total = 0
     for si, sh in enumerate(shards):
-        n = read_shard(sh).num_rows
+        n = shard_rows(sh)
         if limit is not None:
             n = min(n, limit - total)
         for start in range(0, n, batch_size):

@@ -1,17 +1,19 @@
-"""``--executor ray``: the chunks that need sampling go to a Ray Data actor pool, each actor holding one backend
+"""``--executor ray``: the chunks that need sampling go to a Ray actor pool, each actor holding one backend
 replica, and come back in chunk order to the driver, which commits them to the cache as they arrive (so a killed run
 resumes), scores nothing twice and writes the outputs exactly as the local executor does.
 
-transformers (the tiny model included) and OpenAI-endpoint backends run as CPU actors (``map_batches`` with a
-callable class, one chunk per call), so their samples are those of the local executor: the same chunk, the same
-backend, the same per-batch seed. vLLM runs through ``ray.data.llm`` (one engine replica per
+transformers (the tiny model included) and OpenAI-endpoint backends run as CPU actors (a ``ray.util.ActorPool``, one
+chunk per call; chunks are read from the input as actors free up, so the driver holds a few chunks, not the input),
+so their samples are those of the local executor: the same chunk, the same backend, the same per-batch seed. vLLM runs through ``ray.data.llm`` (one engine replica per
 ``tensor_parallel_size`` GPUs), which needs the ``ray[llm]`` extra; there each of a row's k samples is its own
 request with its own seed, so its samples differ from the local vllm backend's ``SamplingParams(n=k)``.
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
+import itertools
 import os
 import pickle
 from collections.abc import Iterator
@@ -45,27 +47,29 @@ def _ray_llm():
 
 
 class ChunkActor:
-    """A Ray Data callable class: one backend replica, loaded on its first chunk; each call samples one chunk
-    (its rows arrive pickled, its :class:`ChunkSamples` go back pickled)."""
+    """A Ray actor holding one backend replica, loaded on its first chunk; each call samples one chunk (its rows
+    arrive pickled, its :class:`ChunkSamples` go back pickled)."""
 
     def __init__(self, cfg: PassAtKConfig, kind: str):
         self.sampler = ChunkSampler(cfg, kind)
 
-    def __call__(self, batch):
-        import pyarrow as pa
-
-        results = [pickle.dumps(self.sampler.sample(pickle.loads(b))) for b in batch.column("rows").to_pylist()]
-        return pa.table({"chunk": batch.column("chunk"), "result": pa.array(results, pa.binary())})
+    def sample(self, rows: bytes) -> bytes:
+        return pickle.dumps(self.sampler.sample(pickle.loads(rows)))
 
 
 def sample_on_ray(cfg: PassAtKConfig, chunks: Iterator[Chunk]) -> Iterator[tuple[Chunk, ChunkSamples | None]]:
-    """Each chunk with the samples of its todo rows (None when all its rows are cached), in chunk order."""
+    """Each chunk with the samples of its todo rows (None when all its rows are cached), in chunk order. Chunks are
+    read as the cluster asks for them: the driver holds the chunks in flight, not the input."""
     from vero_data.executors import init_ray, quiet_ray_data, require_ray
 
-    chunks = list(chunks)
-    jobs = [ch for ch in chunks if ch.todo]
-    if not jobs:  # everything cached: no cluster, no model
-        yield from ((ch, None) for ch in chunks)
+    chunks = iter(chunks)
+    head: list[Chunk] = []
+    for ch in chunks:  # cached chunks ahead of the first one to sample: no cluster, no model for them
+        head.append(ch)
+        if ch.todo:
+            break
+    else:
+        yield from ((ch, None) for ch in head)
         return
     ray = require_ray()
     started = init_ray(cfg.ray_address, os.cpu_count() or 1)
@@ -73,26 +77,51 @@ def sample_on_ray(cfg: PassAtKConfig, chunks: Iterator[Chunk]) -> Iterator[tuple
     try:
         resources = ray.cluster_resources()
         kind = backend_kind(cfg, gpus=resources.get("GPU", 0) > 0)
-        results = (_vllm_results(ray, cfg, jobs, resources) if kind == "vllm"
-                   else _actor_results(ray, cfg, kind, jobs, resources))
-        todo = {ch.index for ch in jobs}
-        for ch in chunks:
-            yield ch, next(results) if ch.index in todo else None
+        stream = itertools.chain(head, chunks)
+        if kind == "vllm":
+            yield from _vllm_in_order(ray, cfg, list(stream), resources)
+        else:
+            yield from _actor_results(ray, cfg, kind, stream, resources)
     finally:
         if started:
             ray.shutdown()
 
 
-def _actor_results(ray, cfg: PassAtKConfig, kind: str, jobs: list[Chunk], resources: dict) -> Iterator[ChunkSamples]:
-    """The jobs' samples, in job order, from a pool of CPU actors (one per cluster CPU, at most one per job)."""
-    ray.data.DataContext.get_current().execution_options.preserve_order = True
-    ds = ray.data.from_items([{"chunk": ch.index, "rows": pickle.dumps(ch.todo)} for ch in jobs],
-                             override_num_blocks=len(jobs))
-    actors = max(1, min(len(jobs), int(resources.get("CPU", 1))))
-    out = ds.map_batches(ChunkActor, fn_constructor_kwargs={"cfg": cfg, "kind": kind}, batch_size=1,
-                         batch_format="pyarrow", concurrency=actors, num_cpus=1)
-    for row in out.iter_rows():
-        yield pickle.loads(row["result"])
+def _vllm_in_order(ray, cfg: PassAtKConfig, chunks: list[Chunk], resources: dict
+                   ) -> Iterator[tuple[Chunk, ChunkSamples | None]]:
+    jobs = [ch for ch in chunks if ch.todo]
+    results = _vllm_results(ray, cfg, jobs, resources)
+    for ch in chunks:
+        yield ch, next(results) if ch.todo else None
+
+
+def _actor_results(ray, cfg: PassAtKConfig, kind: str, chunks: Iterator[Chunk], resources: dict
+                   ) -> Iterator[tuple[Chunk, ChunkSamples | None]]:
+    """Chunks sampled by a ``ray.util.ActorPool`` of CPU actors (one per cluster CPU, started as work arrives),
+    yielded in chunk order. At most ``2 x actors`` chunks wait on the driver: one in flight per actor and as many
+    queued so no actor idles between chunks."""
+    from ray.util import ActorPool
+
+    max_actors = max(1, int(resources.get("CPU", 1)))
+    remote = ray.remote(num_cpus=1)(ChunkActor)
+    pool, n_actors = ActorPool([]), 0
+    window: collections.deque[Chunk] = collections.deque()
+
+    def pop() -> tuple[Chunk, ChunkSamples | None]:
+        ch = window.popleft()
+        return ch, pickle.loads(pool.get_next()) if ch.todo else None  # results come in submission order
+
+    for ch in chunks:
+        if ch.todo:
+            if not pool.has_free() and n_actors < max_actors:
+                pool.push(remote.remote(cfg, kind))
+                n_actors += 1
+            pool.submit(lambda actor, rows: actor.sample.remote(rows), pickle.dumps(ch.todo))
+        window.append(ch)
+        while window and (not window[0].todo or len(window) > 2 * max_actors):
+            yield pop()
+    while window:
+        yield pop()
 
 
 def _sample_seed(seed: int, row_id: str, j: int) -> int:

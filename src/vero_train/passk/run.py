@@ -16,7 +16,7 @@ from vero_data.errors import ConfigError
 from vero_train.passk.cache import CACHE_DIR, CompletionCache
 from vero_train.passk.config import PassAtKConfig
 from vero_train.passk.data_parallel import CLAIMED_ENV, run_data_parallel
-from vero_train.passk.inputs import Chunk, InputShard, input_shards, plan_chunks, read_shard
+from vero_train.passk.inputs import Chunk, InputShard, input_shards, plan_chunks, read_rows
 from vero_train.passk.outputs import is_filter_output, write_outputs
 from vero_train.passk.ray_pool import require_ray_backend, sample_on_ray
 from vero_train.passk.result import FilterResult
@@ -63,7 +63,7 @@ def _chunks(cfg: PassAtKConfig, shards: list[InputShard], plan: list[tuple[int, 
             bad: dict[str, tuple[str, str]]) -> Iterator[Chunk]:
     """The plan's chunks, read and checked against the cache; rows that cannot be scored go into ``bad``."""
     for ci, (si, start, length) in enumerate(plan):
-        rows = read_shard(shards[si]).slice(start, length).to_pylist()
+        rows = read_rows(shards[si], start, length).to_pylist()
         all_rows = {r["id"]: r for r in rows}
         for r in rows:
             if (problem := row_problem(r)) is not None:

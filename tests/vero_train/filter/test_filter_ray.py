@@ -129,3 +129,49 @@ def test_vllm_on_ray_goes_through_ray_data_llm(ray_cluster, tiny_model_dir, filt
     texts = pq.read_table(out / "completions.parquet").column("text").to_pylist()
     assert len(texts) == 12 and len({t.split(" images")[0] for t in texts}) == 12  # a seed per (row, sample)
     assert all("images [True]" in t for t in texts)  # every generated row has one decoded image
+
+
+def test_ray_reads_chunks_as_actors_free_up(ray_cluster, tiny_model_dir, filter_input, tmp_path):
+    """The driver does not read the input ahead of the cluster: with 2 CPUs (2 actors) at most 4 chunks wait, so the
+    first result comes back after 5 of 6 one-row chunks were read at most, and every chunk returns in order."""
+    from vero_train.passk.inputs import Chunk, input_shards, plan_chunks, read_rows
+    from vero_train.passk.ray_pool import sample_on_ray
+
+    cfg = PassAtKConfig(data=str(filter_input), out=tmp_path / "o", model=str(tiny_model_dir), k=2,
+                        backend="transformers", max_tokens=6, batch_size=1, executor="ray")
+    shards, _ = input_shards(cfg.data)
+    plan, total = plan_chunks(shards, cfg.batch_size, None)
+    assert total == 6
+    read: list[int] = []
+
+    def chunks():
+        for ci, (si, start, length) in enumerate(plan):
+            rows = read_rows(shards[si], start, length).to_pylist()
+            read.append(ci)
+            todo = rows if ci != 2 else []  # chunk 2 is "cached": it comes back in its place, unsampled
+            yield Chunk(ci, length, {r["id"]: r for r in rows}, rows, {}, todo, True)
+
+    seen, read_at_first = [], None
+    for ch, samples in sample_on_ray(cfg, chunks()):
+        read_at_first = len(read) if read_at_first is None else read_at_first
+        seen.append(ch.index)
+        assert (samples is None) == (ch.index == 2)
+        if samples is not None:
+            assert [len(s) for s in samples.samples.values()] == [2]
+    assert seen == list(range(6)) and read_at_first <= 5
+
+
+def test_input_rows_are_read_by_row_group(tmp_path):
+    """A chunk reads the row groups that hold it, not the shard: a 600K-row input is never held whole."""
+    import pyarrow as pa
+
+    from vero_train.passk.inputs import InputShard, read_rows, shard_rows
+
+    path = tmp_path / "train-00000-of-00001.parquet"
+    pq.write_table(pa.table({"id": [f"r{i}" for i in range(250)]}), path, row_group_size=100)
+    shard = InputShard(path.name, None, path)
+    assert shard_rows(shard) == 250
+    assert read_rows(shard, 95, 10).column("id").to_pylist() == [f"r{i}" for i in range(95, 105)]
+    assert shard._groups[:2] == (0, 1) and shard._groups[2].num_rows == 200
+    assert read_rows(shard, 240, 32).column("id").to_pylist() == [f"r{i}" for i in range(240, 250)]
+    assert shard._groups[:2] == (2, 2) and shard._groups[2].num_rows == 50
