@@ -62,11 +62,14 @@ class Registry(Generic[T]):
     """Name → object map with "did you mean" errors, lazy entries and a dotted-path fallback.
 
     Like lm-eval's registries: an unknown name lists close matches and every available name; a name containing a
-    dot or a colon (``my_pkg.rewards:my_fn``) is imported instead, as TRL's ``reward_funcs`` does.
+    dot or a colon (``my_pkg.rewards:my_fn``) is imported instead, as TRL's ``reward_funcs`` does — unless
+    ``imports=False``: a registry looked up with names from dataset rows (reward types, instruction classes) must
+    never turn untrusted text into an import.
     """
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, *, imports: bool = True):
         self.kind = kind
+        self.imports = imports
         self._items: dict[str, T | _Lazy] = {}
 
     def register(self, name: str, obj: T | None = None) -> Callable[[T], T] | T:
@@ -92,12 +95,15 @@ class Registry(Generic[T]):
             if isinstance(obj, _Lazy):
                 obj = self._items[name] = import_object(obj, self.kind)
             return obj
-        if "." in name or ":" in name:
+        if self.imports and isinstance(name, str) and ("." in name or ":" in name):
             return import_object(name, self.kind)
         raise RegistryError(f"unknown {self.kind} '{name}'. {suggest(name, self._items)}")
 
     def __contains__(self, name: object) -> bool:
         return name in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._items))

@@ -77,3 +77,23 @@ def test_dotted_name_falls_back_to_import():
     import os.path
 
     assert reg.get("os.path:join") is os.path.join
+
+
+def test_registries_keyed_by_dataset_rows_never_import_a_dotted_name(monkeypatch):
+    """A reward type or an instruction class comes from a dataset row: "os:getcwd" must be unknown, not imported."""
+    import importlib
+
+    from vero_data.errors import RegistryError
+    from vero_data.rewards import compute_score
+    from vero_data.rewards.base import REWARDS
+    from vero_data.rewards.ifeval import CHECKERS, score_instructions
+
+    imported = []
+    real = importlib.import_module
+    monkeypatch.setattr(importlib, "import_module", lambda name, *a: imported.append(name) or real(name, *a))
+    for reg in (REWARDS, CHECKERS):
+        with pytest.raises(RegistryError, match="unknown"):
+            reg.get("os:getcwd")
+    compute_score("<answer>\\boxed{4}</answer>", "4", {"reward_type": "os.getcwd"})  # an unrecognised type
+    assert score_instructions("Hello.", [{"class": "os:getcwd", "args": {}}]) == 0.0  # Vero: unknown → not followed
+    assert imported == []

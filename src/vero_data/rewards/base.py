@@ -63,7 +63,7 @@ class Verifier:
         return self.accuracy(pred, truth, extra_info, lenient=lenient)
 
 
-REWARDS: Registry[Verifier] = Registry("reward")
+REWARDS: Registry[Verifier] = Registry("reward", imports=False)  # keyed by rows' reward_type: never an import
 
 
 def register(name: str, **facts: Any) -> Callable[[AccuracyFn], AccuracyFn]:

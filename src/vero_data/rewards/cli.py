@@ -30,7 +30,7 @@ def _warn(msg: str) -> None:
 def _reward_type_flag(value: str) -> str:
     """Vero routes on the stripped, lower-cased name; an unknown one would silently use the fallback, so refuse it.
 
-    ``REWARDS.get`` is not used: it would import a dotted name; ``fallback`` is offered beside the registered types.
+    ``fallback`` is offered beside the registered types.
     """
     from vero_data.registry import suggest
     from vero_data.rewards.base import REWARDS, reward_types

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 
+from vero_data.registry import Registry
 from vero_data.rewards.ifeval.text import clean, paragraphs, sentences, words
 
 
@@ -50,7 +51,8 @@ class _TrackedRandom(random.Random):
 
 
 RNG = _TrackedRandom(0)
-CHECKERS: dict[str, Callable[..., bool]] = {}
+# instruction class name → checker; names come from dataset rows, so a dotted name is never imported
+CHECKERS: Registry[Callable[..., bool]] = Registry("instruction checker", imports=False)
 # Arg names a class declares, where they differ from its parameters (ExcludeWordHarderChecker).
 DECLARED: dict[str, tuple[str, ...]] = {}
 
@@ -71,8 +73,7 @@ KEY_SENTENCES = ("For now, this is fine.",)
 
 
 def checker(fn: Callable[..., bool]) -> Callable[..., bool]:
-    CHECKERS[fn.__name__] = fn
-    return fn
+    return CHECKERS.register(fn.__name__, fn)
 
 
 def _relation(relation):
