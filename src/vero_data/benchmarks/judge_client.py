@@ -6,7 +6,6 @@ reply parsers (verdicts, grades, fractional scores), retries on unparseable repl
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -114,15 +113,12 @@ class BenchmarkJudge:
 
     def ask(self, prompt: str, parse: Callable[[str], float | None]) -> tuple[float | None, str | None]:
         """(parsed value, raw reply); the value is None when every attempt failed or never parsed."""
-        path = self._client._cache_path(prompt)
-        if path is not None and path.exists():
-            try:
-                reply = json.loads(path.read_text())["reply"]
-                value = parse(reply)
-                if value is not None:
-                    return value, reply
-            except (OSError, ValueError, KeyError):
-                pass
+        reply = self._client.cached_reply(prompt)
+        try:
+            if reply is not None and (value := parse(reply)) is not None:
+                return value, reply
+        except (ValueError, KeyError):  # a stored reply this parser cannot read: ask again
+            pass
         reply = None
         for attempt in range(self.retries + 1):
             try:
@@ -132,12 +128,7 @@ class BenchmarkJudge:
                 value = parse(reply)
                 if value is None:
                     raise ValueError(f"unparseable judge reply: {reply[:80]!r}")
-                if path is not None:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-                    tmp.write_text(json.dumps({"judge": self.shown_url, "model": self.model, "prompt": prompt,
-                                               "reply": reply}))
-                    tmp.replace(path)
+                self._client.store_reply(prompt, reply)
                 return value, reply
             except (urllib.error.URLError, TimeoutError, OSError, ValueError, KeyError, IndexError) as e:
                 logger.warning("judge %s attempt %d failed: %s", self.shown_url, attempt + 1, redact_text(str(e)))

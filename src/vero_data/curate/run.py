@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vero_data.chunking import chunk_plan
 from vero_data.curate.cache import CACHE_DIR, ReplyCache, cache_key
 from vero_data.curate.judge import CurateSampling, Judge, JudgeReply, JudgeRequest
 from vero_data.curate.parse import (
@@ -359,17 +360,7 @@ def curate(config: CurateConfig, judge: Judge | Callable[[], Judge]) -> CurateRe
 def _plan(shards: list[Path], limit: int | None, batch_size: int) -> list[tuple[int, int, int]]:
     import pyarrow.parquet as pq
 
-    plan, total = [], 0
-    for si, f in enumerate(shards):
-        n = pq.ParquetFile(f).metadata.num_rows
-        if limit is not None:
-            n = min(n, limit - total)
-        for start in range(0, n, batch_size):
-            plan.append((si, start, min(batch_size, n - start)))
-        total += max(n, 0)
-        if limit is not None and total >= limit:
-            break
-    return plan
+    return chunk_plan((pq.ParquetFile(f).metadata.num_rows for f in shards), batch_size, limit)[0]
 
 
 def _curate_in(cfg: CurateConfig, shards: list[Path], prompts: dict[str, Prompt],

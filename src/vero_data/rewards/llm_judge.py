@@ -21,6 +21,7 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
@@ -140,25 +141,37 @@ class LLMJudge:
             payload = json.loads(resp.read(10_000_000))
         return payload["choices"][0]["message"]["content"] or ""
 
+    def cached_reply(self, prompt: str) -> str | None:
+        """The stored reply to ``prompt`` by this judge, if any (an unreadable cache file counts as none)."""
+        path = self._cache_path(prompt)
+        if path is None or not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text())["reply"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def store_reply(self, prompt: str, reply: str) -> None:
+        """Keep ``reply`` for ``prompt``: written to a temporary file named by process and thread, then renamed,
+        so concurrent judges (eval threads, filter workers) never read half a file."""
+        path = self._cache_path(prompt)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps({"judge": self.shown_url, "model": self.model, "prompt": prompt, "reply": reply}))
+        tmp.replace(path)
+
     def complete(self, prompt: str) -> str | None:
         """The judge's reply to ``prompt`` (cached), or None after all retries failed."""
-        path = self._cache_path(prompt)
-        if path is not None and path.exists():
-            try:
-                return json.loads(path.read_text())["reply"]
-            except (OSError, ValueError, KeyError):
-                pass
+        if (cached := self.cached_reply(prompt)) is not None:
+            return cached
         for attempt in range(self.retries + 1):
             try:
                 reply = self._request(prompt)
                 if parse_judge_score(reply) is None and attempt < self.retries:
                     raise ValueError("no score in reply")
-                if path is not None:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                    tmp.write_text(json.dumps({"judge": self.shown_url, "model": self.model, "prompt": prompt,
-                                               "reply": reply}))
-                    tmp.replace(path)
+                self.store_reply(prompt, reply)
                 return reply
             except (urllib.error.URLError, TimeoutError, OSError, ValueError, KeyError, IndexError) as e:
                 logger.warning("judge %s attempt %d failed: %s", self.shown_url, attempt + 1, redact_text(str(e)))

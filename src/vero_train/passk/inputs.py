@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vero_data.chunking import chunk_plan
 from vero_data.errors import ConfigError, VeroError
 from vero_data.hub import require_hub
 
@@ -140,20 +141,8 @@ def read_shard(shard: InputShard):
 
 
 def plan_chunks(shards: list[InputShard], batch_size: int, limit: int | None) -> tuple[list[tuple[int, int, int]], int]:
-    """``(shard index, start, length)`` per chunk of ``batch_size`` rows in input order, cut at ``limit``, and the
-    number of rows they hold: chunks are the unit of generation and resume."""
-    plan: list[tuple[int, int, int]] = []
-    total = 0
-    for si, sh in enumerate(shards):
-        n = shard_rows(sh)
-        if limit is not None:
-            n = min(n, limit - total)
-        for start in range(0, n, batch_size):
-            plan.append((si, start, min(batch_size, n - start)))
-        total += max(n, 0)
-        if limit is not None and total >= limit:
-            break
-    return plan, total
+    """The shards' chunks (:func:`vero_data.chunking.chunk_plan`), counted from their footers."""
+    return chunk_plan((shard_rows(sh) for sh in shards), batch_size, limit)
 
 
 @dataclass
