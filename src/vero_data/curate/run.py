@@ -43,6 +43,7 @@ from vero_data.curate.prompts import Prompt, canonicalise_prompt, load_prompts, 
 from vero_data.curate.rules import SKIP_CATEGORIES, check_llm_answer, settle
 from vero_data.errors import ConfigError, RowError, VeroError
 from vero_data.layout import find_input_parquet
+from vero_data.run_timing import GenerationTiming
 from vero_data.schema import IMAGE_PLACEHOLDER, loads_extra
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class CurateConfig:
 
 
 @dataclass
-class CurateResult:
+class CurateResult(GenerationTiming):
     out: Path
     rows_in: int
     rows_kept: int
@@ -113,16 +114,6 @@ class CurateResult:
     model: str
     prompt_versions: dict[str, str]
     shards: list[Path]
-
-    @property
-    def rows_per_s(self) -> float:
-        return self.rows_in / self.wall_seconds if self.wall_seconds else 0.0
-
-    @property
-    def share_outside_generation(self) -> float:
-        """Share of wall time (model loading excluded) not spent waiting for the judge's replies."""
-        busy = self.wall_seconds - self.load_seconds
-        return max(0.0, busy - self.gen_seconds) / busy if busy > 0 else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k != "shards"}

@@ -6,9 +6,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from vero_data.run_timing import GenerationTiming
+
 
 @dataclass
-class FilterResult:
+class FilterResult(GenerationTiming):
     out: Path
     rows_in: int
     rows_kept: int
@@ -25,18 +27,8 @@ class FilterResult:
     shards: list[Path]
 
     @property
-    def rows_per_s(self) -> float:
-        return self.rows_in / self.wall_seconds if self.wall_seconds else 0.0
-
-    @property
     def tokens_per_s(self) -> float:
         return self.tokens / self.gen_seconds if self.gen_seconds else 0.0
-
-    @property
-    def share_outside_generation(self) -> float:
-        """Share of wall time not spent in ``backend.generate`` (model loading excluded)."""
-        busy = self.wall_seconds - self.load_seconds
-        return max(0.0, busy - self.gen_seconds) / busy if busy > 0 else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k != "shards"}
