@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from vero_data.benchmarks.spec import BenchmarkSpec, SuiteSpec
 from vero_data.errors import ConfigError, RegistryError
-from vero_data.registry import Registry, close_matches, suggest
+from vero_data.registry import Registry, close_matches
 from vero_data.yaml_file import load_yaml_file
 
 HERE = Path(__file__).parent
@@ -103,8 +103,17 @@ def _suite(path: Path) -> SuiteSpec:
     return suite
 
 
+@cache
+def _suite_files() -> Registry[Path]:
+    """The shipped suites, name → YAML file, in the one Registry (its did-you-mean for a mistyped ``--suite``)."""
+    reg: Registry[Path] = Registry("suite", imports=False)
+    for p in sorted(SUITES_DIR.glob("*.yaml")):
+        reg.register(p.stem, p)
+    return reg
+
+
 def suite_names() -> list[str]:
-    return sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
+    return _suite_files().names()
 
 
 def get_suite(name: str) -> SuiteSpec:
@@ -116,10 +125,7 @@ def get_suite(name: str) -> SuiteSpec:
             raise ConfigError(f"no such file: {name} (--suite takes a suite name or a suite YAML)"
                               if not p.exists() else f"{name}: not a file (--suite takes a suite name or a suite YAML)")
         return _suite(p.resolve())
-    path = SUITES_DIR / f"{name}.yaml"
-    if not path.exists():
-        raise RegistryError(f"unknown suite '{name}'. {suggest(name, suite_names())}")
-    return _suite(path)
+    return _suite(_suite_files().get(name))
 
 
 def scorer_for(spec: BenchmarkSpec):
