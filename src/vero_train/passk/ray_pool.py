@@ -25,7 +25,7 @@ from vero_train.passk.inputs import Chunk
 from vero_train.passk.sampling import ChunkSampler, ChunkSamples, backend_kind, requests_for
 from vero_train.passk.scoring import score_completion
 
-LLM_EXTRA = "pip install 'vero-toolkit[ray-llm]' (ray[data,llm] and vLLM; GPU machines)"
+LLM_EXTRA = "pip install 'vero-toolkit[gpu]' (vLLM and ray[data,llm]; GPU machines)"
 
 
 def require_ray_backend(cfg: PassAtKConfig) -> None:

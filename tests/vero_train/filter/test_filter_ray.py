@@ -95,7 +95,7 @@ def test_vllm_on_ray_without_ray_llm_names_the_extra(filter_input, tmp_path, mon
         return real(name, *a, **k)
 
     monkeypatch.setattr(builtins, "__import__", no_ray_llm)
-    with pytest.raises(MissingDependencyError, match=r"ray\.data\.llm: pip install 'vero-toolkit\[ray-llm\]'"):
+    with pytest.raises(MissingDependencyError, match=r"ray\.data\.llm: pip install 'vero-toolkit\[gpu\]'"):
         filter_pass_at_k(PassAtKConfig(data=str(filter_input), out=tmp_path / "o", backend="vllm", executor="ray"))
     assert not (tmp_path / "o").exists()
 
