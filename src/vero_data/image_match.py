@@ -331,3 +331,20 @@ def detail_distance(a: DetailImage, b: DetailImage, accept_below: float | None =
         return d0
     box_a, box_b = _aligned_boxes(a, b)
     return min(d0, _detail_difference(a, b, box_a, box_b))
+
+
+def upscale_ratio(big: Image.Image, small: Image.Image) -> float:
+    """How much better upscaling ``small`` reproduces ``big`` than downscaling ``big`` reproduces ``small``:
+    mean |big − up(small)| / mean |small − down(big)| (grey levels, +0.05 so flat images stay finite).
+
+    A copy made from the other is reproduced almost exactly by the same direction of resampling, whatever kernel made
+    it; the other direction loses (or never had) detail. So a small ratio says ``big`` was upscaled from ``small``
+    and carries nothing more; a large one says ``small`` was downscaled from ``big``. On ``vero bench dedup`` seeds 0
+    and 1 (110 upscales ×1.1–2, 120 downscales ×0.4–0.9, Lanczos/bilinear/bicubic) upscales measure ≤ 0.54 and
+    downscales ≥ 0.73.
+    """
+    b = np.asarray(big.convert("L"), dtype=np.float32)
+    s = np.asarray(small.convert("L"), dtype=np.float32)
+    up = np.asarray(small.convert("L").resize(big.size, Image.Resampling.BICUBIC), dtype=np.float32)
+    down = np.asarray(big.convert("L").resize(small.size, Image.Resampling.BOX), dtype=np.float32)
+    return float(np.abs(b - up).mean() / (np.abs(s - down).mean() + 0.05))

@@ -285,6 +285,8 @@ class DedupSettings(_Model):
     match_threshold: float = Field(0.55, gt=0, description="pixel-check distance of a confirmed copy")
     detail_threshold: float | None = Field(0.25, gt=0, description="full-resolution distance of a confirmed copy "
                                            "(null: no detail check)")
+    upscale_ratio: float | None = Field(0.63, gt=0, description="image_match.upscale_ratio below which the larger "
+                                        "copy is an upscale of the smaller and loses to it (null: largest wins)")
     questions: bool = True
     question_threshold: float = Field(0.95, gt=0, le=1, description="MiniLM cosine: paraphrases on its own")
     keyterm_question_threshold: float = Field(0.35, gt=0, le=1, description="MiniLM cosine for paraphrases "

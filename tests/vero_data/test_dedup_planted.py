@@ -110,6 +110,28 @@ def test_the_best_copy_is_kept_whatever_the_input_order(tmp_path, write_manifest
 
 
 
+
+@pytest.mark.parametrize("upscale_ratio, kept_id", [(0.63, "up1"), (None, "up0")])
+def test_an_upscaled_copy_steps_aside_for_its_source(tmp_path, write_manifest, upscale_ratio, kept_id):
+    """A 1.6x bicubic upscale listed first has the most pixels but nothing more in them: its source is kept, and a
+    0.6x downscale still loses to that source (issue 12). With the check off, the largest copy wins, as before."""
+    a = chart_image([50, 120, 80, 160], seed=3)
+    q = "What is the value of the blue bar?"
+    w, h = a.size
+    rows = [_row(0, png_bytes(a.resize((round(w * 1.6), round(h * 1.6)), Image.Resampling.BICUBIC)), q, "12"),
+            _row(1, png_bytes(a), q, "12"),
+            _row(2, png_bytes(a.resize((round(w * 0.6), round(h * 0.6)), Image.Resampling.LANCZOS)), q, "12")]
+    data = tmp_path / "up.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA), data)
+    m = write_manifest("up", category="chart_ocr", source={"files": {"format": "parquet", "globs": [str(data)]}},
+                       adapter="canonical")
+    cfg = tmp_path / "dedup.yaml"
+    cfg.write_text(json.dumps({"dedup": {"questions": False, "upscale_ratio": upscale_ratio}}))
+    res = build(out=tmp_path / "out", manifests=[str(m)], dedup_config=str(cfg))
+    kept = pl.read_parquet(res.shards[0]).select(pl.col("lineage").struct.field("upstream_id")).to_series()
+    assert kept.to_list() == [kept_id]
+
+
 @pytest.mark.embed
 def test_a_lookalike_joined_through_a_resized_copy_is_not_removed(tmp_path, write_manifest):
     """A relabelled screenshot sits near a downscaled copy of the original, which sits near the original: the

@@ -17,6 +17,7 @@ from vero_data.image_match import (
     detail_image,
     match_distance,
     match_features,
+    upscale_ratio,
     work_image,
 )
 from vero_data.stages.dedup import DedupConfig
@@ -123,3 +124,12 @@ def test_detail_image_bounds_the_pixels_it_holds():
     big = A.resize((5000, 3750))
     d = detail_image(big)
     assert max(d.gray.size) == 2048 and d.box[2] <= d.gray.width and d.box[3] <= d.gray.height
+
+
+def test_upscale_ratio_tells_an_upscale_from_a_downscale():
+    """Which of two resized copies was made from the other (issue 12: an upscale is not the better copy)."""
+    a = chart_image([40, 90, 150, 70], seed=5)
+    w, h = a.size
+    up = a.resize((round(w * 1.3), round(h * 1.3)), Image.Resampling.BILINEAR)
+    down = a.resize((round(w * 0.8), round(h * 0.8)), Image.Resampling.LANCZOS)
+    assert upscale_ratio(up, a) < 0.63 < upscale_ratio(a, down)

@@ -12,9 +12,9 @@
    cosine of 0.35, or 0.95 alone); a different answer is never a duplicate, so "same chart, another question"
    survives.
 
-Which copy is kept: the best of its group — most content pixels (letterbox bars and margins not counted), then
-lossless over lossy, then recipe manifest order,
-upstream index and id — so a JPEG q60 or half-size copy never wins over its original; a removed row points at
+Which copy is kept: the best of its group — most content pixels (letterbox bars and margins not counted; a copy
+upscaled from a smaller member steps aside, :func:`vero_data.image_match.upscale_ratio`), then lossless over lossy,
+then recipe manifest order, upstream index and id — so a JPEG q60 or half-size copy never wins over its original; a removed row points at
 the kept one (``dup_of``) and is confirmed directly against it: a group joined through a chain of near pairs is
 split, not merged.
 """
@@ -49,6 +49,7 @@ class DedupConfig:
     dhash_threshold: int | None = None  # an extra dHash gate on candidates (off: the pixel check decides)
     match_threshold: float = 0.55  # image_match.match_distance of a confirmed copy
     detail_threshold: float | None = 0.25  # image_match.detail_distance of a confirmed copy (None: no detail check)
+    upscale_ratio: float | None = 0.63  # image_match.upscale_ratio: an upscale loses to its source (None: off)
     questions: bool = True
     question_threshold: float = 0.95  # MiniLM cosine that makes two questions paraphrases on its own
     keyterm_question_threshold: float = 0.35  # … and the lower one when they name the same specifics
@@ -91,14 +92,10 @@ class FeatureCache:
 
 
 def _features_or_none(data: bytes) -> np.ndarray | None:
-    from vero_data.errors import RowError
     from vero_data.image_match import match_features
-    from vero_data.images import decode_rgb
 
-    try:
-        return match_features(decode_rgb(data))
-    except RowError:  # validated at ingest; a file that changed since is simply not confirmed
-        return None
+    rgb = _decode_or_none(data)  # validated at ingest; a file that changed since is simply not confirmed
+    return None if rgb is None else match_features(rgb)
 
 
 ImageKey = tuple[str, int]  # (row id, image index)
@@ -382,7 +379,9 @@ def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]
         return pl.DataFrame(schema=DEDUP_SCHEMA)
     meta = meta.sort("rank")
     ids = meta["id"].to_list()
-    best = _best_copy_picker(meta)
+    upscale_of = (_upscale_checker(meta, load_images, cfg.upscale_ratio)
+                  if load_images is not None and cfg.upscale_ratio is not None and "width" in meta.columns else None)
+    best = _best_copy_picker(meta, upscale_of)
     removed: dict[int, tuple[int, str, float | None]] = {}
 
     def keep_best(group_cols: list[str], rule: str, frame: pl.DataFrame,
@@ -448,20 +447,69 @@ def _images_related(meta: pl.DataFrame, judge: PairJudge) -> Callable[[int, int]
 SIZE_TIE = 0.98  # copies within 2% of the largest count as the same size (a re-encode moves the content box)
 
 
-def _best_copy_picker(meta: pl.DataFrame) -> Callable[[list[int]], int]:
+def _best_copy_picker(meta: pl.DataFrame, upscale_of: Callable[[int, int], bool] | None = None
+                      ) -> Callable[[list[int]], int]:
     """The keeper of a duplicate group (indices into ``meta`` sorted by rank): the most content pixels, copies
-    within :data:`SIZE_TIE` of it counting as equal; among those lossless over lossy; then the lowest rank."""
+    within :data:`SIZE_TIE` of it counting as equal; among those lossless over lossy; then the lowest rank. A copy
+    that ``upscale_of`` says was upscaled from a smaller member carries nothing more and steps aside for it."""
     size_col = "content_pixels" if "content_pixels" in meta.columns else "pixels" if "pixels" in meta.columns else None
     size = meta[size_col].fill_null(0).to_numpy() if size_col else np.zeros(meta.height)
     lossy = (meta["lossy"].list.any().fill_null(False).to_numpy() if "lossy" in meta.columns
              else np.zeros(meta.height, dtype=bool))
 
     def pick(members: list[int]) -> int:
-        top = max(size[m] for m in members)
-        near = [m for m in members if size[m] >= SIZE_TIE * top]
-        return min(near, key=lambda m: (bool(lossy[m]), m))
+        pool = list(members)
+        while True:
+            top = max(size[m] for m in pool)
+            near = [m for m in pool if size[m] >= SIZE_TIE * top]
+            k = min(near, key=lambda m: (bool(lossy[m]), m))
+            if upscale_of is None or not any(size[m] < SIZE_TIE * size[k] and upscale_of(k, m) for m in pool):
+                return k
+            pool.remove(k)
 
     return pick
+
+
+def _upscale_checker(meta: pl.DataFrame, load_images: ImageLoader, ratio: float) -> Callable[[int, int], bool]:
+    """``upscale_of(big, small)`` for rows of one image each (indices into ``meta``): the same aspect ratio, ``big``
+    larger by more than :data:`SIZE_TIE`, and :func:`vero_data.image_match.upscale_ratio` below ``ratio``. Each image
+    is decoded once however many groups ask."""
+    from vero_data.image_match import upscale_ratio
+
+    ids = meta["id"].to_list()
+    widths, heights = meta["width"].to_list(), meta["height"].to_list()
+    decoded: dict[int, Any] = {}
+    verdicts: dict[tuple[int, int], bool] = {}
+
+    def image(i: int):
+        if i not in decoded:
+            decoded[i] = _decode_or_none(load_images([(ids[i], 0)])[0])
+        return decoded[i]
+
+    def upscale_of(big: int, small: int) -> bool:
+        if (big, small) in verdicts:
+            return verdicts[big, small]
+        wb, hb, ws, hs = (widths[big], heights[big], widths[small], heights[small])
+        ok = False
+        if wb and ws and len(wb) == len(ws) == 1 and ws[0] * hs[0] < SIZE_TIE * wb[0] * hb[0]:
+            sx, sy = wb[0] / ws[0], hb[0] / hs[0]
+            if abs(sx - sy) <= sx * (0.01 + 1.5 / min(ws[0], hs[0])):  # one resize, not a crop or a letterbox
+                a, b = image(big), image(small)
+                ok = a is not None and b is not None and upscale_ratio(a, b) < ratio
+        verdicts[big, small] = ok
+        return ok
+
+    return upscale_of
+
+
+def _decode_or_none(data: bytes):
+    from vero_data.errors import RowError
+    from vero_data.images import decode_rgb
+
+    try:
+        return decode_rgb(data)
+    except RowError:
+        return None
 
 
 def _near_questions(frame: pl.DataFrame, cfg: DedupConfig, embed, removed: dict,
