@@ -38,7 +38,8 @@ def write_catalog(path: Path, *, meta: pl.DataFrame, quarantine: pl.DataFrame, d
         tmp.unlink()
     con = duckdb.connect(str(tmp))
     try:
-        samples = meta.drop("img_sha", "dhash", "lowvar", "cphash", "xphash", "lossy", "content_pixels", strict=False).with_columns(
+        samples = meta.drop("img_sha", "dhash", "lowvar", "cphash", "xphash", "lossy", "content_pixels",
+                           "border_levels", strict=False).with_columns(
             pl.col("phash").list.eval(pl.element().cast(pl.String)).list.join(",").alias("phash"),
         )
         con.register("samples_in", samples)

@@ -68,8 +68,14 @@ def _trim_once(g: np.ndarray) -> tuple[int, int, int, int] | None:
 def content_box(g: np.ndarray) -> tuple[int, int, int, int]:
     """``(left, top, right, bottom)`` of the content of a grey array, uniform borders trimmed (up to 3 levels:
     black letterbox bars, then a white margin…). A level that is one flat block is kept whole."""
+    return content_box_levels(g)[0]
+
+
+def content_box_levels(g: np.ndarray) -> tuple[tuple[int, int, int, int], int]:
+    """:func:`content_box` and how many uniform border levels it trimmed (a letterboxed chart: bars, then margin)."""
     h, w = g.shape
     L, T, R, B = 0, 0, w, h
+    levels = 0
     for _ in range(3):
         box = _trim_once(g[T:B, L:R])
         if box is None:
@@ -78,22 +84,24 @@ def content_box(g: np.ndarray) -> tuple[int, int, int, int]:
         if g[T + top:T + bottom, L + left:L + right].std() < 4:  # one flat block: it is content, keep its margin
             break
         L, T, R, B = L + left, T + top, L + right, T + bottom
+        levels += 1
         if R - L > 8 and B - T > 8:  # the edge pixels blend both sides of the border: look inside them next
             L, T, R, B = L + 1, T + 1, R - 1, B - 1
-    return L, T, R, B
+    return (L, T, R, B), levels
 
 
-def content_crops(gray: Image.Image) -> tuple[Image.Image, Image.Image, float]:
-    """The content box of a grey image (at :data:`WORK_SIDE`), its centre (for the candidate hashes) and the share
-    of the image the content covers (a letterboxed copy is not "bigger" for its bars)."""
+def content_crops(gray: Image.Image) -> tuple[Image.Image, Image.Image, float, int]:
+    """The content box of a grey image (at :data:`WORK_SIDE`), its centre (for the candidate hashes), the share
+    of the image the content covers (a letterboxed copy is not "bigger" for its bars) and how many uniform border
+    levels were trimmed (a letterbox adds one)."""
     work = work_image(gray)
-    box = content_box(np.asarray(work))
+    box, levels = content_box_levels(np.asarray(work))
     content = work.crop(box)
     share = (box[2] - box[0]) * (box[3] - box[1]) / (work.width * work.height)
     w, h = content.size
     cx, cy = int(CENTRE_CUT * w), int(CENTRE_CUT * h)
     centre = content.crop((cx, cy, w - cx, h - cy)) if w - 2 * cx >= 8 and h - 2 * cy >= 8 else content
-    return content, centre, share
+    return content, centre, share, levels
 
 
 CHROMA = 64  # side of the colour thumbnail

@@ -47,6 +47,7 @@ class ImageInfo:
     content_phash: int = 0  # pHash of the content box (borders trimmed): a letterboxed copy is near in it
     centre_phash: int = 0  # pHash of the content box's centre: a copy cropped by a few percent is near in it
     content_share: float = 1.0  # share of the image inside the content box
+    border_levels: int = 0  # uniform border levels around the content (a letterboxed copy has one more)
 
     @property
     def content_pixels(self) -> int:
@@ -406,7 +407,7 @@ def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, path: str |
     low_var = float(np.asarray(small, dtype=np.float32).std()) < LOW_VARIANCE_STD
     from vero_data.image_match import content_crops
 
-    content, centre, share = content_crops(_small(gray, 256))
+    content, centre, share, levels = content_crops(_small(gray, 256))
     if fmt == "WEBP" and img.info.get("lossless"):
         fmt = "WEBP_LOSSLESS"
     return ImageInfo(
@@ -420,4 +421,5 @@ def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, path: str |
         _hash64(imagehash.phash(content, _HASH_SIZE)),
         _hash64(imagehash.phash(centre, _HASH_SIZE)),
         share,
+        levels,
     )

@@ -17,6 +17,15 @@ class RowStore:
     def __init__(self, folder: BuildDir, meta: pl.DataFrame):
         self.folder = folder
         self.where = {i: (m, p) for i, m, p in meta.select("id", "manifest", "part").iter_rows()}
+        self._row_group: dict[tuple[str, int], dict[str, int]] = {}  # per part file: id → row group, read once
+
+    def _groups(self, key: tuple[str, int], pf: pq.ParquetFile) -> dict[str, int]:
+        if key not in self._row_group:
+            index: dict[str, int] = {}
+            for rg in range(pf.num_row_groups):
+                index.update(dict.fromkeys(pf.read_row_group(rg, columns=["id"]).column(0).to_pylist(), rg))
+            self._row_group[key] = index
+        return self._row_group[key]
 
     def rows(self, ids: set[str] | list[str], columns: list[str] | None = None) -> dict[str, dict[str, Any]]:
         by_file: dict[tuple[str, int], set[str]] = defaultdict(set)
@@ -24,15 +33,13 @@ class RowStore:
             if i in self.where:
                 by_file[self.where[i]].add(i)
         found: dict[str, dict[str, Any]] = {}
-        for (manifest, part), wanted in sorted(by_file.items()):
-            path = self.folder.part_file(manifest, "rows", part)
-            pf = pq.ParquetFile(path)
-            for rg in range(pf.num_row_groups):  # read the id column first, then only the matching row groups
-                got = set(pf.read_row_group(rg, columns=["id"]).column(0).to_pylist()) & wanted
-                if got:
-                    for row in pf.read_row_group(rg, columns=columns).to_pylist():
-                        if row["id"] in got:
-                            found[row["id"]] = row
+        for key, wanted in sorted(by_file.items()):
+            pf = pq.ParquetFile(self.folder.part_file(key[0], "rows", key[1]))
+            index = self._groups(key, pf)
+            for rg in sorted({index[i] for i in wanted if i in index}):  # only the row groups that hold them
+                for row in pf.read_row_group(rg, columns=columns).to_pylist():
+                    if row["id"] in wanted:
+                        found[row["id"]] = row
         return found
 
     def images(self, wanted: list[tuple[str, int]]) -> list[bytes]:

@@ -132,6 +132,31 @@ def test_an_upscaled_copy_steps_aside_for_its_source(tmp_path, write_manifest, u
     assert kept.to_list() == [kept_id]
 
 
+
+def test_the_original_wins_over_a_margin_crop_and_a_letterbox_listed_before_it(tmp_path, write_manifest):
+    """Same content, other canvases (issue 12): a copy cropped inside the white margin shows less canvas, a
+    letterboxed copy adds a level of bars; the original, listed last, is kept."""
+    chart = chart_image([50, 120, 80, 160], seed=4)
+    original = Image.new("RGB", (chart.width + 48, chart.height + 48), "white")
+    original.paste(chart, (24, 24))
+    w, h = original.size
+    crop = original.crop((12, 10, w - 12, h - 14))
+    letterbox = Image.new("RGB", (w, h + 120), "black")
+    letterbox.paste(original, (0, 60))
+    q = "What is the value of the blue bar?"
+    rows = [_row(0, png_bytes(crop), q, "12"), _row(1, png_bytes(letterbox), q, "12"),
+            _row(2, png_bytes(original), q, "12")]
+    data = tmp_path / "canvas.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA), data)
+    m = write_manifest("canvas", category="chart_ocr", source={"files": {"format": "parquet", "globs": [str(data)]}},
+                       adapter="canonical")
+    cfg = tmp_path / "dedup.yaml"
+    cfg.write_text(json.dumps({"dedup": {"questions": False}}))
+    res = build(out=tmp_path / "out", manifests=[str(m)], dedup_config=str(cfg))
+    kept = pl.read_parquet(res.shards[0]).select(pl.col("lineage").struct.field("upstream_id")).to_series()
+    assert kept.to_list() == ["up2"]
+
+
 @pytest.mark.embed
 def test_a_lookalike_joined_through_a_resized_copy_is_not_removed(tmp_path, write_manifest):
     """A relabelled screenshot sits near a downscaled copy of the original, which sits near the original: the

@@ -12,11 +12,13 @@
    cosine of 0.35, or 0.95 alone); a different answer is never a duplicate, so "same chart, another question"
    survives.
 
-Which copy is kept: the best of its group — most content pixels (letterbox bars and margins not counted; a copy
-upscaled from a smaller member steps aside, :func:`vero_data.image_match.upscale_ratio`), then lossless over lossy,
-then recipe manifest order, upstream index and id — so a JPEG q60 or half-size copy never wins over its original; a removed row points at
-the kept one (``dup_of``) and is confirmed directly against it: a group joined through a chain of near pairs is
-split, not merged.
+Which copy is kept: the best of its group (:func:`_best_copy_picker`) — most content pixels (bars and margins not
+counted; within the content box's measurement error is a tie); of one canvas size lossless over lossy, then recipe
+manifest order, upstream index and id; between canvas sizes the fewest border levels (no letterbox), then the
+largest canvas (not a crop); a copy upscaled from a smaller member steps aside for it
+(:func:`vero_data.image_match.upscale_ratio`) — so a JPEG q60, half-size or upscaled copy never wins over its
+original. A removed row points at the kept one (``dup_of``) and is confirmed directly against it: a group joined
+through a chain of near pairs is split, not merged.
 """
 
 from __future__ import annotations
@@ -379,9 +381,9 @@ def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]
         return pl.DataFrame(schema=DEDUP_SCHEMA)
     meta = meta.sort("rank")
     ids = meta["id"].to_list()
-    upscale_of = (_upscale_checker(meta, load_images, cfg.upscale_ratio)
-                  if load_images is not None and cfg.upscale_ratio is not None and "width" in meta.columns else None)
-    best = _best_copy_picker(meta, upscale_of)
+    images = (RowImages(meta, load_images, cfg.upscale_ratio) if load_images is not None
+              and cfg.upscale_ratio is not None and {"width", "height"} <= set(meta.columns) else None)
+    best = _best_copy_picker(meta, images)
     removed: dict[int, tuple[int, str, float | None]] = {}
 
     def keep_best(group_cols: list[str], rule: str, frame: pl.DataFrame,
@@ -390,6 +392,8 @@ def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]
         group joined through a chain — a look-alike near a resized copy near the original — is not one copy)."""
         alive = frame.filter(~pl.col("_i").is_in(list(removed)))
         groups = alive.group_by(group_cols, maintain_order=True).agg(pl.col("_i").alias("_all"))
+        if images is not None:
+            images.judge_groups([g for g in groups["_all"].to_list() if len(g) > 1])
         for members in groups["_all"].to_list():
             rest = list(members)
             while len(rest) > 1:
@@ -447,59 +451,103 @@ def _images_related(meta: pl.DataFrame, judge: PairJudge) -> Callable[[int, int]
 SIZE_TIE = 0.98  # copies within 2% of the largest count as the same size (a re-encode moves the content box)
 
 
-def _best_copy_picker(meta: pl.DataFrame, upscale_of: Callable[[int, int], bool] | None = None
-                      ) -> Callable[[list[int]], int]:
+def _best_copy_picker(meta: pl.DataFrame, images: RowImages | None = None) -> Callable[[list[int]], int]:
     """The keeper of a duplicate group (indices into ``meta`` sorted by rank): the most content pixels, copies
-    within :data:`SIZE_TIE` of it counting as equal; among those lossless over lossy; then the lowest rank. A copy
-    that ``upscale_of`` says was upscaled from a smaller member carries nothing more and steps aside for it."""
+    within :data:`SIZE_TIE` (or the content box's measurement error) of it counting as equal. Among those of one
+    canvas size, lossless over lossy, then the lowest rank; between canvas sizes, the fewest uniform border levels
+    (a letterboxed copy added one), then the largest canvas (a copy cropped inside its margin shows less). A copy
+    that ``images`` finds was upscaled from a smaller member carries nothing more and steps aside for it."""
     size_col = "content_pixels" if "content_pixels" in meta.columns else "pixels" if "pixels" in meta.columns else None
     size = meta[size_col].fill_null(0).to_numpy() if size_col else np.zeros(meta.height)
     lossy = (meta["lossy"].list.any().fill_null(False).to_numpy() if "lossy" in meta.columns
              else np.zeros(meta.height, dtype=bool))
+    canvas = meta["pixels"].fill_null(0).to_numpy() if "pixels" in meta.columns else np.zeros(meta.height)
+    levels = (meta["border_levels"].fill_null(0).to_numpy() if "border_levels" in meta.columns
+              else np.zeros(meta.height, dtype=int))
+    error = _content_size_error(meta) if size_col == "content_pixels" else np.zeros(meta.height)
 
     def pick(members: list[int]) -> int:
         pool = list(members)
         while True:
-            top = max(size[m] for m in pool)
-            near = [m for m in pool if size[m] >= SIZE_TIE * top]
-            k = min(near, key=lambda m: (bool(lossy[m]), m))
-            if upscale_of is None or not any(size[m] < SIZE_TIE * size[k] and upscale_of(k, m) for m in pool):
+            lead = max(pool, key=lambda m: size[m])
+            near = [m for m in pool if size[m] >= size[lead] * (1 - max(1 - SIZE_TIE, error[lead] + error[m]))]
+            firsts: dict[int, int] = {}  # per canvas size, its best copy: lossless first, then rank
+            for m in sorted(near, key=lambda m: (bool(lossy[m]), m)):
+                firsts.setdefault(int(canvas[m]), m)
+            k = min(firsts.values(), key=lambda m: (levels[m], -canvas[m], bool(lossy[m]), m))
+            if images is None or not any(images.upscale_of(k, m) for m in pool if m != k):
                 return k
             pool.remove(k)
 
     return pick
 
 
-def _upscale_checker(meta: pl.DataFrame, load_images: ImageLoader, ratio: float) -> Callable[[int, int], bool]:
-    """``upscale_of(big, small)`` for rows of one image each (indices into ``meta``): the same aspect ratio, ``big``
-    larger by more than :data:`SIZE_TIE`, and :func:`vero_data.image_match.upscale_ratio` below ``ratio``. Each image
-    is decoded once however many groups ask."""
-    from vero_data.image_match import upscale_ratio
+def _content_size_error(meta: pl.DataFrame) -> np.ndarray:
+    """Relative error of ``content_pixels``: the ingest measures the content box on a copy
+    :data:`~vero_data.image_match.WORK_SIDE` px on its longer side, ±1 px a side, so a 420×189 text card whose text
+    covers a third of it is measured to ±4% (a 640×400 chart to ±2%). Rows of several images count 0."""
+    from vero_data.image_match import WORK_SIDE
 
-    ids = meta["id"].to_list()
-    widths, heights = meta["width"].to_list(), meta["height"].to_list()
-    decoded: dict[int, Any] = {}
-    verdicts: dict[tuple[int, int], bool] = {}
+    out = np.zeros(meta.height)
+    for i, (w, h, c, p) in enumerate(zip(meta["width"].to_list(), meta["height"].to_list(),
+                                         meta["content_pixels"].to_list(), meta["pixels"].to_list(), strict=True)):
+        if w and len(w) == 1 and c and p:
+            side = np.sqrt(c / p) * WORK_SIDE / max(w[0], h[0])  # content box sides in work pixels, per image pixel
+            out[i] = 2 / max(side * w[0], 1) + 2 / max(side * h[0], 1)
+    return out
 
-    def image(i: int):
-        if i not in decoded:
-            decoded[i] = _decode_or_none(load_images([(ids[i], 0)])[0])
-        return decoded[i]
 
-    def upscale_of(big: int, small: int) -> bool:
-        if (big, small) in verdicts:
-            return verdicts[big, small]
-        wb, hb, ws, hs = (widths[big], heights[big], widths[small], heights[small])
-        ok = False
-        if wb and ws and len(wb) == len(ws) == 1 and ws[0] * hs[0] < SIZE_TIE * wb[0] * hb[0]:
-            sx, sy = wb[0] / ws[0], hb[0] / hs[0]
-            if abs(sx - sy) <= sx * (0.01 + 1.5 / min(ws[0], hs[0])):  # one resize, not a crop or a letterbox
-                a, b = image(big), image(small)
-                ok = a is not None and b is not None and upscale_ratio(a, b) < ratio
-        verdicts[big, small] = ok
-        return ok
+class RowImages:
+    """Which copy of a group was upscaled from another (rows of one image each; indices into ``meta``): only pairs
+    of the same aspect ratio and different sizes are looked at, judged in batches before the keep step."""
 
-    return upscale_of
+    def __init__(self, meta: pl.DataFrame, load_images: ImageLoader, upscale_ratio: float):
+        self.ids = meta["id"].to_list()
+        self.widths, self.heights = meta["width"].to_list(), meta["height"].to_list()
+        col = "content_pixels" if "content_pixels" in meta.columns else "pixels"
+        self.content = meta[col].fill_null(0).to_list() if col in meta.columns else [0] * meta.height
+        self.load_images = load_images
+        self.ratio = upscale_ratio
+        self._verdicts: dict[tuple[int, int], bool] = {}
+
+    def _resized(self, big: int, small: int) -> bool:
+        """``big`` is ``small`` scaled up by more than :data:`SIZE_TIE` in area, canvas and content alike (a crop
+        or a letterbox keeps its content's size), the aspect ratio kept."""
+        wb, hb, ws, hs = self.widths[big], self.heights[big], self.widths[small], self.heights[small]
+        if (not (wb and ws and len(wb) == len(ws) == 1) or ws[0] * hs[0] >= SIZE_TIE * wb[0] * hb[0]
+                or self.content[small] >= SIZE_TIE * self.content[big]):
+            return False
+        sx, sy = wb[0] / ws[0], hb[0] / hs[0]
+        return abs(sx - sy) <= sx * (0.01 + 1.5 / min(ws[0], hs[0]))
+
+    def judge_groups(self, groups: list[list[int]], batch: int = 128) -> None:
+        """Judge every resized pair inside ``groups`` ahead of the keep step, ``batch`` pairs per read of the row
+        store (a read costs whole row groups, ~13 ms, however few images it fetches); decoded images are dropped
+        after each batch."""
+        pairs = [(a, b) for g in groups for a in g for b in g
+                 if a != b and (a, b) not in self._verdicts and self._resized(a, b)]
+        for start in range(0, len(pairs), batch):
+            todo = pairs[start:start + batch]
+            rows = sorted({i for p in todo for i in p})
+            decoded = dict(zip(rows, map(_decode_or_none, self.load_images([(self.ids[i], 0) for i in rows])),
+                               strict=True))
+            for big, small in todo:
+                self._verdicts[big, small] = self._judge(decoded[big], decoded[small])
+
+    def _judge(self, big, small) -> bool:
+        from vero_data.image_match import upscale_ratio
+
+        return big is not None and small is not None and upscale_ratio(big, small) < self.ratio
+
+    def upscale_of(self, big: int, small: int) -> bool:
+        """A resized pair and :func:`vero_data.image_match.upscale_ratio` below the setting."""
+        if (big, small) not in self._verdicts:
+            ok = False
+            if self._resized(big, small):
+                a, b = map(_decode_or_none, self.load_images([(self.ids[big], 0), (self.ids[small], 0)]))
+                ok = self._judge(a, b)
+            self._verdicts[big, small] = ok
+        return self._verdicts[big, small]
 
 
 def _decode_or_none(data: bytes):

@@ -56,6 +56,7 @@ META_SCHEMA: dict[str, pl.DataType] = {
     "xphash": pl.List(pl.UInt64),  # centre-of-content pHash
     "lossy": pl.List(pl.Boolean),
     "content_pixels": pl.Int64,  # pixels inside the images' content boxes: which copy dedup keeps
+    "border_levels": pl.Int8,  # uniform border levels around the content (most of any image): letterbox bars
     "lowvar": pl.List(pl.Boolean),
     "width": pl.List(pl.Int32),
     "height": pl.List(pl.Int32),
@@ -275,6 +276,7 @@ def _write_part(folder: BuildDir, manifest: str, part: int, rows: list[dict[str,
                 "xphash": r["_xphash"],
                 "lossy": r["_lossy"],
                 "content_pixels": r["_content_pixels"],
+                "border_levels": r["_border_levels"],
                 "lowvar": r["_lowvar"],
                 "width": r["_width"],
                 "height": r["_height"],

@@ -131,6 +131,7 @@ class ValidateStage(RowStage):
         row["_xphash"] = [i.centre_phash for i in infos]
         row["_lossy"] = [i.lossy for i in infos]
         row["_content_pixels"] = sum(i.content_pixels for i in infos)
+        row["_border_levels"] = max(i.border_levels for i in infos)
         row["_width"] = [i.width for i in infos]
         row["_height"] = [i.height for i in infos]
         row["_pixels"] = sum(i.width * i.height for i in infos)
