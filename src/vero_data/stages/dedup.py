@@ -520,19 +520,24 @@ class RowImages:
         sx, sy = wb[0] / ws[0], hb[0] / hs[0]
         return abs(sx - sy) <= sx * (0.01 + 1.5 / min(ws[0], hs[0]))
 
-    def judge_groups(self, groups: list[list[int]], batch: int = 128) -> None:
-        """Judge every resized pair inside ``groups`` ahead of the keep step, ``batch`` pairs per read of the row
-        store (a read costs whole row groups, ~13 ms, however few images it fetches); decoded images are dropped
-        after each batch."""
+    def judge_groups(self, groups: list[list[int]], budget: int = 64_000_000) -> None:
+        """Judge every resized pair inside ``groups`` ahead of the keep step: images are read in batches of at most
+        ``budget`` pixels (one read of the row store costs whole row groups, ~13 ms, however few images it
+        fetches), held as grey and dropped after each batch."""
         pairs = [(a, b) for g in groups for a in g for b in g
                  if a != b and (a, b) not in self._verdicts and self._resized(a, b)]
-        for start in range(0, len(pairs), batch):
-            todo = pairs[start:start + batch]
-            rows = sorted({i for p in todo for i in p})
-            decoded = dict(zip(rows, map(_decode_or_none, self.load_images([(self.ids[i], 0) for i in rows])),
-                               strict=True))
-            for big, small in todo:
-                self._verdicts[big, small] = self._judge(decoded[big], decoded[small])
+        todo: list[tuple[int, int]] = []
+        rows: set[int] = set()
+        for n, pair in enumerate(pairs, 1):
+            todo.append(pair)
+            rows.update(pair)
+            if n == len(pairs) or sum(self.widths[i][0] * self.heights[i][0] for i in rows) >= budget:
+                order = sorted(rows)
+                data = self.load_images([(self.ids[i], 0) for i in order])
+                grey = {i: _grey_or_none(d) for i, d in zip(order, data, strict=True)}
+                for big, small in todo:
+                    self._verdicts[big, small] = self._judge(grey[big], grey[small])
+                todo, rows = [], set()
 
     def _judge(self, big, small) -> bool:
         from vero_data.image_match import upscale_ratio
@@ -544,7 +549,7 @@ class RowImages:
         if (big, small) not in self._verdicts:
             ok = False
             if self._resized(big, small):
-                a, b = map(_decode_or_none, self.load_images([(self.ids[big], 0), (self.ids[small], 0)]))
+                a, b = map(_grey_or_none, self.load_images([(self.ids[big], 0), (self.ids[small], 0)]))
                 ok = self._judge(a, b)
             self._verdicts[big, small] = ok
         return self._verdicts[big, small]
@@ -558,6 +563,11 @@ def _decode_or_none(data: bytes):
         return decode_rgb(data)
     except RowError:
         return None
+
+
+def _grey_or_none(data: bytes):
+    rgb = _decode_or_none(data)
+    return None if rgb is None else rgb.convert("L")
 
 
 def _near_questions(frame: pl.DataFrame, cfg: DedupConfig, embed, removed: dict,
