@@ -246,3 +246,36 @@ def test_detail_pieces_cover_every_pair_once_and_bound_their_images():
         assert len(images) <= 8 and len(set(images)) == len(images)
         assert all(int(la[p]) in images and int(lb[p]) in images for p in ids)
     assert ([50, 51, 52], [300, 301]) in [(sorted(i), sorted(p)) for i, p in pieces]
+
+
+def test_upscale_pairs_are_read_in_batches_bounded_by_pixels():
+    """The keep step's upscale check reads images in batches under a pixel budget, with the same verdicts."""
+    from vero_data.stages.dedup import RowImages
+
+    base = [chart_image([30 + 20 * i, 90, 140], seed=i) for i in range(3)]
+    images = {}
+    for i, img in enumerate(base):
+        w, h = img.size
+        images[f"o{i}"] = img
+        images[f"u{i}"] = img.resize((round(w * 1.5), round(h * 1.5)), Image.Resampling.BICUBIC)
+    ids = list(images)
+    meta = pl.DataFrame({"id": ids, "width": [[images[i].width] for i in ids],
+                         "height": [[images[i].height] for i in ids],
+                         "content_pixels": [images[i].width * images[i].height for i in ids]})
+    reads: list[int] = []
+
+    def load(keys):
+        reads.append(len(keys))
+        return [png_bytes(images[k]) for k, _ in keys]
+
+    groups = [[2 * i, 2 * i + 1] for i in range(3)]  # original, its upscale
+    small = RowImages(meta, load, 0.63)
+    small.judge_groups(groups, budget=1)
+    assert reads == [2, 2, 2]
+    reads.clear()
+    whole = RowImages(meta, load, 0.63)
+    whole.judge_groups(groups)
+    assert reads == [6]
+    assert small._verdicts == whole._verdicts
+    assert [whole.upscale_of(2 * i + 1, 2 * i) for i in range(3)] == [True] * 3
+    assert not any(whole.upscale_of(2 * i, 2 * i + 1) for i in range(3))
