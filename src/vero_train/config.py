@@ -460,7 +460,7 @@ CPU_SMOKE: dict[str, Any] = {
     "max_prompt_length": 1024,
     "max_pixels": 50176,
     "min_pixels": 3136,
-    "learning_rate": 1.0e-5,
+    "learning_rate": 1.0e-4,  # docs/training.md: moves held-out accuracy on the filtered demo pool; 1e-5 does not
 }
 
 
