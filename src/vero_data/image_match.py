@@ -351,8 +351,8 @@ def upscale_ratio(big: Image.Image, small: Image.Image) -> float:
     and 1 (110 upscales ×1.1–2, 120 downscales ×0.4–0.9, Lanczos/bilinear/bicubic) upscales measure ≤ 0.54 and
     downscales ≥ 0.73.
     """
-    b = np.asarray(big.convert("L"), dtype=np.float32)
-    s = np.asarray(small.convert("L"), dtype=np.float32)
-    up = np.asarray(small.convert("L").resize(big.size, Image.Resampling.BICUBIC), dtype=np.float32)
-    down = np.asarray(big.convert("L").resize(small.size, Image.Resampling.BOX), dtype=np.float32)
+    big, small = (im if im.mode == "L" else im.convert("L") for im in (big, small))
+    up = np.asarray(small.resize(big.size, Image.Resampling.BICUBIC), dtype=np.float32)
+    down = np.asarray(big.resize(small.size, Image.Resampling.BOX), dtype=np.float32)
+    b, s = np.asarray(big, dtype=np.float32), np.asarray(small, dtype=np.float32)
     return float(np.abs(b - up).mean() / (np.abs(s - down).mean() + 0.05))

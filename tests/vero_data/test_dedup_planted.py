@@ -108,9 +108,6 @@ def test_the_best_copy_is_kept_whatever_the_input_order(tmp_path, write_manifest
     assert kept.to_list() == ["up2"]
 
 
-
-
-
 @pytest.mark.parametrize("upscale_ratio, kept_id", [(0.63, "up1"), (None, "up0")])
 def test_an_upscaled_copy_steps_aside_for_its_source(tmp_path, write_manifest, upscale_ratio, kept_id):
     """A 1.6x bicubic upscale listed first has the most pixels but nothing more in them: its source is kept, and a
@@ -130,7 +127,6 @@ def test_an_upscaled_copy_steps_aside_for_its_source(tmp_path, write_manifest, u
     res = build(out=tmp_path / "out", manifests=[str(m)], dedup_config=str(cfg))
     kept = pl.read_parquet(res.shards[0]).select(pl.col("lineage").struct.field("upstream_id")).to_series()
     assert kept.to_list() == [kept_id]
-
 
 
 def test_the_original_wins_over_a_margin_crop_and_a_letterbox_listed_before_it(tmp_path, write_manifest):

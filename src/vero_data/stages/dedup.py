@@ -287,17 +287,11 @@ def _pieces(la: np.ndarray, lb: np.ndarray, comp: np.ndarray, limit: int) -> lis
 
 def _component_detail(job: tuple[list[bytes], list[tuple[int, int]], float]) -> list[bool]:
     """Decode a component's images once and check each of its pairs at full resolution."""
-    from vero_data.errors import RowError
     from vero_data.image_match import detail_distance, detail_image
-    from vero_data.images import decode_rgb
 
     data, pairs, threshold = job
-    images = []
-    for d in data:
-        try:
-            images.append(detail_image(decode_rgb(d)))
-        except RowError:  # validated at ingest; a file that changed since is simply not confirmed
-            images.append(None)
+    rgbs = [_decode_or_none(d) for d in data]  # validated at ingest; a file that changed since is not confirmed
+    images = [None if rgb is None else detail_image(rgb) for rgb in rgbs]
     return [images[i] is not None and images[j] is not None
             and detail_distance(images[i], images[j], accept_below=threshold) <= threshold for i, j in pairs]
 
@@ -457,14 +451,13 @@ def _best_copy_picker(meta: pl.DataFrame, images: RowImages | None = None) -> Ca
     canvas size, lossless over lossy, then the lowest rank; between canvas sizes, the fewest uniform border levels
     (a letterboxed copy added one), then the largest canvas (a copy cropped inside its margin shows less). A copy
     that ``images`` finds was upscaled from a smaller member carries nothing more and steps aside for it."""
-    size_col = "content_pixels" if "content_pixels" in meta.columns else "pixels" if "pixels" in meta.columns else None
-    size = meta[size_col].fill_null(0).to_numpy() if size_col else np.zeros(meta.height)
+    size = _content_sizes(meta)
     lossy = (meta["lossy"].list.any().fill_null(False).to_numpy() if "lossy" in meta.columns
              else np.zeros(meta.height, dtype=bool))
     canvas = meta["pixels"].fill_null(0).to_numpy() if "pixels" in meta.columns else np.zeros(meta.height)
     levels = (meta["border_levels"].fill_null(0).to_numpy() if "border_levels" in meta.columns
               else np.zeros(meta.height, dtype=int))
-    error = _content_size_error(meta) if size_col == "content_pixels" else np.zeros(meta.height)
+    error = _content_size_error(meta) if "content_pixels" in meta.columns else np.zeros(meta.height)
 
     def pick(members: list[int]) -> int:
         pool = list(members)
@@ -482,19 +475,30 @@ def _best_copy_picker(meta: pl.DataFrame, images: RowImages | None = None) -> Ca
     return pick
 
 
+def _content_sizes(meta: pl.DataFrame) -> np.ndarray:
+    """Pixels of content per row (``pixels`` for metadata without content boxes; 0 when neither is known)."""
+    col = "content_pixels" if "content_pixels" in meta.columns else "pixels" if "pixels" in meta.columns else None
+    return meta[col].fill_null(0).to_numpy() if col else np.zeros(meta.height)
+
+
 def _content_size_error(meta: pl.DataFrame) -> np.ndarray:
     """Relative error of ``content_pixels``: the ingest measures the content box on a copy
     :data:`~vero_data.image_match.WORK_SIDE` px on its longer side, ±1 px a side, so a 420×189 text card whose text
     covers a third of it is measured to ±4% (a 640×400 chart to ±2%). Rows of several images count 0."""
     from vero_data.image_match import WORK_SIDE
 
-    out = np.zeros(meta.height)
-    for i, (w, h, c, p) in enumerate(zip(meta["width"].to_list(), meta["height"].to_list(),
-                                         meta["content_pixels"].to_list(), meta["pixels"].to_list(), strict=True)):
-        if w and len(w) == 1 and c and p:
-            side = np.sqrt(c / p) * WORK_SIDE / max(w[0], h[0])  # content box sides in work pixels, per image pixel
-            out[i] = 2 / max(side * w[0], 1) + 2 / max(side * h[0], 1)
-    return out
+    f = meta.select(
+        one=pl.col("width").list.len().fill_null(0) == 1,
+        w=pl.col("width").list.first().cast(pl.Float64),
+        h=pl.col("height").list.first().cast(pl.Float64),
+        c=pl.col("content_pixels").cast(pl.Float64),
+        p=pl.col("pixels").cast(pl.Float64),
+    ).with_columns(ok=pl.col("one") & (pl.col("c") > 0) & (pl.col("p") > 0))
+    # content box sides in work pixels, per image pixel
+    side = ((pl.col("c") / pl.col("p")).sqrt() * WORK_SIDE / pl.max_horizontal("w", "h"))
+    err = (2 / pl.max_horizontal(side * pl.col("w"), pl.lit(1.0))
+           + 2 / pl.max_horizontal(side * pl.col("h"), pl.lit(1.0)))
+    return f.select(pl.when(pl.col("ok")).then(err).otherwise(0.0)).to_series().to_numpy()
 
 
 class RowImages:
@@ -504,8 +508,7 @@ class RowImages:
     def __init__(self, meta: pl.DataFrame, load_images: ImageLoader, upscale_ratio: float):
         self.ids = meta["id"].to_list()
         self.widths, self.heights = meta["width"].to_list(), meta["height"].to_list()
-        col = "content_pixels" if "content_pixels" in meta.columns else "pixels"
-        self.content = meta[col].fill_null(0).to_list() if col in meta.columns else [0] * meta.height
+        self.content = _content_sizes(meta)
         self.load_images = load_images
         self.ratio = upscale_ratio
         self._verdicts: dict[tuple[int, int], bool] = {}
@@ -528,16 +531,19 @@ class RowImages:
                  if a != b and (a, b) not in self._verdicts and self._resized(a, b)]
         todo: list[tuple[int, int]] = []
         rows: set[int] = set()
+        pixels = 0
         for n, pair in enumerate(pairs, 1):
             todo.append(pair)
-            rows.update(pair)
-            if n == len(pairs) or sum(self.widths[i][0] * self.heights[i][0] for i in rows) >= budget:
+            for i in set(pair) - rows:
+                rows.add(i)
+                pixels += self.widths[i][0] * self.heights[i][0]
+            if n == len(pairs) or pixels >= budget:
                 order = sorted(rows)
                 data = self.load_images([(self.ids[i], 0) for i in order])
                 grey = {i: _grey_or_none(d) for i, d in zip(order, data, strict=True)}
                 for big, small in todo:
                     self._verdicts[big, small] = self._judge(grey[big], grey[small])
-                todo, rows = [], set()
+                todo, rows, pixels = [], set(), 0
 
     def _judge(self, big, small) -> bool:
         from vero_data.image_match import upscale_ratio
