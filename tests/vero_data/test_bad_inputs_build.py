@@ -130,6 +130,25 @@ def test_bad_jsonl_lines_are_quarantined_not_fatal(tmp_path):
     assert "rows.jsonl:6:" in details[2]  # the blank line is skipped but still counted as a line
 
 
+def test_jsonl_parts_read_in_parallel_see_every_row_once(tmp_path):
+    """A local jsonl source has a known length (so --workers splits it into parallel parts); the parts, read by
+    row range, are exactly the rows of one full read: blank lines, a BOM and bad lines counted the same way."""
+    from vero_data.sources.readers import _iter_files, known_length
+
+    lines = [json.dumps({"q": f"Q{i}?", "a": str(i)}) for i in range(7)]
+    lines[3:3] = ["", "   ", "not json"]
+    m = _jsonl_manifest(tmp_path, lines)
+    data = (tmp_path / "rows.jsonl").read_bytes()
+    (tmp_path / "rows.jsonl").write_bytes(b"\xef\xbb\xbf" + data + b"\n\n" + lines[0].encode())
+    man = load_manifest(m)
+    full = list(_iter_files(man))
+    assert known_length(man) == len(full) == 9
+    parts = [r for k in range(4) for r in _iter_files(man, 3 * k, 3 * k + 3)]
+    assert [i for i, _ in parts] == list(range(9))
+    assert [str(r) for _, r in parts] == [str(r) for _, r in full]
+    assert known_length(load_manifest(_jsonl_manifest(tmp_path, lines[:2], name="capped", max_samples=1))) == 1
+
+
 def test_unreadable_files_name_the_file(tmp_path):
     m = _jsonl_manifest(tmp_path, ["x"])
     (tmp_path / "rows.jsonl").write_bytes(b"\xff\xfe{\x00b\x00")  # UTF-16, not JSONL

@@ -8,7 +8,6 @@ line that is not a JSON object comes as a ``RowError`` instead of a row, so inge
 from __future__ import annotations
 
 import glob
-import itertools
 import json
 import logging
 import os
@@ -57,14 +56,16 @@ def _iter_unavailable(manifest: Manifest, start: int, stop: int | None):
 
 
 def known_length(manifest: Manifest) -> int | None:
-    """Rows the source will yield, when cheap to know (generators, local parquet); None for streams."""
+    """Rows the source will yield, when cheap to know (generators, local parquet and jsonl); None for streams."""
     kind = manifest.source.kind
     n = None
     if kind == "generator":
         n = manifest.source.generator.n
     elif kind == "files" and manifest.source.files.format == "parquet":
-
         n = sum(_parquet_file(manifest, p).metadata.num_rows for p in file_paths(manifest))
+    elif kind == "files" and manifest.source.files.format == "jsonl":
+        # one pass over the bytes (no JSON parsing) buys parallel parts: a stream is ingested by one process
+        n = sum(1 for p in file_paths(manifest) for _ in _jsonl_lines(manifest, p))
     if n is not None and manifest.max_samples is not None:
         n = min(n, manifest.max_samples)
     return n
@@ -147,7 +148,7 @@ def _iter_files(manifest: Manifest, start: int = 0, stop: int | None = None
             yield i, {"image": {"bytes": None, "path": p}, "file_name": os.path.relpath(p), FILE_KEY: p}
         return
     if f.format == "jsonl":
-        yield from itertools.islice(_iter_jsonl(manifest, paths), start, stop)
+        yield from _iter_jsonl(manifest, paths, start, stop)
         return
     from datasets import load_dataset
 
@@ -169,38 +170,51 @@ def _iter_files(manifest: Manifest, start: int = 0, stop: int | None = None
         base += n
 
 
-def _iter_jsonl(manifest: Manifest, paths: list[str]) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    """Every non-blank line of every file, in order; a line that is not a JSON object becomes a RowError."""
+def _jsonl_lines(manifest: Manifest, path: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of every non-blank line of one jsonl file, a leading BOM removed; a file that is not
+    UTF-8 text raises SourceUnavailableError naming it."""
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 (the `with` below closes it; open errors are named here)
+    except OSError as e:
+        raise _unreadable(manifest, path, e) from None
+    with fh:
+        head = fh.read(4096)
+        fh.seek(0)
+        if b"\x00" in head or head.startswith((b"\xff\xfe", b"\xfe\xff")):  # binary, gzip or UTF-16/32
+            raise SourceUnavailableError(f"{manifest.name}: {path} is not UTF-8 text; format: jsonl expects one "
+                                         "JSON object per line")
+        for lineno, raw in enumerate(fh, start=1):
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if raw.strip():
+                yield lineno, raw
+
+
+def _iter_jsonl(manifest: Manifest, paths: list[str], start: int = 0, stop: int | None = None
+                ) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    """Rows ``start <= index < stop``, a row being a non-blank line of the files in order; lines before ``start`` are
+    skipped unparsed. A line that is not a JSON object becomes a RowError."""
     idx = 0
     for p in paths:
-        try:
-            fh = open(p, "rb")  # noqa: SIM115 (the `with` below closes it; open errors are named here)
-        except OSError as e:
-            raise _unreadable(manifest, p, e) from None
-        with fh:
-            head = fh.read(4096)
-            fh.seek(0)
-            if b"\x00" in head or head.startswith((b"\xff\xfe", b"\xfe\xff")):  # binary, gzip or UTF-16/32
-                raise SourceUnavailableError(f"{manifest.name}: {p} is not UTF-8 text; format: jsonl expects one "
-                                             "JSON object per line")
-            for lineno, raw in enumerate(fh, start=1):
-                if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                    raw = raw[3:]
-                if not raw.strip():
-                    continue
-                try:
-                    row = json.loads(raw.decode("utf-8"))
-                except UnicodeDecodeError as e:
-                    row = RowError("bad_json", f"{p}:{lineno}: not UTF-8 (byte {e.start})")
-                except (ValueError, RecursionError) as e:  # JSONDecodeError, a huge int, absurd nesting
-                    row = RowError("bad_json", f"{p}:{lineno}: {type(e).__name__}: {str(e)[:200]}")
-                else:
-                    if not isinstance(row, dict):
-                        row = RowError("bad_json", f"{p}:{lineno}: a JSON {type(row).__name__}, expected an object")
-                    else:
-                        row[FILE_KEY] = p
-                yield idx, row
+        for lineno, raw in _jsonl_lines(manifest, p):
+            if stop is not None and idx >= stop:
+                return
+            if idx < start:
                 idx += 1
+                continue
+            try:
+                row = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as e:
+                row = RowError("bad_json", f"{p}:{lineno}: not UTF-8 (byte {e.start})")
+            except (ValueError, RecursionError) as e:  # JSONDecodeError, a huge int, absurd nesting
+                row = RowError("bad_json", f"{p}:{lineno}: {type(e).__name__}: {str(e)[:200]}")
+            else:
+                if not isinstance(row, dict):
+                    row = RowError("bad_json", f"{p}:{lineno}: a JSON {type(row).__name__}, expected an object")
+                else:
+                    row[FILE_KEY] = p
+            yield idx, row
+            idx += 1
 
 
 @SOURCE_READERS.register("hub")
