@@ -261,16 +261,24 @@ def _sample(gray: Image.Image, box, size: tuple[int, int], resample=Image.Resamp
     return np.asarray(gray.resize(size, resample, box=tuple(box)), dtype=np.float32)
 
 
+def _extreme3(a: np.ndarray, op: np.ufunc) -> np.ndarray:
+    """3×3 maximum (``op=np.maximum``) or minimum of ``a``, edges repeated: scipy's ``maximum_filter(a, 3,
+    mode="nearest")``, bit for bit, as four array passes (~4× faster than scipy's filter at this size)."""
+    p = np.pad(a, 1, mode="edge")
+    r = op(op(p[:, :-2], p[:, 1:-1]), p[:, 2:])
+    return op(op(r[:-2], r[1:-1]), r[2:])
+
+
 def _detail_difference(a: DetailImage, b: DetailImage, box_a, box_b) -> float:
-    from scipy.ndimage import gaussian_filter, maximum_filter, minimum_filter
+    from scipy.ndimage import gaussian_filter
 
     size = _grid(box_a, box_b)
     A = _z(gaussian_filter(_sample(a.gray, box_a, size), DETAIL_BLUR))
     B = _z(gaussian_filter(_sample(b.gray, box_b, size), DETAIL_BLUR))
     # each pixel against the range of the other image's 3×3 neighbourhood, both ways (the shift tolerance of
-    # _block_difference, as four C filters instead of eighteen array passes)
-    d = np.maximum(np.maximum(A - maximum_filter(B, 3, mode="nearest"), minimum_filter(B, 3, mode="nearest") - A),
-                   np.maximum(B - maximum_filter(A, 3, mode="nearest"), minimum_filter(A, 3, mode="nearest") - B))
+    # _block_difference, as four 3×3 extremes instead of eighteen shifted differences)
+    d = np.maximum(np.maximum(A - _extreme3(B, np.maximum), _extreme3(B, np.minimum) - A),
+                   np.maximum(B - _extreme3(A, np.maximum), _extreme3(A, np.minimum) - B))
     return _worst_block(np.maximum(d, 0))
 
 
@@ -287,17 +295,24 @@ def _signed_cut_search(pa: list[np.ndarray], pb: list[np.ndarray], us: np.ndarra
     n = len(pa[0])
     x = (np.arange(n) + 0.5) / n
     U, V = (m.ravel() for m in np.meshgrid(us, vs, indexing="ij"))
-    a0, a1 = np.maximum(U, 0), 1 - np.maximum(V, 0)
-    b0, b1 = np.maximum(-U, 0), 1 - np.maximum(-V, 0)
-    xa = (a0[:, None] + x[None, :] * (a1 - a0)[:, None]).ravel()
-    xb = (b0[:, None] + x[None, :] * (b1 - b0)[:, None]).ravel()
+
+    def spans(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+        """Sample positions of each distinct span [start, end], how many, and each candidate's span. A candidate
+        that cuts only the other image leaves this one whole, so the 33² coarse candidates hold 17² spans per
+        image: sampling and normalising each span once halves the search."""
+        uniq, inv = np.unique(np.stack([start, end], axis=1), axis=0, return_inverse=True)
+        return (uniq[:, :1] + x[None, :] * (uniq[:, 1:] - uniq[:, :1])).ravel(), len(uniq), inv.ravel()
+
+    xa, na, ia = spans(np.maximum(U, 0), 1 - np.maximum(V, 0))
+    xb, nb, ib = spans(np.maximum(-U, 0), 1 - np.maximum(-V, 0))
     err = np.zeros(len(U))
     for qa, qb in zip(pa, pb, strict=True):
-        ea = np.interp(xa, x, qa).reshape(len(U), n)
-        eb = np.interp(xb, x, qb).reshape(len(U), n)
-        ea = (ea - ea.mean(1, keepdims=True)) / (ea.std(1, keepdims=True) + 1e-3)
-        eb = (eb - eb.mean(1, keepdims=True)) / (eb.std(1, keepdims=True) + 1e-3)
-        err += np.abs(ea - eb).mean(1)
+        ea = np.interp(xa, x, qa).reshape(na, n)
+        eb = np.interp(xb, x, qb).reshape(nb, n)
+        for e in (ea, eb):  # z-normalise each span's samples, in place
+            e -= e.mean(1, keepdims=True)
+            e /= np.sqrt((e * e).mean(1, keepdims=True)) + 1e-3
+        err += np.abs(ea[ia] - eb[ib]).mean(1)
     k = int(err.argmin())
     return float(U[k]), float(V[k])
 

@@ -133,3 +133,46 @@ def test_upscale_ratio_tells_an_upscale_from_a_downscale():
     up = a.resize((round(w * 1.3), round(h * 1.3)), Image.Resampling.BILINEAR)
     down = a.resize((round(w * 0.8), round(h * 0.8)), Image.Resampling.LANCZOS)
     assert upscale_ratio(up, a) < 0.63 < upscale_ratio(a, down)
+
+
+def test_extreme3_is_scipys_3x3_filter_bit_for_bit():
+    from scipy.ndimage import maximum_filter, minimum_filter
+
+    from vero_data.image_match import _extreme3
+
+    rng = np.random.default_rng(0)
+    for shape in ((1, 1), (1, 7), (5, 1), (37, 53)):
+        a = rng.standard_normal(shape).astype(np.float32)
+        assert np.array_equal(_extreme3(a, np.maximum), maximum_filter(a, 3, mode="nearest"))
+        assert np.array_equal(_extreme3(a, np.minimum), minimum_filter(a, 3, mode="nearest"))
+
+
+def test_cut_search_matches_the_one_span_per_candidate_search():
+    """The search samples each distinct span once; it must pick what sampling every candidate anew picks."""
+    from vero_data.image_match import _COARSE_STEPS, _signed_cut_search
+
+    def reference(pa, pb, us, vs):
+        n = len(pa[0])
+        x = (np.arange(n) + 0.5) / n
+        best = (np.inf, 0.0, 0.0)
+        for u in us:
+            for v in vs:
+                err = 0.0
+                for qa, qb in zip(pa, pb, strict=True):
+                    ea = np.interp(max(u, 0) + x * (1 - max(v, 0) - max(u, 0)), x, qa)
+                    eb = np.interp(max(-u, 0) + x * (1 - max(-v, 0) - max(-u, 0)), x, qb)
+                    err += np.abs((ea - ea.mean()) / (ea.std() + 1e-3) - (eb - eb.mean()) / (eb.std() + 1e-3)).mean()
+                if err < best[0]:
+                    best = (err, float(u), float(v))
+        return best[1:]
+
+    def view(signal, start, end):  # 128 samples of each band over [start, 1 - end]
+        return [np.interp(start + np.linspace(0, 1, 128) * (1 - start - end), np.linspace(0, 1, 400), s)
+                for s in signal]
+
+    rng = np.random.default_rng(1)
+    for u, v in ((0.03, -0.02), (-0.05, 0.04), (0.0, 0.0)):  # signed cuts as the search reports them
+        signal = np.cumsum(rng.standard_normal((4, 400)), axis=1)
+        pa, pb = view(signal, max(u, 0), max(v, 0)), view(signal, max(-u, 0), max(-v, 0))
+        got = _signed_cut_search(pa, pb, _COARSE_STEPS, _COARSE_STEPS)
+        assert got == reference(pa, pb, _COARSE_STEPS, _COARSE_STEPS)
