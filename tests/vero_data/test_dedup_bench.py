@@ -222,6 +222,7 @@ def test_small_run_reports_every_kind_and_counts_reconcile(small_run):
     assert s["copies"] + s["negatives"] + s["originals"] == r["rows"]
     assert r["build"]["rows_per_s"] > 0 and set(r["build"]["timings_s"]) >= {"ingest", "dedup", "export"}
     assert r["imagededup"] is None and r["speedup_over_imagededup"] is None
+    assert r["decode"]["images"] == r["image_files"] and r["decode"]["images_per_s"] > 0
 
 
 @pytest.mark.embed
@@ -247,6 +248,7 @@ def test_cli_prints_the_table_and_json(small_run, monkeypatch, tmp_path):
     for k in db.KINDS:
         assert k.name in res.output
     assert "removed ≥ 99%" in res.output and "imagededup not installed" in res.output
+    assert "decoding every file once" in res.output
     assert seen["n_originals"] == 30 and seen["work_dir"] == tmp_path and seen["workers"] == 1
     res = runner.invoke(app, ["bench", "dedup", "--n", "30", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["rows"] == small_run["rows"]
@@ -257,3 +259,23 @@ def test_encoded_copies_decode():
     for kind in ("jpeg", "resize_down", "resize_up", "brightness_contrast", "crop", "pad"):
         data, suffix, _ = db._copy_image(kind, img, db.random.Random(2))
         assert Image.open(io.BytesIO(data)).format == ("JPEG" if suffix == ".jpg" else "PNG")
+
+
+def test_imagededup_phash_imports_without_its_cnn_module(tmp_path, monkeypatch):
+    """imagededup.methods imports cnn.py, which downloads MobileNet weights at import: offline that raises (not an
+    ImportError). The baseline imports the hashing module alone and leaves no stand-in package behind."""
+    import sys
+
+    pkg = tmp_path / "imagededup"
+    (pkg / "methods").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "methods" / "__init__.py").write_text("from .hashing import PHash\nraise OSError('no network')\n")
+    (pkg / "methods" / "hashing.py").write_text("class PHash:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m.startswith("imagededup")]:
+        monkeypatch.delitem(sys.modules, name)
+    cls = db._imagededup_phash_class()
+    assert cls.__name__ == "PHash" and cls.__module__ == "imagededup.methods.hashing"
+    assert "imagededup.methods" not in sys.modules
+    for name in [m for m in sys.modules if m.startswith("imagededup")]:
+        monkeypatch.delitem(sys.modules, name)
