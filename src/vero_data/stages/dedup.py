@@ -579,7 +579,10 @@ def _grey_or_none(data: bytes):
 def _near_questions(frame: pl.DataFrame, cfg: DedupConfig, embed, removed: dict,
                     related: Callable[[int, int], bool] | None = None) -> None:
     alive = frame.filter(~pl.col("_i").is_in(list(removed)))
-    groups = alive.group_by("_img_key", maintain_order=True).agg("_i", "question", "answer_norm")
+    # rows with other answers are never duplicates: with that rule a group is one image and one answer, so the many
+    # questions of one image with their own answers (a VQA source) never load MiniLM
+    keys = ["_img_key", "answer_norm"] if cfg.require_same_answer else ["_img_key"]
+    groups = alive.group_by(keys, maintain_order=True).agg("_i", "question", pl.col("answer_norm").alias("_answers"))
     groups = groups.filter(pl.col("_i").list.len() > 1)
     if not groups.height:
         return
@@ -588,7 +591,7 @@ def _near_questions(frame: pl.DataFrame, cfg: DedupConfig, embed, removed: dict,
     vecs = embed(texts)
     pos = {i: p for p, i in enumerate(texts_idx)}
     by_i = dict(zip(texts_idx, texts, strict=True))
-    for members, answers in zip(groups["_i"].to_list(), groups["answer_norm"].to_list(), strict=True):
+    for members, answers in zip(groups["_i"].to_list(), groups["_answers"].to_list(), strict=True):
         v = vecs[[pos[m] for m in members]]
         sim = v @ v.T
         dead = np.zeros(len(members), dtype=bool)
