@@ -33,6 +33,7 @@ import numpy as np
 import polars as pl
 
 from vero_data.pipeline import BuildContext, Stage, quarantine_from
+from vero_data.stages.dedup_pool import DedupPool
 from vero_data.stages.phash_index import near_pairs
 
 log = logging.getLogger(__name__)
@@ -67,23 +68,17 @@ class FeatureCache:
     """Confirmation thumbnails (:func:`vero_data.image_match.match_features`), each image decoded once per build
     however many candidate pairs it is in; computed in ``workers`` processes when there are many."""
 
-    def __init__(self, load_images: ImageLoader, workers: int = 1):
+    def __init__(self, load_images: ImageLoader, pool: DedupPool):
         self.load_images = load_images
-        self.workers = workers
+        self.pool = pool
         self.features: dict[tuple[str, int], np.ndarray | None] = {}
 
     def ensure(self, keys: list[tuple[str, int]], batch: int = 512) -> None:
         need = sorted(set(keys) - set(self.features))
-        for i in range(0, len(need), batch):
-            part = need[i:i + batch]
-            data = self.load_images(part)
-            if self.workers > 1 and len(part) > 32:
-                import multiprocessing as mp
-
-                with mp.get_context("spawn").Pool(self.workers) as pool:
-                    feats = pool.map(_features_or_none, data, chunksize=16)
-            else:
-                feats = [_features_or_none(d) for d in data]
+        parts = [need[i:i + batch] for i in range(0, len(need), batch)]
+        data = (self.load_images(part) for part in parts)  # read while the workers compute the previous part
+        for part, feats in zip(parts, self.pool.imap_batches(_features_or_none, data, total=len(need), chunksize=16),
+                               strict=True):
             self.features.update(zip(part, feats, strict=True))
 
     def distance(self, a: tuple[str, int], b: tuple[str, int]) -> float:
@@ -111,8 +106,13 @@ class PairJudge:
     def __init__(self, load_images: ImageLoader, cfg: DedupConfig):
         self.load_images = load_images
         self.cfg = cfg
-        self.features = FeatureCache(load_images, cfg.workers)
+        self.pool = DedupPool(cfg.workers)  # one set of worker processes for every check; close() ends them
+        self.features = FeatureCache(load_images, self.pool)
         self.verdicts: dict[tuple[ImageKey, ImageKey], bool] = {}
+
+    def close(self) -> None:
+        """End the worker processes (a later check starts them again)."""
+        self.pool.close()
 
     @staticmethod
     def _pair(a: ImageKey, b: ImageKey) -> tuple[ImageKey, ImageKey]:
@@ -129,7 +129,7 @@ class PairJudge:
         if self.cfg.detail_threshold is not None and ok.any():
             idx = np.nonzero(ok)[0]
             ok[idx] = _detail_confirmed([left[i] for i in idx], [right[i] for i in idx], self.load_images,
-                                        self.cfg.detail_threshold, self.cfg.workers)
+                                        self.cfg.detail_threshold, self.pool)
             if not quiet:
                 log.info("detail check confirmed %d of %d pairs", int(ok.sum()), len(idx))
         for a, b, v in zip(left, right, ok, strict=True):
@@ -172,11 +172,16 @@ def image_clusters(meta: pl.DataFrame, cfg: DedupConfig, load_images: ImageLoade
             ans = img["answer_norm"].to_numpy()
             keep = ans[a] == ans[b]
             a, b = a[keep], b[keep]
-        if judge is None and load_images is not None:
+        own = judge is None and load_images is not None
+        if own:
             judge = PairJudge(load_images, cfg)
         if judge is not None and len(a):
             ids, pos = img["id"].to_list(), img["pos"].to_numpy()
-            ok = judge.judge([(ids[i], int(pos[i])) for i in a], [(ids[j], int(pos[j])) for j in b])
+            try:
+                ok = judge.judge([(ids[i], int(pos[i])) for i in a], [(ids[j], int(pos[j])) for j in b])
+            finally:
+                if own:
+                    judge.close()
             a, b = a[ok], b[ok]
         elif len(a):  # no pixels to look at: only the whole-image hash within its threshold counts
             ph = img["phash"].to_numpy().astype(np.uint64)
@@ -217,7 +222,7 @@ def candidate_pairs(img: pl.DataFrame, cfg: DedupConfig) -> tuple[np.ndarray, np
 
 
 def _detail_confirmed(left: list[ImageKey], right: list[ImageKey], load_images: ImageLoader, threshold: float,
-                      workers: int = 1, batch_images: int = 64) -> np.ndarray:
+                      pool: DedupPool | None = None, batch_images: int = 64) -> np.ndarray:
     """Which pairs also pass :func:`vero_data.image_match.detail_distance` (full resolution). Pairs are grouped by
     connected component, so each image is decoded once however many pairs it is in (a component of more than
     ``batch_images`` images is cut into pieces of at most that many, which bounds memory), and a piece is the unit of
@@ -225,6 +230,7 @@ def _detail_confirmed(left: list[ImageKey], right: list[ImageKey], load_images: 
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
+    pool = pool or DedupPool()
     nodes = sorted(set(left) | set(right))
     where = {k: i for i, k in enumerate(nodes)}
     la = np.array([where[k] for k in left], dtype=np.int64)
@@ -232,34 +238,28 @@ def _detail_confirmed(left: list[ImageKey], right: list[ImageKey], load_images: 
     g = coo_matrix((np.ones(len(la)), (la, lb)), shape=(len(nodes), len(nodes)))
     _, comp = connected_components(g, directed=False)
     pieces = _pieces(la, lb, comp, batch_images)
-    ok = np.zeros(len(la), dtype=bool)
-    pool = None
-    if workers > 1 and len(la) > 32:
-        import multiprocessing as mp
+    batches, start = [], 0
+    while start < len(pieces):  # about batch_images × workers images at a time
+        stop, n = start, 0
+        while stop < len(pieces) and (n == 0 or n + len(pieces[stop][0]) <= batch_images * max(1, pool.workers)):
+            n += len(pieces[stop][0])
+            stop += 1
+        batches.append(pieces[start:stop])
+        start = stop
 
-        pool = mp.get_context("spawn").Pool(workers)
-    try:
-        start = 0
-        while start < len(pieces):  # load about batch_images × workers images at a time, then drop them
-            stop, n = start, 0
-            while stop < len(pieces) and (n == 0 or n + len(pieces[stop][0]) <= batch_images * max(1, workers)):
-                n += len(pieces[stop][0])
-                stop += 1
-            batch = pieces[start:stop]
-            data = iter(load_images([nodes[m] for images, _ in batch for m in images]))
-            jobs = []
-            for images, pair_ids in batch:
-                index = {m: k for k, m in enumerate(images)}
-                jobs.append(([next(data) for _ in images], [(index[la[p]], index[lb[p]]) for p in pair_ids],
-                             threshold))
-            results = pool.map(_component_detail, jobs, chunksize=4) if pool else map(_component_detail, jobs)
-            for (_, pair_ids), res in zip(batch, results, strict=True):
-                ok[pair_ids] = res
-            start = stop
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
+    def jobs(batch: list[tuple[list[int], list[int]]]) -> list[tuple[list[bytes], list[tuple[int, int]], float]]:
+        data = iter(load_images([nodes[m] for images, _ in batch for m in images]))
+        out = []
+        for images, pair_ids in batch:
+            index = {m: k for k, m in enumerate(images)}
+            out.append(([next(data) for _ in images], [(index[la[p]], index[lb[p]]) for p in pair_ids], threshold))
+        return out
+
+    ok = np.zeros(len(la), dtype=bool)
+    results = pool.imap_batches(_component_detail, (jobs(b) for b in batches), total=len(la), chunksize=4)
+    for batch, res in zip(batches, results, strict=True):
+        for (_, pair_ids), verdicts in zip(batch, res, strict=True):
+            ok[pair_ids] = verdicts
     return ok
 
 
@@ -404,22 +404,27 @@ def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]
         keep_best(["_sha_key", "question_norm", "answer_norm"], "exact", frame)
     judge = PairJudge(load_images, cfg) if load_images is not None and cfg.phash else None
     related = _images_related(meta, judge) if judge is not None else None
-    if cfg.phash or cfg.questions:
-        frame = frame.with_columns(pl.Series("_img_key", image_clusters(meta, cfg, load_images, judge)))
-    if cfg.phash:
-        keep_best(["_img_key", "question_norm", "answer_norm"], "phash", frame, related)
-        if judge is not None:  # the distance of each removed copy to the kept one, for the report
-            cache = judge.features
-            pairs = [(ids[m], ids[k]) for m, (k, rule, _) in removed.items() if rule == "phash"]
-            cache.ensure([(i, 0) for p in pairs for i in p])
-            for m, (k, rule, _) in list(removed.items()):
-                if rule == "phash":
-                    d = cache.distance((ids[m], 0), (ids[k], 0))
-                    removed[m] = (k, rule, None if not np.isfinite(d) else round(d, 4))
-    if cfg.questions:
-        if embed is None:
-            raise ValueError("question dedup needs an embedder")
-        _near_questions(frame, cfg, embed, removed, related)
+    try:
+        if cfg.phash or cfg.questions:
+            frame = frame.with_columns(pl.Series("_img_key", image_clusters(meta, cfg, load_images, judge)))
+        if cfg.phash:
+            keep_best(["_img_key", "question_norm", "answer_norm"], "phash", frame, related)
+            if judge is not None:  # the distance of each removed copy to the kept one, for the report
+                cache = judge.features
+                pairs = [(ids[m], ids[k]) for m, (k, rule, _) in removed.items() if rule == "phash"]
+                cache.ensure([(i, 0) for p in pairs for i in p])
+                for m, (k, rule, _) in list(removed.items()):
+                    if rule == "phash":
+                        d = cache.distance((ids[m], 0), (ids[k], 0))
+                        removed[m] = (k, rule, None if not np.isfinite(d) else round(d, 4))
+                judge.close()  # the question step asks about single pairs: no workers held while MiniLM loads
+        if cfg.questions:
+            if embed is None:
+                raise ValueError("question dedup needs an embedder")
+            _near_questions(frame, cfg, embed, removed, related)
+    finally:
+        if judge is not None:
+            judge.close()
     rows = [
         {"id": ids[i], "dup_of": ids[_root(k, removed)], "rule": rule, "score": score}
         for i, (k, rule, score) in sorted(removed.items())
