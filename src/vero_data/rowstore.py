@@ -17,13 +17,15 @@ class RowStore:
     def __init__(self, folder: BuildDir, meta: pl.DataFrame):
         self.folder = folder
         self.where = {i: (m, p) for i, m, p in meta.select("id", "manifest", "part").iter_rows()}
-        self._row_group: dict[tuple[str, int], dict[str, int]] = {}  # per part file: id → row group, read once
+        # per part file: id → (row group, row within it), read once
+        self._row_group: dict[tuple[str, int], dict[str, tuple[int, int]]] = {}
 
-    def _groups(self, key: tuple[str, int], pf: pq.ParquetFile) -> dict[str, int]:
+    def _groups(self, key: tuple[str, int], pf: pq.ParquetFile) -> dict[str, tuple[int, int]]:
         if key not in self._row_group:
-            index: dict[str, int] = {}
+            index: dict[str, tuple[int, int]] = {}
             for rg in range(pf.num_row_groups):
-                index.update(dict.fromkeys(pf.read_row_group(rg, columns=["id"]).column(0).to_pylist(), rg))
+                ids = pf.read_row_group(rg, columns=["id"]).column(0).to_pylist()
+                index.update((i, (rg, k)) for k, i in enumerate(ids))
             self._row_group[key] = index
         return self._row_group[key]
 
@@ -36,10 +38,13 @@ class RowStore:
         for key, wanted in sorted(by_file.items()):
             pf = pq.ParquetFile(self.folder.part_file(key[0], "rows", key[1]))
             index = self._groups(key, pf)
-            for rg in sorted({index[i] for i in wanted if i in index}):  # only the row groups that hold them
-                for row in pf.read_row_group(rg, columns=columns).to_pylist():
-                    if row["id"] in wanted:
-                        found[row["id"]] = row
+            by_group: dict[int, list[int]] = defaultdict(list)
+            for i in wanted:
+                if i in index:
+                    by_group[index[i][0]].append(index[i][1])
+            for rg, at in sorted(by_group.items()):  # only the row groups that hold them, only their rows to Python
+                for row in pf.read_row_group(rg, columns=columns).take(sorted(at)).to_pylist():
+                    found[row["id"]] = row
         return found
 
     def images(self, wanted: list[tuple[str, int]]) -> list[bytes]:

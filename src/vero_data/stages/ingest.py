@@ -250,10 +250,16 @@ def _mapped_fields(raw: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
     return {"question": get_path(raw, manifest.adapter.question), "answer": get_path(raw, manifest.adapter.answer)}
 
 
+# Rows per row group of an ingested part. Dedup reads the images of scattered rows (the candidates of a pixel check),
+# and a read costs its whole row group: at 10 rows a batch of 128 scattered images reads 3.6x faster than at 100
+# (9,200-row planted set), while export still reads the parts in order.
+ROWS_GROUP = 10
+
+
 def _write_part(folder: BuildDir, manifest: str, part: int, rows: list[dict[str, Any]], drops: list[dict]) -> None:
     folder.part_dir(manifest).mkdir(parents=True, exist_ok=True)
     canonical = pa.Table.from_pylist([{c: r[c] for c in COLUMNS} for r in rows], schema=ARROW_SCHEMA)
-    _write_parquet_atomic(canonical, folder.part_file(manifest, "rows", part), row_group_size=100)
+    _write_parquet_atomic(canonical, folder.part_file(manifest, "rows", part), row_group_size=ROWS_GROUP)
     meta = pl.DataFrame(
         [
             {
