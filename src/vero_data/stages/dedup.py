@@ -65,8 +65,8 @@ ImageLoader = Callable[[list[tuple[str, int]]], list[bytes]]  # (row id, image i
 
 
 class FeatureCache:
-    """Confirmation thumbnails (:func:`vero_data.image_match.match_features`), each image decoded once per build
-    however many candidate pairs it is in; computed in ``workers`` processes when there are many."""
+    """Confirmation thumbnails (:func:`vero_data.image_match.match_features`) of the images the pixel checks saw
+    (they come back with the verdicts), and of any other image asked about later, computed on demand."""
 
     def __init__(self, load_images: ImageLoader, pool: DedupPool):
         self.load_images = load_images
@@ -120,18 +120,15 @@ class PairJudge:
 
     def judge(self, left: list[ImageKey], right: list[ImageKey], quiet: bool = False) -> np.ndarray:
         """One verdict per pair ``(left[i], right[i])``; logs how many each check kept unless ``quiet``."""
-        self.features.ensure(left + right)
-        ok = np.array([self.features.distance(a, b) <= self.cfg.match_threshold
-                       for a, b in zip(left, right, strict=True)], dtype=bool)
+        feats, matched, ok = _pixel_checks(left, right, self.load_images, self.cfg.match_threshold,
+                                           self.cfg.detail_threshold, self.pool)
+        for k, f in feats.items():
+            self.features.features.setdefault(k, f)
         if not quiet:
-            log.info("pixel check confirmed %d of %d candidate pairs (%d images)", int(ok.sum()), len(ok),
-                     len(self.features.features))
-        if self.cfg.detail_threshold is not None and ok.any():
-            idx = np.nonzero(ok)[0]
-            ok[idx] = _detail_confirmed([left[i] for i in idx], [right[i] for i in idx], self.load_images,
-                                        self.cfg.detail_threshold, self.pool)
-            if not quiet:
-                log.info("detail check confirmed %d of %d pairs", int(ok.sum()), len(idx))
+            log.info("pixel check confirmed %d of %d candidate pairs (%d images)", int(matched.sum()), len(matched),
+                     len(feats))
+            if self.cfg.detail_threshold is not None and matched.any():
+                log.info("detail check confirmed %d of %d pairs", int(ok.sum()), int(matched.sum()))
         for a, b, v in zip(left, right, ok, strict=True):
             self.verdicts[self._pair(a, b)] = bool(v)
         return ok
@@ -221,12 +218,15 @@ def candidate_pairs(img: pl.DataFrame, cfg: DedupConfig) -> tuple[np.ndarray, np
     return a, b
 
 
-def _detail_confirmed(left: list[ImageKey], right: list[ImageKey], load_images: ImageLoader, threshold: float,
-                      pool: DedupPool | None = None, batch_images: int = 64) -> np.ndarray:
-    """Which pairs also pass :func:`vero_data.image_match.detail_distance` (full resolution). Pairs are grouped by
-    connected component, so each image is decoded once however many pairs it is in (a component of more than
-    ``batch_images`` images is cut into pieces of at most that many, which bounds memory), and a piece is the unit of
-    work of a worker process."""
+def _pixel_checks(left: list[ImageKey], right: list[ImageKey], load_images: ImageLoader, match_threshold: float,
+                  detail_threshold: float | None, pool: DedupPool | None = None, batch_images: int = 64
+                  ) -> tuple[dict[ImageKey, np.ndarray | None], np.ndarray, np.ndarray]:
+    """Both pixel checks of every pair: the thumbnails (:func:`vero_data.image_match.match_distance`), then, for the
+    pairs they pass, full resolution (:func:`vero_data.image_match.detail_distance`; skipped when
+    ``detail_threshold`` is None). Returns every image's thumbnails and, per pair, the first verdict and the final
+    one. Pairs are grouped by connected component, so each image is read and decoded once however many pairs it is
+    in (a component of more than ``batch_images`` images is cut into pieces of at most that many, which bounds
+    memory); a piece is the unit of work of a worker process."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -247,20 +247,23 @@ def _detail_confirmed(left: list[ImageKey], right: list[ImageKey], load_images: 
         batches.append(pieces[start:stop])
         start = stop
 
-    def jobs(batch: list[tuple[list[int], list[int]]]) -> list[tuple[list[bytes], list[tuple[int, int]], float]]:
+    def jobs(batch: list[tuple[list[int], list[int]]]) -> list[tuple]:
         data = iter(load_images([nodes[m] for images, _ in batch for m in images]))
         out = []
         for images, pair_ids in batch:
             index = {m: k for k, m in enumerate(images)}
-            out.append(([next(data) for _ in images], [(index[la[p]], index[lb[p]]) for p in pair_ids], threshold))
+            out.append(([next(data) for _ in images], [(index[la[p]], index[lb[p]]) for p in pair_ids],
+                        match_threshold, detail_threshold))
         return out
 
-    ok = np.zeros(len(la), dtype=bool)
-    results = pool.imap_batches(_component_detail, (jobs(b) for b in batches), total=len(la), chunksize=4)
+    feats: dict[ImageKey, np.ndarray | None] = {}
+    matched, ok = np.zeros(len(la), dtype=bool), np.zeros(len(la), dtype=bool)
+    results = pool.imap_batches(_component_checks, (jobs(b) for b in batches), total=len(la), chunksize=4)
     for batch, res in zip(batches, results, strict=True):
-        for (_, pair_ids), verdicts in zip(batch, res, strict=True):
-            ok[pair_ids] = verdicts
-    return ok
+        for (images, pair_ids), (piece_feats, piece_matched, piece_ok) in zip(batch, res, strict=True):
+            feats.update((nodes[m], f) for m, f in zip(images, piece_feats, strict=True))
+            matched[pair_ids], ok[pair_ids] = piece_matched, piece_ok
+    return feats, matched, ok
 
 
 def _pieces(la: np.ndarray, lb: np.ndarray, comp: np.ndarray, limit: int) -> list[tuple[list[int], list[int]]]:
@@ -285,15 +288,29 @@ def _pieces(la: np.ndarray, lb: np.ndarray, comp: np.ndarray, limit: int) -> lis
     return out
 
 
-def _component_detail(job: tuple[list[bytes], list[tuple[int, int]], float]) -> list[bool]:
-    """Decode a component's images once and check each of its pairs at full resolution."""
-    from vero_data.image_match import detail_distance, detail_image
+def _component_checks(job: tuple[list[bytes], list[tuple[int, int]], float, float | None]
+                      ) -> tuple[list[np.ndarray | None], list[bool], list[bool]]:
+    """Decode a piece's images once: their thumbnails, and per pair the thumbnail verdict and the final one (the
+    full-resolution check runs only on pairs the thumbnails pass, each image prepared for it once)."""
+    from vero_data.image_match import detail_distance, detail_image, match_distance, match_features
 
-    data, pairs, threshold = job
+    data, pairs, match_threshold, detail_threshold = job
     rgbs = [_decode_or_none(d) for d in data]  # validated at ingest; a file that changed since is not confirmed
-    images = [None if rgb is None else detail_image(rgb) for rgb in rgbs]
-    return [images[i] is not None and images[j] is not None
-            and detail_distance(images[i], images[j], accept_below=threshold) <= threshold for i, j in pairs]
+    feats = [None if rgb is None else match_features(rgb) for rgb in rgbs]
+    details: dict[int, Any] = {}
+
+    def detail(k: int):
+        if k not in details:
+            details[k] = detail_image(rgbs[k])
+        return details[k]
+
+    matched, ok = [], []
+    for i, j in pairs:
+        m = feats[i] is not None and feats[j] is not None and match_distance(feats[i], feats[j]) <= match_threshold
+        matched.append(m)
+        ok.append(m and (detail_threshold is None
+                         or detail_distance(detail(i), detail(j), accept_below=detail_threshold) <= detail_threshold))
+    return feats, matched, ok
 
 
 def _same_value_edges(codes: np.ndarray) -> np.ndarray:
