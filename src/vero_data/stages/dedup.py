@@ -103,10 +103,10 @@ class PairJudge:
     full-resolution detail check (``detail_threshold``). Each pair is judged once per build and remembered, so the
     keep step can ask again about the pairs that made a group."""
 
-    def __init__(self, load_images: ImageLoader, cfg: DedupConfig):
+    def __init__(self, load_images: ImageLoader, cfg: DedupConfig, pool: DedupPool | None = None):
         self.load_images = load_images
         self.cfg = cfg
-        self.pool = DedupPool(cfg.workers)  # one set of worker processes for every check; close() ends them
+        self.pool = pool or DedupPool(cfg.workers)  # one set of worker processes for every check; close() ends them
         self.features = FeatureCache(load_images, self.pool)
         self.verdicts: dict[tuple[ImageKey, ImageKey], bool] = {}
 
@@ -392,7 +392,8 @@ def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]
         return pl.DataFrame(schema=DEDUP_SCHEMA)
     meta = meta.sort("rank")
     ids = meta["id"].to_list()
-    images = (RowImages(meta, load_images, cfg.upscale_ratio) if load_images is not None
+    pool = DedupPool(cfg.workers)  # the worker processes of every pixel check below, started on first use
+    images = (RowImages(meta, load_images, cfg.upscale_ratio, pool) if load_images is not None
               and cfg.upscale_ratio is not None and {"width", "height"} <= set(meta.columns) else None)
     best = _best_copy_picker(meta, images)
     removed: dict[int, tuple[int, str, float | None]] = {}
@@ -417,11 +418,11 @@ def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]
 
     frame = meta.with_columns(pl.int_range(pl.len()).alias("_i"),
                               pl.col("img_sha").list.join(",").alias("_sha_key"))
-    if cfg.exact:
-        keep_best(["_sha_key", "question_norm", "answer_norm"], "exact", frame)
-    judge = PairJudge(load_images, cfg) if load_images is not None and cfg.phash else None
+    judge = PairJudge(load_images, cfg, pool) if load_images is not None and cfg.phash else None
     related = _images_related(meta, judge) if judge is not None else None
     try:
+        if cfg.exact:
+            keep_best(["_sha_key", "question_norm", "answer_norm"], "exact", frame)
         if cfg.phash or cfg.questions:
             frame = frame.with_columns(pl.Series("_img_key", image_clusters(meta, cfg, load_images, judge)))
         if cfg.phash:
@@ -434,14 +435,13 @@ def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]
                     if rule == "phash":
                         d = cache.distance((ids[m], 0), (ids[k], 0))
                         removed[m] = (k, rule, None if not np.isfinite(d) else round(d, 4))
-                judge.close()  # the question step asks about single pairs: no workers held while MiniLM loads
+                pool.close()  # the question step asks about single pairs: no workers held while MiniLM loads
         if cfg.questions:
             if embed is None:
                 raise ValueError("question dedup needs an embedder")
             _near_questions(frame, cfg, embed, removed, related)
     finally:
-        if judge is not None:
-            judge.close()
+        pool.close()
     rows = [
         {"id": ids[i], "dup_of": ids[_root(k, removed)], "rule": rule, "score": score}
         for i, (k, rule, score) in sorted(removed.items())
@@ -527,7 +527,9 @@ class RowImages:
     """Which copy of a group was upscaled from another (rows of one image each; indices into ``meta``): only pairs
     of the same aspect ratio and different sizes are looked at, judged in batches before the keep step."""
 
-    def __init__(self, meta: pl.DataFrame, load_images: ImageLoader, upscale_ratio: float):
+    def __init__(self, meta: pl.DataFrame, load_images: ImageLoader, upscale_ratio: float,
+                 pool: DedupPool | None = None):
+        self.pool = pool or DedupPool()
         self.ids = meta["id"].to_list()
         self.widths, self.heights = meta["width"].to_list(), meta["height"].to_list()
         self.content = _content_sizes(meta)
@@ -546,11 +548,12 @@ class RowImages:
         return abs(sx - sy) <= sx * (0.01 + 1.5 / min(ws[0], hs[0]))
 
     def judge_groups(self, groups: list[list[int]], budget: int = 64_000_000) -> None:
-        """Judge every resized pair inside ``groups`` ahead of the keep step: images are read in batches of at most
-        ``budget`` pixels (one read of the row store costs whole row groups, ~13 ms, however few images it
-        fetches), held as grey and dropped after each batch."""
+        """Judge every resized pair inside ``groups`` ahead of the keep step, in the worker processes: images are
+        read in batches of at most ``budget`` pixels (one read of the row store costs a row group however few
+        images it fetches), and a pair is decoded in the worker that judges it."""
         pairs = [(a, b) for g in groups for a in g for b in g
                  if a != b and (a, b) not in self._verdicts and self._resized(a, b)]
+        batches: list[tuple[list[tuple[int, int]], list[int]]] = []
         todo: list[tuple[int, int]] = []
         rows: set[int] = set()
         pixels = 0
@@ -560,27 +563,35 @@ class RowImages:
                 rows.add(i)
                 pixels += self.widths[i][0] * self.heights[i][0]
             if n == len(pairs) or pixels >= budget:
-                order = sorted(rows)
-                data = self.load_images([(self.ids[i], 0) for i in order])
-                grey = {i: _grey_or_none(d) for i, d in zip(order, data, strict=True)}
-                for big, small in todo:
-                    self._verdicts[big, small] = self._judge(grey[big], grey[small])
+                batches.append((todo, sorted(rows)))
                 todo, rows, pixels = [], set(), 0
 
-    def _judge(self, big, small) -> bool:
-        from vero_data.image_match import upscale_ratio
+        def jobs(batch: tuple[list[tuple[int, int]], list[int]]) -> list[tuple[bytes, bytes, float]]:
+            todo, order = batch
+            data = dict(zip(order, self.load_images([(self.ids[i], 0) for i in order]), strict=True))
+            return [(data[big], data[small], self.ratio) for big, small in todo]
 
-        return big is not None and small is not None and upscale_ratio(big, small) < self.ratio
+        verdicts = self.pool.imap_batches(_upscale_check, (jobs(b) for b in batches), total=len(pairs))
+        for (todo, _), got in zip(batches, verdicts, strict=True):
+            self._verdicts.update(zip(todo, got, strict=True))
 
     def upscale_of(self, big: int, small: int) -> bool:
         """A resized pair and :func:`vero_data.image_match.upscale_ratio` below the setting."""
         if (big, small) not in self._verdicts:
             ok = False
             if self._resized(big, small):
-                a, b = map(_grey_or_none, self.load_images([(self.ids[big], 0), (self.ids[small], 0)]))
-                ok = self._judge(a, b)
+                a, b = self.load_images([(self.ids[big], 0), (self.ids[small], 0)])
+                ok = _upscale_check((a, b, self.ratio))
             self._verdicts[big, small] = ok
         return self._verdicts[big, small]
+
+
+def _upscale_check(job: tuple[bytes, bytes, float]) -> bool:
+    """Was the first image upscaled from the second (:func:`vero_data.image_match.upscale_ratio` below the ratio)?"""
+    from vero_data.image_match import upscale_ratio
+
+    big, small = _grey_or_none(job[0]), _grey_or_none(job[1])
+    return big is not None and small is not None and upscale_ratio(big, small) < job[2]
 
 
 def _decode_or_none(data: bytes):
