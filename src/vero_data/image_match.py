@@ -72,19 +72,26 @@ def content_box(g: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def content_box_levels(g: np.ndarray) -> tuple[tuple[int, int, int, int], int]:
-    """:func:`content_box` and how many uniform border levels it trimmed (a letterboxed chart: bars, then margin)."""
+    """:func:`content_box` and how many uniform border levels it trimmed (a letterboxed chart: bars, then margin).
+    A trim in the colour of the one before continues that level (a white margin trimmed in two steps, because the
+    picture's own corners are white, is one margin)."""
     h, w = g.shape
     L, T, R, B = 0, 0, w, h
     levels = 0
+    colour = None
     for _ in range(3):
-        box = _trim_once(g[T:B, L:R])
+        sub = g[T:B, L:R]
+        box = _trim_once(sub)
         if box is None:
             break
         left, top, right, bottom = box
         if g[T + top:T + bottom, L + left:L + right].std() < 4:  # one flat block: it is content, keep its margin
             break
         L, T, R, B = L + left, T + top, L + right, T + bottom
-        levels += 1
+        border = float(np.median([sub[0, 0], sub[0, -1], sub[-1, 0], sub[-1, -1]]))
+        if colour is None or abs(border - colour) > BORDER_TOL:
+            levels += 1
+        colour = border
         if R - L > 8 and B - T > 8:  # the edge pixels blend both sides of the border: look inside them next
             L, T, R, B = L + 1, T + 1, R - 1, B - 1
     return (L, T, R, B), levels

@@ -176,3 +176,22 @@ def test_cut_search_matches_the_one_span_per_candidate_search():
         pa, pb = view(signal, max(u, 0), max(v, 0)), view(signal, max(-u, 0), max(-v, 0))
         got = _signed_cut_search(pa, pb, _COARSE_STEPS, _COARSE_STEPS)
         assert got == reference(pa, pb, _COARSE_STEPS, _COARSE_STEPS)
+
+
+def test_a_margin_trimmed_in_two_steps_is_one_level_and_a_dark_letterbox_adds_one():
+    """The keep step prefers the copy with the fewest border levels (a letterbox adds one). A white margin that the
+    trim takes in two steps (the chart's own corners are white) is still one level, or the original would count as
+    many levels as its dark-letterboxed copy and lose to it on canvas size."""
+    import random
+
+    from PIL import ImageOps
+
+    from vero_data.image_match import content_box_levels, work_image
+
+    def levels(img):
+        return content_box_levels(np.asarray(work_image(img.convert("L"))))[1]
+
+    chart = FAMILY["chart_bar"].render(FAMILY["chart_bar"].spec(random.Random(14)))  # trimmed in two steps
+    boxed = ImageOps.expand(chart, border=(chart.width // 10, 0, chart.width // 10, 0), fill=(24, 24, 32))
+    assert levels(chart) == 1
+    assert levels(boxed) == 2
