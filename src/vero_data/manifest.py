@@ -283,7 +283,7 @@ class DedupSettings(_Model):
     content_threshold: int = Field(10, ge=0, le=32, description="content-box / centre pHash bits for a candidate")
     dhash_threshold: int | None = Field(None, ge=0, le=64, description="extra dHash gate on candidates (off)")
     match_threshold: float = Field(0.55, gt=0, description="pixel-check distance of a confirmed copy")
-    detail_threshold: float | None = Field(0.25, gt=0, description="full-resolution distance of a confirmed copy "
+    detail_threshold: float | None = Field(0.4, gt=0, description="full-resolution distance of a confirmed copy "
                                            "(null: no detail check)")
     upscale_ratio: float | None = Field(0.63, gt=0, description="image_match.upscale_ratio below which the larger "
                                         "copy is an upscale of the smaller and loses to it (null: largest wins)")
