@@ -282,7 +282,8 @@ class DedupSettings(_Model):
     phash_threshold: int = Field(8, ge=0, le=32, description="whole-image pHash bits for a candidate pair")
     content_threshold: int = Field(10, ge=0, le=32, description="content-box / centre pHash bits for a candidate")
     dhash_threshold: int | None = Field(None, ge=0, le=64, description="extra dHash gate on candidates (off)")
-    match_threshold: float = Field(0.55, gt=0, description="pixel-check distance of a confirmed copy")
+    match_threshold: float = Field(0.65, gt=0, description="thumbnail distance that sends a candidate to the "
+                                   "detail check (0.45 with detail_threshold: null)")
     detail_threshold: float | None = Field(0.4, gt=0, description="full-resolution distance of a confirmed copy "
                                            "(null: no detail check)")
     upscale_ratio: float | None = Field(0.63, gt=0, description="image_match.upscale_ratio below which the larger "
