@@ -66,6 +66,7 @@ class DedupConfig:
     workers: int = 1  # processes for the confirmation thumbnails
 
 
+ALONE_MATCH_THRESHOLD = 0.45  # match_threshold when the thumbnail check is the only one (detail_threshold: null)
 ImageLoader = Callable[[list[tuple[str, int]]], list[bytes]]  # (row id, image index) → encoded bytes
 
 
@@ -395,6 +396,10 @@ def deduplicate(meta: pl.DataFrame, cfg: DedupConfig, embed: Callable[[list[str]
     """
     if meta.height == 0:
         return pl.DataFrame(schema=DEDUP_SCHEMA)
+    if cfg.phash and cfg.detail_threshold is None and cfg.match_threshold > ALONE_MATCH_THRESHOLD:
+        log.warning("dedup: detail_threshold is null, so the thumbnail check alone confirms copies, and "
+                    "match_threshold %.2f is a gate meant for the detail check: %.2f is the setting without it",
+                    cfg.match_threshold, ALONE_MATCH_THRESHOLD)
     meta = meta.sort("rank")
     ids = meta["id"].to_list()
     pool = DedupPool(cfg.workers)  # the worker processes of every pixel check below, started on first use

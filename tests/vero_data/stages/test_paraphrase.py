@@ -69,3 +69,4 @@ def test_question_dedup_embeds_only_rows_that_share_an_image_and_an_answer():
     out = deduplicate(para, cfg, embed)
     assert seen == [["How many cats?", "Count the cats."]]
     assert out.select("id", "dup_of", "rule").rows() == [("c", "a", "near_question")]
+

@@ -1,0 +1,20 @@
+"""Dedup settings that only make sense together (issue 12)."""
+
+from __future__ import annotations
+
+from vero_data.stages.dedup import DedupConfig
+
+
+def test_a_loose_thumbnail_gate_without_the_detail_check_is_warned_about(caplog):
+    import polars as pl
+
+    from vero_data.stages.dedup import ALONE_MATCH_THRESHOLD, deduplicate
+
+    meta = pl.DataFrame({"id": ["a"], "img_sha": [["s"]], "phash": [[1]], "dhash": [[1]], "lowvar": [[False]],
+                         "question": ["Q?"], "question_norm": ["q?"], "answer_norm": ["1"], "rank": [0]})
+    deduplicate(meta, DedupConfig(detail_threshold=None, questions=False))
+    assert "thumbnail check alone" in caplog.text
+    caplog.clear()
+    deduplicate(meta, DedupConfig(detail_threshold=None, match_threshold=ALONE_MATCH_THRESHOLD, questions=False))
+    deduplicate(meta, DedupConfig(questions=False))
+    assert "thumbnail check alone" not in caplog.text
