@@ -685,7 +685,15 @@ class MiniLMEmbedder:
                         path = str(local)
                 except ImportError:
                     pass
-            self._model = SentenceTransformer(path, device="cpu")
+            from transformers.utils import logging as hf_logging
+
+            bars = hf_logging.is_progress_bar_enabled()
+            hf_logging.disable_progress_bar()  # its "Loading weights" bar would cut through the build's own progress
+            try:
+                self._model = SentenceTransformer(path, device="cpu")
+            finally:
+                if bars:
+                    hf_logging.enable_progress_bar()
         return self._model
 
     def __call__(self, texts: list[str]) -> np.ndarray:

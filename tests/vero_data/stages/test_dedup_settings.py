@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from vero_data.stages.dedup import DedupConfig
 
 
@@ -18,3 +20,15 @@ def test_a_loose_thumbnail_gate_without_the_detail_check_is_warned_about(caplog)
     deduplicate(meta, DedupConfig(detail_threshold=None, match_threshold=ALONE_MATCH_THRESHOLD, questions=False))
     deduplicate(meta, DedupConfig(questions=False))
     assert "thumbnail check alone" not in caplog.text
+
+
+@pytest.mark.embed
+def test_loading_minilm_draws_no_bar_of_its_own_and_leaves_the_setting_as_it_was(capfd):
+    from transformers.utils import logging as hf_logging
+
+    from vero_data.stages.dedup import MiniLMEmbedder
+
+    assert hf_logging.is_progress_bar_enabled()
+    assert MiniLMEmbedder()(["How many bars?"]).shape == (1, 384)
+    assert "Loading weights" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled()
