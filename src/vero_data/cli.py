@@ -600,6 +600,9 @@ def bench_dedup(
     workers: Annotated[int, typer.Option(help="build workers (and imagededup's, and the renderers)", min=1)] = 2,
     out: Annotated[Path | None, typer.Option(help="keep the planted set and the build here (default: a temp dir, "
                                                   "deleted at the end)")] = None,
+    dedup_config: Annotated[Path | None, typer.Option(help="YAML with a `dedup:` block (a recipe works) to measure "
+                                                           "instead of the defaults, as `vero data build` takes it")]
+    = None,
     json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Planted duplicates through the real build: per kind removed/kept against issue 12's targets, rows/s beside
@@ -608,7 +611,7 @@ def bench_dedup(
 
     err = _console(stderr=True)
     try:
-        res = run_dedup_bench(n_originals=n, seed=seed, workers=workers, work_dir=out,
+        res = run_dedup_bench(n_originals=n, seed=seed, workers=workers, work_dir=out, dedup_config=dedup_config,
                               progress=lambda s: err.print(f"[dim]{s}[/]", highlight=False))
     except VeroError as e:
         _fail(e)
@@ -624,7 +627,10 @@ def _print_dedup_bench(con, res: dict) -> None:
     from vero_data.dedup_bench import TARGETS
 
     idd = {k["kind"]: k for k in (res["imagededup"] or {}).get("kinds", [])}
-    t = Table(title=f"vero bench dedup: {res['n_originals']:,} originals, {res['rows']:,} rows (seed {res['seed']})")
+    title = f"vero bench dedup: {res['n_originals']:,} originals, {res['rows']:,} rows (seed {res['seed']})"
+    if res["build"].get("dedup_config"):
+        title += f", dedup settings of {res['build']['dedup_config']}"
+    t = Table(title=title)
     cols = ["kind", "planted", "removed", "kept", "target", "met", "removed as"]
     cols += ["imagededup"] if res["imagededup"] else []
     for c in cols:

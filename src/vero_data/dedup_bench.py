@@ -957,7 +957,8 @@ def _exported_ids(shards: list[Path]) -> dict[str, str]:
 
 
 def run_dedup_bench(n_originals: int = 1000, seed: int = 0, workers: int = 2, work_dir: str | Path | None = None,
-                    progress: Callable[[str], None] | None = None, imagededup: bool = True) -> dict[str, Any]:
+                    progress: Callable[[str], None] | None = None, imagededup: bool = True,
+                    dedup_config: str | Path | None = None) -> dict[str, Any]:
     """Build the planted set with the real build and score it; see the module docstring.
 
     Args:
@@ -968,14 +969,17 @@ def run_dedup_bench(n_originals: int = 1000, seed: int = 0, workers: int = 2, wo
             default: a temporary folder, deleted at the end.
         progress: called with a line before each step (the CLI prints it on stderr).
         imagededup: also run imagededup's PHash when it is installed.
+        dedup_config: a YAML file with a ``dedup:`` block (a recipe works) to measure instead of the defaults, as
+            ``vero data build --dedup-config`` takes it: thresholds, another embedder.
     """
     import polars as pl
 
     from vero_data.build import build
     from vero_data.config import BuildConfig
-    from vero_data.manifest import DedupSettings
+    from vero_data.manifest import DedupSettings, load_dedup_settings
 
     say = progress or (lambda s: None)
+    settings = load_dedup_settings(dedup_config) if dedup_config else DedupSettings()  # a bad file fails before any work
     tmp = tempfile.TemporaryDirectory(prefix="vero-bench-dedup-") if work_dir is None else None
     root = Path(tmp.name) if tmp else Path(work_dir)
     try:
@@ -988,7 +992,7 @@ def run_dedup_bench(n_originals: int = 1000, seed: int = 0, workers: int = 2, wo
         say(f"building {len(labels)} rows ({n_files} image files) with {workers} worker(s)")
         t = time.perf_counter()
         res = build(BuildConfig(out=root / "out", manifests=[str(manifest)], workers=workers, overwrite=True,
-                                progress=False))
+                                progress=False, dedup_config=str(dedup_config) if dedup_config else None))
         build_s = time.perf_counter() - t
         quarantine = pl.read_parquet(res.out / "quarantine.parquet",
                                      columns=["upstream_id", "stage", "reason", "dup_of"]).to_dicts()
@@ -998,7 +1002,8 @@ def run_dedup_bench(n_originals: int = 1000, seed: int = 0, workers: int = 2, wo
             "image_files": n_files, "generate_s": round(gen_s, 1), **scored, "targets": TARGETS,
             "build": {"seconds": round(build_s, 2), "rows_per_s": round(len(labels) / build_s, 1),
                       "image_files_per_s": round(n_files / build_s, 1), "exported": res.rows,
-                      "timings_s": res.report.get("timings_s"), "dedup_settings": DedupSettings().model_dump(),
+                      "timings_s": res.report.get("timings_s"), "dedup_settings": settings.model_dump(),
+                      "dedup_config": str(dedup_config) if dedup_config else None,
                       "dedup_removed": res.report.get("dedup", {}).get("removed")},
             "imagededup": None, "speedup_over_imagededup": None, "decode": None, "decode_over_imagededup": None,
             "work_dir": None if tmp else str(root),

@@ -242,14 +242,17 @@ def test_cli_prints_the_table_and_json(small_run, monkeypatch, tmp_path):
 
     monkeypatch.setattr(db, "run_dedup_bench", fake)
     runner = CliRunner()
-    res = runner.invoke(app, ["bench", "dedup", "--n", "30", "--workers", "1", "--out", str(tmp_path)],
-                        env={"COLUMNS": "200"})
+    cfg = tmp_path / "dedup.yaml"
+    cfg.write_text("dedup:\n  detail_threshold: 0.3\n")
+    res = runner.invoke(app, ["bench", "dedup", "--n", "30", "--workers", "1", "--out", str(tmp_path),
+                              "--dedup-config", str(cfg)], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     for k in db.KINDS:
         assert k.name in res.output
     assert "removed ≥ 99%" in res.output and "imagededup not installed" in res.output
     assert "decoding every file once" in res.output
     assert seen["n_originals"] == 30 and seen["work_dir"] == tmp_path and seen["workers"] == 1
+    assert seen["dedup_config"] == cfg
     res = runner.invoke(app, ["bench", "dedup", "--n", "30", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["rows"] == small_run["rows"]
 
@@ -279,3 +282,22 @@ def test_imagededup_phash_imports_without_its_cnn_module(tmp_path, monkeypatch):
     assert "imagededup.methods" not in sys.modules
     for name in [m for m in sys.modules if m.startswith("imagededup")]:
         monkeypatch.delitem(sys.modules, name)
+
+
+@pytest.mark.embed
+def test_a_dedup_config_is_measured_instead_of_the_defaults(tmp_path):
+    """A curator measures their own settings on the planted set: here without question dedup, so no paraphrase
+    goes; a file without a `dedup:` block fails before anything is planted."""
+    from vero_data.errors import ConfigError
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\n")
+    with pytest.raises(ConfigError, match="dedup"):
+        db.run_dedup_bench(10, seed=0, workers=1, work_dir=tmp_path / "never", imagededup=False, dedup_config=bad)
+    assert not (tmp_path / "never").exists()
+    cfg = tmp_path / "dedup.yaml"
+    cfg.write_text("dedup:\n  questions: false\n")
+    r = db.run_dedup_bench(10, seed=0, workers=1, work_dir=tmp_path / "run", imagededup=False, dedup_config=cfg)
+    para = next(k for k in r["kinds"] if k["kind"] == "paraphrase")
+    assert para["planted"] >= 1 and para["removed"] == 0
+    assert r["build"]["dedup_settings"]["questions"] is False and r["build"]["dedup_config"] == str(cfg)
