@@ -49,12 +49,14 @@ def work_image(gray: Image.Image) -> Image.Image:
     return gray.resize(size, Image.Resampling.BOX if s < 1 else Image.Resampling.BICUBIC)
 
 
-def _trim_once(g: np.ndarray) -> tuple[int, int, int, int] | None:
+def _trim_once(g: np.ndarray) -> tuple[tuple[int, int, int, int], float] | None:
+    """One uniform border trimmed: the box inside it and the border's grey level (None: no such border)."""
     h, w = g.shape
     corners = np.array([g[0, 0], g[0, -1], g[-1, 0], g[-1, -1]], dtype=np.float32)
     if np.ptp(corners) > 2 * BORDER_TOL:  # corners disagree: no uniform border here
         return None
-    m = np.abs(g.astype(np.float32) - float(np.median(corners))) > BORDER_TOL
+    border = float(np.median(corners))
+    m = np.abs(g.astype(np.float32) - border) > BORDER_TOL
     rows = np.nonzero(m.any(1))[0]  # any pixel off the border colour is content: a 1-px rule counts too
     cols = np.nonzero(m.any(0))[0]
     if not len(rows) or not len(cols):
@@ -62,7 +64,7 @@ def _trim_once(g: np.ndarray) -> tuple[int, int, int, int] | None:
     top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     if (bottom - top) * (right - left) < 0.05 * w * h or (left, top, right, bottom) == (0, 0, w, h):
         return None
-    return left, top, right, bottom
+    return (left, top, right, bottom), border
 
 
 def content_box(g: np.ndarray) -> tuple[int, int, int, int]:
@@ -80,15 +82,13 @@ def content_box_levels(g: np.ndarray) -> tuple[tuple[int, int, int, int], int]:
     levels = 0
     colour = None
     for _ in range(3):
-        sub = g[T:B, L:R]
-        box = _trim_once(sub)
-        if box is None:
+        trimmed = _trim_once(g[T:B, L:R])
+        if trimmed is None:
             break
-        left, top, right, bottom = box
+        (left, top, right, bottom), border = trimmed
         if g[T + top:T + bottom, L + left:L + right].std() < 4:  # one flat block: it is content, keep its margin
             break
         L, T, R, B = L + left, T + top, L + right, T + bottom
-        border = float(np.median([sub[0, 0], sub[0, -1], sub[-1, 0], sub[-1, -1]]))
         if colour is None or abs(border - colour) > BORDER_TOL:
             levels += 1
         colour = border
